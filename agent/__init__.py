@@ -1,0 +1,1 @@
+"""The tutor: quiz generation and checks, grading, the LangGraph flow and the Chainlit app."""

@@ -1,0 +1,90 @@
+"""``tutor quiz`` and ``tutor ask`` (and ``tutor chat`` once the web app is registered).
+
+    tutor quiz --topic "bias-variance trade-off" --questions 10 --seed 0 --format json > quiz.json
+    tutor ask "Why does dropout reduce overfitting?"
+
+With ``--format json`` stdout holds exactly one JSON document (the :class:`schemas.Quiz`);
+progress and logs go to stderr; failures exit non-zero with a one-line reason.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """The one model spec, shared by every command that loads a model."""
+    parser.add_argument(
+        "--model", default=None, help="model spec: 'embedded' (default), a hub id, a local HF folder or a .gguf file "
+        "(env TUTOR_MODEL)"
+    )
+    parser.add_argument("--adapter", default=None, help="PEFT adapter folder (env TUTOR_ADAPTER); 'none' for the base")
+    parser.add_argument("--notes-dir", default=None, help="folder of indexed notes (default: the data directory's)")
+
+
+def _questions(value: str) -> int:
+    n = int(value)
+    if not 1 <= n <= MAX_QUESTIONS:
+        raise argparse.ArgumentTypeError(f"between 1 and {MAX_QUESTIONS}")
+    return n
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    quiz = sub.add_parser("quiz", help="generate a multiple-choice quiz on a topic")
+    quiz.add_argument("--topic", required=True, help="what the quiz is about, e.g. 'bias-variance trade-off'")
+    quiz.add_argument("--questions", type=_questions, default=DEFAULT_QUESTIONS, help="number of questions (1-20)")
+    quiz.add_argument("--seed", type=int, default=0, help="seed for planning, key positions and choices")
+    quiz.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
+    quiz.add_argument("--strategy", choices=["auto", "template", "free", "mixed"], default="auto",
+                      help="template: curated question forms; free: the model phrases questions (checked)")
+    quiz.add_argument("--format", choices=["json", "text"], default="text")
+    add_model_arguments(quiz)
+    quiz.set_defaults(handler=run_quiz)
+
+    ask = sub.add_parser("ask", help="stream an explanation of a machine-learning question")
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--max-new-tokens", type=int, default=200)
+    add_model_arguments(ask)
+    ask.set_defaults(handler=run_ask)
+
+
+def _service(args):
+    from agent.settings import Settings
+    from agent.quiz.service import TutorService
+
+    settings = Settings.from_env(model=args.model, adapter=args.adapter, notes_dir=args.notes_dir)
+    return TutorService.create(settings.model, settings.adapter, settings.notes_dir, getattr(args, "strategy", "auto"))
+
+
+def run_quiz(args) -> int:
+    from tqdm import tqdm
+
+    service = _service(args)
+    with tqdm(total=args.questions, desc="writing questions", unit="q", file=sys.stderr) as bar:
+        quiz = service.generate_quiz(
+            args.topic, args.questions, args.seed, args.difficulty, on_question=lambda i, q: bar.update(1)
+        )
+    if args.format == "json":
+        sys.stdout.write(quiz.model_dump_json() + "\n")
+    else:
+        from agent.render import quiz_as_text
+
+        sys.stdout.write(quiz_as_text(quiz) + "\n")
+    return 0
+
+
+def run_ask(args) -> int:
+    service = _service(args)
+    stream = service.explain(args.question, max_new_tokens=args.max_new_tokens)
+    for piece in stream.pieces:
+        sys.stdout.write(piece)
+        sys.stdout.flush()
+    sys.stdout.write("\n")
+    if stream.key_facts:
+        sys.stdout.write("\nKey facts:\n" + "".join(f"- {f}\n" for f in stream.key_facts))
+    if stream.sources:
+        sys.stdout.write("Sources: " + ", ".join(stream.sources) + "\n")
+    return 0

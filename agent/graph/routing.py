@@ -1,0 +1,122 @@
+"""Turn a student's input into an intent, and pick the next node (pure; no model, no I/O).
+
+Slash commands and buttons route deterministically. Free text goes to a classifier (the model
+under a ``Literal`` constraint, see :mod:`agent.graph.classify`); a lone letter A-D while a
+question waits is an answer without asking the model.
+
+    /quiz TOPIC      a quiz on TOPIC (the chat settings give length and difficulty)
+    /explain TEXT    a grounded explanation
+    /new [TOPIC]     a fresh quiz on TOPIC, or on the last quiz's topic
+    /retry           the questions missed in the last quiz, options reshuffled
+    /help            what the tutor can do
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+from agent.graph.state import Event, Intent, TutorState, active_quiz, next_is_written
+from schemas import LETTERS
+
+COMMANDS: dict[str, Intent] = {
+    "quiz": "quiz",
+    "explain": "explain",
+    "new": "new_quiz",
+    "retry": "retry",
+    "help": "help",
+}
+CLASSIFIED: tuple[str, ...] = ("explain", "quiz", "answer", "other")
+UNKNOWN_COMMAND = "unknown-command:"
+
+Classifier = Callable[[str], str]
+
+
+def parse_command(text: str) -> tuple[Intent, str] | None:
+    """``("quiz", "overfitting")`` for ``"/quiz overfitting"``; None for text that is not a command.
+
+    An unknown command becomes ``("help", "unknown-command:/name")`` so the student learns the
+    commands instead of getting an explanation of "/qiuz".
+    """
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return None
+    parts = stripped[1:].split(maxsplit=1)
+    name = parts[0].casefold() if parts else ""
+    argument = parts[1].strip() if len(parts) > 1 else ""
+    if name not in COMMANDS:
+        return "help", UNKNOWN_COMMAND + "/" + name[:40]
+    return COMMANDS[name], argument
+
+
+def single_letter(text: str) -> str | None:
+    """``"B"`` for "b", " B. " or "(c)"; None for anything longer than one option letter."""
+    core = text.strip().strip(".)(:!").strip().upper()
+    return core if core in LETTERS else None
+
+
+def keyword_intent(text: str) -> str:
+    """Fallback when no model can classify: asking to be tested is a quiz, anything else an explanation."""
+    words = {w.strip(".,!?:;").casefold() for w in text.split()}
+    return "quiz" if words & {"quiz", "test", "exam", "questions"} else "explain"
+
+
+def understand_event(event: Event, question_pending: bool, classify: Classifier | None) -> tuple[Intent, str]:
+    """The intent of one turn and its argument (topic, question text or letter)."""
+    if event.kind == "answer":
+        return "answer", event.letter or ""
+    if event.kind == "action":
+        if event.action == "retry":
+            return "retry", ""
+        return ("quiz" if event.action == "quiz_on" else "new_quiz"), event.text.strip()
+    text = " ".join(event.text.split())
+    if not text:
+        return "other", ""
+    command = parse_command(text)
+    if command is not None:
+        return command
+    letter = single_letter(text)
+    if letter and question_pending:
+        return "answer", letter
+    intent = _classified(text, classify)
+    if intent == "answer":
+        return "answer", letter or ""
+    return intent, text  # type: ignore[return-value]
+
+
+def _classified(text: str, classify: Classifier | None) -> str:
+    if classify is not None:
+        try:
+            intent = classify(text)
+        except Exception:  # a failed model call must not lose the student's turn
+            intent = None
+        if intent in CLASSIFIED:
+            return intent
+    return keyword_intent(text)
+
+
+# ----------------------------------------------------------------------------------- routers
+
+
+def route_intent(state: TutorState) -> Literal["explain", "plan_quiz", "prepare_retry", "grade", "show_help"]:
+    """After ``understand``: the node that handles the intent."""
+    intent = state.get("intent")
+    if intent == "explain":
+        return "explain"
+    if intent in ("quiz", "new_quiz"):
+        return "plan_quiz"
+    if intent == "retry":
+        return "prepare_retry"
+    if intent == "answer":
+        return "grade"
+    return "show_help"
+
+
+def route_next(state: TutorState) -> Literal["write_question", "present_question", "summarise", "__end__"]:
+    """After any handler: continue the quiz if one is active, summarise a finished one, else stop."""
+    quiz = state.get("quiz")
+    if quiz and quiz["total"] and len(quiz["answers"]) >= quiz["total"]:
+        return "summarise"
+    if active_quiz(state) is None:
+        return "__end__"
+    return "present_question" if next_is_written(state) else "write_question"

@@ -1,0 +1,109 @@
+"""Every prompt the tutor sends to a model, in one place (pure: builds chat messages, no model I/O).
+
+The fine-tuning data builder imports the same functions, so the tutor adapter is trained on
+exactly the prompts it will see at run time. Bump :data:`schemas.PROMPT_VERSION` when changing
+them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+SYSTEM = (
+    "You are a patient teaching assistant for an introductory machine-learning course. "
+    "You answer accurately and briefly, in plain language, using only the reference notes you are given."
+)
+
+Messages = list[dict[str, str]]
+
+
+def _numbered(items: Sequence[str]) -> str:
+    return "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
+
+
+def explain_messages(question: str, references: Sequence[str]) -> Messages:
+    """Explain a concept to a student, grounded in reference passages (cards or note chunks)."""
+    notes = "\n\n".join(references) if references else "(no reference notes found)"
+    return [
+        {"role": "system", "content": SYSTEM},
+        {
+            "role": "user",
+            "content": f"Reference notes:\n{notes}\n\nStudent question: {question}\n\n"
+            "Explain the answer in 3-5 sentences a student can follow, using the reference notes.",
+        },
+    ]
+
+
+def plan_messages(topic: str, candidates: Sequence[str], count: int) -> Messages:
+    """Ask for ``count`` numbered sub-concepts of ``topic``, chosen from ``candidates``."""
+    return [
+        {"role": "system", "content": SYSTEM},
+        {
+            "role": "user",
+            "content": f"A student wants a quiz on: {topic}\n\nCandidate sub-concepts:\n{_numbered(candidates)}\n\n"
+            f"Pick the {count} most relevant, different sub-concepts, by number, most relevant first.",
+        },
+    ]
+
+
+def pick_question_messages(concept: str, fact: str, stems: Sequence[str]) -> Messages:
+    """Ask which written question form tests ``fact`` best (constrained to a candidate number)."""
+    return [
+        {"role": "system", "content": SYSTEM},
+        {
+            "role": "user",
+            "content": f"Concept: {concept}\nFact: {fact}\n\nCandidate quiz questions:\n{_numbered(stems)}\n\n"
+            "Which question tests this fact most clearly? Answer with its number.",
+        },
+    ]
+
+
+def write_question_messages(concept: str, fact: str) -> Messages:
+    """Ask the model to write a question about ``fact`` in the generation schema (free strategy)."""
+    return [
+        {"role": "system", "content": SYSTEM},
+        {
+            "role": "user",
+            "content": f"Concept: {concept}\nFact: {fact}\n\n"
+            "Write one multiple-choice quiz question that tests this fact. Give the question, the correct "
+            "answer (short, supported by the fact), three wrong but plausible answers, and a one-sentence "
+            "explanation. Do not mention the answer in the question.",
+        },
+    ]
+
+
+def answer_with_fact_messages(fact: str, question: str, options: Sequence[str]) -> Messages:
+    """Re-answer a question given only its source fact (used to verify the key independently)."""
+    return [
+        {"role": "system", "content": SYSTEM},
+        {
+            "role": "user",
+            "content": f"Fact: {fact}\n\nQuestion: {question}\nOptions:\n{_numbered(options)}\n\n"
+            "Using the fact, which option is correct? Answer with its number.",
+        },
+    ]
+
+
+def feedback_messages(question: str, chosen: str, correct: str, fact: str) -> Messages:
+    """One or two encouraging sentences on a wrong answer, grounded in the source fact."""
+    return [
+        {"role": "system", "content": SYSTEM},
+        {
+            "role": "user",
+            "content": f"Question: {question}\nStudent answered: {chosen}\nCorrect answer: {correct}\n"
+            f"Fact: {fact}\n\nIn one or two sentences, explain to the student why the correct answer is right.",
+        },
+    ]
+
+
+def classify_messages(text: str) -> Messages:
+    """Classify a chat message as explain / quiz / answer / other (constrained to a Literal)."""
+    return [
+        {"role": "system", "content": SYSTEM},
+        {
+            "role": "user",
+            "content": "Classify the student's message. 'explain' = asks about a concept; 'quiz' = asks to be "
+            "quizzed or tested; 'answer' = answers a quiz question with a letter; 'other' = anything else.\n\n"
+            f"Message: {text[:500]}",
+        },
+    ]

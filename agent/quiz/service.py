@@ -1,0 +1,150 @@
+"""The quiz and explanation service the CLI, the graph and the evaluations call.
+
+    service = TutorService.create()                  # embedded model, curated cards (+ notes)
+    quiz = service.generate_quiz("bias-variance trade-off", count=10, seed=0)
+    for piece in service.explain("What is dropout?").pieces: print(piece, end="")
+
+A quiz is planned first (:mod:`agent.quiz.planning`), then written one question at a time
+(:mod:`agent.quiz.writing`), so callers can show question 1 while 2..N are being written.
+Nothing invalid leaves this module: a question that cannot be written is replaced by a spare
+fact; if the spares run out, :class:`QuizUnavailable` explains why.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.prompts import explain_messages
+from agent.quiz.choosers import Chooser, ModelChooser, SeededChooser
+from agent.quiz.planning import QuizUnavailable, plan_quiz
+from agent.quiz.writing import QuestionWriter, Written
+from knowledge.base import KnowledgeBase
+from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS, MultipleChoiceQuestion, Quiz, QuizPlan
+
+__all__ = ["TutorService", "QuizUnavailable", "ExplanationStream"]
+
+
+@dataclass
+class ExplanationStream:
+    """Streamed explanation text plus the references it was grounded in."""
+
+    pieces: Iterator[str]
+    sources: list[str]
+    key_facts: list[str] = field(default_factory=list)
+
+
+class TutorService:
+    """Knowledge + (optional) model: plans, writes and assembles quizzes; streams explanations."""
+
+    def __init__(self, kb: KnowledgeBase, lm=None, strategy: str = "auto"):
+        self.kb = kb
+        self.lm = lm
+        self.runtime = None
+        chooser: Chooser = SeededChooser()
+        if lm is not None:
+            from llm.structured import StructuredRuntime
+
+            self.runtime = StructuredRuntime.for_model(lm)
+            chooser = ModelChooser(self.runtime)
+        if strategy == "auto":
+            # The base 135M model cannot phrase questions; an adapter or a larger model may.
+            strategy = "template" if lm is None or (lm.spec.kind == "embedded" and not lm.adapter) else "mixed"
+        self.strategy = strategy
+        self.chooser = chooser
+        self.writer = QuestionWriter(kb, chooser, self.runtime, strategy)
+
+    @classmethod
+    def create(
+        cls, model: str | None = None, adapter: str | None = None, notes_dir: Path | None = None, strategy: str = "auto"
+    ) -> "TutorService":
+        from llm.loading import load_model
+
+        return cls(KnowledgeBase.load(notes_dir), load_model(model, adapter), strategy)
+
+    # ------------------------------------------------------------------- quizzes
+
+    def plan(self, topic: str, count: int = DEFAULT_QUESTIONS, seed: int = 0, difficulty: str = "medium") -> QuizPlan:
+        if not 1 <= count <= MAX_QUESTIONS:
+            raise QuizUnavailable(f"A quiz has between 1 and {MAX_QUESTIONS} questions.")
+        return plan_quiz(
+            self.kb,
+            self.chooser,
+            topic,
+            count=count,
+            seed=seed,
+            difficulty=difficulty,
+            model_label=self.lm.label if self.lm is not None else "",
+            adapter=self.lm.adapter if self.lm is not None else None,
+            strategy=self.strategy,
+        )
+
+    def write_question(
+        self, plan: QuizPlan, index: int, taken: list[MultipleChoiceQuestion] = ()
+    ) -> Written:
+        """Question ``index`` of ``plan``, distinct from ``taken``; spares replace unusable facts."""
+        letter = plan.letters[index]
+        seen = {q.question.casefold() for q in taken}
+        candidates = [plan.items[index]] + list(plan.spares[index::len(plan.items)] or plan.spares)
+        for n, item in enumerate(candidates):
+            written = self.writer.write(item, letter, seed=plan.meta.seed * 100 + index + 7919 * n)
+            if written is not None and written.question.question.casefold() not in seen:
+                return written
+        raise QuizUnavailable(
+            f"I could not write a verified question {index + 1} for \"{plan.topic[:80]}\"; "
+            "please try another topic or fewer questions."
+        )
+
+    def assemble(self, plan: QuizPlan, written: list[Written], seconds: float = 0.0) -> Quiz:
+        """The final, re-validated quiz."""
+        meta = plan.meta.model_copy(
+            update={
+                "seconds": round(seconds, 3),
+                "verified": sum(1 for w in written if w.verified_by),
+                "sources": sorted({w.question.source for w in written if w.question.source}),
+                "strategy": _strategy_label({w.strategy for w in written}),
+            }
+        )
+        payload = {"topic": plan.topic, "questions": [w.question.model_dump() for w in written], "meta": meta.model_dump()}
+        return Quiz.model_validate(payload)
+
+    def generate_quiz(
+        self,
+        topic: str,
+        count: int = DEFAULT_QUESTIONS,
+        seed: int = 0,
+        difficulty: str = "medium",
+        on_question: Callable[[int, MultipleChoiceQuestion], None] | None = None,
+    ) -> Quiz:
+        """Plan, write every question, assemble: a valid quiz or :class:`QuizUnavailable`."""
+        started = time.perf_counter()
+        plan = self.plan(topic, count, seed, difficulty)
+        written: list[Written] = []
+        for index in range(len(plan.items)):
+            item = self.write_question(plan, index, [w.question for w in written])
+            written.append(item)
+            if on_question is not None:
+                on_question(index, item.question)
+        return self.assemble(plan, written, time.perf_counter() - started)
+
+    # -------------------------------------------------------------- explanations
+
+    def explain(self, question: str, max_new_tokens: int = 160) -> ExplanationStream:
+        """Stream an explanation grounded in the best-matching cards/notes."""
+        hits = self.kb.search(question, k=2)
+        references = [h.text for h in hits]
+        key_facts = [f.statement for f in hits[0].card.facts[:3]] if hits and hits[0].card else []
+        sources = [h.key for h in hits]
+        if self.lm is None:
+            text = references[0] if references else "I don't have notes on that yet."
+            return ExplanationStream(iter([text]), sources, key_facts)
+        from llm.streaming import stream_text
+
+        prompt = self.runtime.chat(explain_messages(question, references))
+        return ExplanationStream(stream_text(self.lm, prompt, max_new_tokens=max_new_tokens), sources, key_facts)
+
+
+def _strategy_label(used: set[str]) -> str:
+    return used.pop() if len(used) == 1 else "mixed"

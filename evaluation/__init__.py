@@ -1,0 +1,1 @@
+"""Evaluation: ARC-style multiple-choice benchmarks and quiz-quality reports."""

@@ -1,0 +1,1 @@
+"""Fine-tuning: configs, data, LoRA/QLoRA training and merge/GGUF export."""

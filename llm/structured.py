@@ -1,0 +1,156 @@
+"""Structured generation with Outlines over transformers: every output is a validated Pydantic object.
+
+Each output type gets one Outlines ``Generator`` per process (building the index costs seconds;
+reusing it makes constrained decoding run at unconstrained speed). The compiled index is also
+persisted on disk (``<cache>/outlines-index``), so a new process unpickles it instead of
+rebuilding it.
+
+Prompts are passed fully formatted (the chat template is applied here, explicitly), so that
+evaluation can switch the template off and every caller sees the same prompt text.
+
+    rt = StructuredRuntime.for_model(load_model())
+    pick = rt.generate(CandidatePick, rt.chat([{"role": "user", "content": "..."}]), seed=1)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import pickle
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from llm.embedded import cache_root
+from llm.loading import GENERATE_LOCK, LoadedModel
+
+T = TypeVar("T", bound=BaseModel)
+_PERSIST_MIN_SECONDS = 1.0  # only indexes that are slow to build are worth a disk round-trip
+
+
+class StructuredOutputError(RuntimeError):
+    """The model's constrained output did not validate (e.g. it hit ``max_new_tokens``)."""
+
+
+def type_key(output_type: Any) -> str:
+    """A stable key for an output type: its JSON schema (Pydantic) or its repr (Literal etc.)."""
+    if isinstance(output_type, type) and issubclass(output_type, BaseModel):
+        return json.dumps(output_type.model_json_schema(), sort_keys=True)
+    return repr(output_type)
+
+
+class StructuredRuntime:
+    """Outlines generators for one loaded model, built once and reused (thread-safe)."""
+
+    def __init__(self, lm: LoadedModel, persist: bool = True):
+        import outlines
+
+        self.lm = lm
+        self.persist = persist
+        self.model = outlines.from_transformers(lm.model, lm.tokenizer)
+        # We format prompts ourselves; stop Outlines from wrapping them in the chat template again.
+        self.model.type_adapter.has_chat_template = False
+        self._generators: dict[str, Any] = {}
+        self._lock = threading.RLock()
+        self.build_seconds: dict[str, float] = {}
+
+    @classmethod
+    def for_model(cls, lm: LoadedModel) -> "StructuredRuntime":
+        """The per-process runtime of ``lm`` (kept in ``lm.extras``)."""
+        runtime = lm.extras.get("structured")
+        if runtime is None:
+            runtime = lm.extras["structured"] = cls(lm)
+        return runtime
+
+    # ------------------------------------------------------------------ prompts
+
+    def chat(self, messages: list[dict[str, str]]) -> str:
+        """Render chat ``messages`` with the model's template and the assistant turn opened."""
+        return self.lm.tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+
+    # --------------------------------------------------------------- generators
+
+    def generator(self, output_type: Any) -> Any:
+        """The cached Outlines generator for ``output_type``."""
+        key = type_key(output_type)
+        with self._lock:
+            gen = self._generators.get(key)
+            if gen is None:
+                started = time.perf_counter()
+                gen = self._load_or_build(output_type, key)
+                self.build_seconds[key] = time.perf_counter() - started
+                self._generators[key] = gen
+            return gen
+
+    def _index_path(self, key: str) -> Path:
+        vocab = hashlib.sha256(json.dumps(sorted(self.lm.tokenizer.get_vocab().items())).encode()).hexdigest()
+        digest = hashlib.sha256(f"{key}|{vocab}".encode()).hexdigest()[:24]
+        root = Path(os.environ.get("TUTOR_INDEX_CACHE") or cache_root() / "outlines-index")
+        return root / f"{digest}.pkl"
+
+    def _load_or_build(self, output_type: Any, key: str) -> Any:
+        import outlines
+        from outlines.backends.outlines_core import OutlinesCoreLogitsProcessor
+
+        path = self._index_path(key) if self.persist else None
+        if path is not None and path.is_file():
+            try:
+                index = pickle.loads(path.read_bytes())
+                processor = OutlinesCoreLogitsProcessor(index, self.model.tensor_library_name)
+                return outlines.Generator.from_processor(self.model, processor)
+            except Exception:  # a damaged cache entry is rebuilt, never trusted
+                path.unlink(missing_ok=True)
+        started = time.perf_counter()
+        gen = outlines.Generator(self.model, output_type)
+        if path is not None and time.perf_counter() - started >= _PERSIST_MIN_SECONDS:
+            _atomic_write(path, pickle.dumps(gen.logits_processor.index))
+        return gen
+
+    # --------------------------------------------------------------- generation
+
+    def generate_text(
+        self, output_type: Any, prompt: str, *, seed: int = 0, max_new_tokens: int = 256, temperature: float = 0.0
+    ) -> str:
+        """Raw constrained text (already guaranteed to match the grammar, unless cut off)."""
+        import torch
+
+        gen = self.generator(output_type)
+        kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens}
+        if temperature > 0:
+            kwargs.update(do_sample=True, temperature=temperature, top_p=0.95)
+        else:
+            kwargs.update(do_sample=False)
+        with GENERATE_LOCK:  # a generator's logits processor holds per-call state
+            torch.manual_seed(seed)
+            with torch.inference_mode():
+                return gen(prompt, **kwargs)
+
+    def generate(
+        self, output_type: type[T], prompt: str, *, seed: int = 0, max_new_tokens: int = 256, temperature: float = 0.0
+    ) -> T:
+        """A validated ``output_type`` instance; :class:`StructuredOutputError` if the output is cut off."""
+        text = self.generate_text(
+            output_type, prompt, seed=seed, max_new_tokens=max_new_tokens, temperature=temperature
+        )
+        try:
+            return output_type.model_validate_json(text)
+        except ValidationError as exc:
+            raise StructuredOutputError(f"{output_type.__name__} output did not validate: {exc}") from exc
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Write to a temporary sibling and rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

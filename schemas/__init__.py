@@ -1,0 +1,28 @@
+"""Pydantic contracts shared by every package (imports nothing else of ours, no torch)."""
+
+from schemas.knowledge import ConceptCard, Fact, Misconception, NoteChunk
+from schemas.quiz import (
+    DEFAULT_QUESTIONS,
+    LETTERS,
+    MAX_QUESTIONS,
+    PROMPT_VERSION,
+    CandidatePick,
+    Explanation,
+    GradedAnswer,
+    Letter,
+    MultipleChoiceQuestion,
+    QuestionDraft,
+    Quiz,
+    QuizMeta,
+    PlanItem,
+    QuizPlan,
+    QuizPlanPicks,
+    QuizResult,
+    StudentAnswer,
+)
+
+__all__ = [
+    "DEFAULT_QUESTIONS", "LETTERS", "MAX_QUESTIONS", "PROMPT_VERSION", "CandidatePick", "ConceptCard",
+    "Explanation", "Fact", "GradedAnswer", "Letter", "Misconception", "MultipleChoiceQuestion", "NoteChunk",
+    "PlanItem", "QuestionDraft", "Quiz", "QuizMeta", "QuizPlan", "QuizPlanPicks", "QuizResult", "StudentAnswer",
+]

@@ -1,0 +1,1 @@
+"""The ``tutor`` command: the entry point above every subsystem (agent, knowledge, finetune, evaluation)."""

@@ -50,6 +50,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_model_arguments(ask)
     ask.set_defaults(handler=run_ask)
 
+    chat = sub.add_parser("chat", help="the web app: explanations and quizzes in the browser (Chainlit)")
+    chat.add_argument("--host", default="127.0.0.1", help="interface to serve on (default 127.0.0.1: this computer only)")
+    chat.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
+    chat.add_argument("--data-dir", default=None, help="where chat history and quiz state live (env TUTOR_DATA_DIR)")
+    chat.add_argument("--model", default=None, help="model spec: 'embedded' (default), a local HF folder, a .gguf "
+                      "file or a hub id (env TUTOR_MODEL)")
+    chat.add_argument("--adapter", default=None, help="PEFT adapter folder (env TUTOR_ADAPTER); 'none' for the base")
+    chat.set_defaults(handler=run_chat)
+
 
 def _service(args):
     from agent.settings import Settings
@@ -74,6 +83,15 @@ def run_quiz(args) -> int:
 
         sys.stdout.write(quiz_as_text(quiz) + "\n")
     return 0
+
+
+def run_chat(args) -> int:
+    """Serve the Chainlit app until Ctrl-C (see agent.app.launch)."""
+    from agent.app.launch import serve
+    from agent.settings import Settings
+
+    settings = Settings.from_env(model=args.model, adapter=args.adapter, data_dir=args.data_dir)
+    return serve(settings, host=args.host, port=args.port)
 
 
 def run_ask(args) -> int:

@@ -17,9 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-
-def default_data_dir() -> Path:
-    return Path(os.environ.get("TUTOR_DATA_DIR") or Path.home() / ".local" / "share" / "ml-tutor").expanduser()
+from knowledge.paths import default_data_dir
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -30,10 +28,11 @@ class Settings:
     adapter: str | None = field(default=None, metadata={"help": "PEFT adapter folder"})
     data_dir: Path = field(default_factory=default_data_dir, metadata={"help": "all state lives here"})
     questions: int = field(default=10, metadata={"help": "default quiz length"})
+    notes: Path | None = field(default=None, metadata={"help": "notes folder (default: <data_dir>/notes)"})
 
     @property
     def notes_dir(self) -> Path:
-        return self.data_dir / "notes"
+        return self.notes if self.notes is not None else self.data_dir / "notes"
 
     @property
     def checkpoint_db(self) -> Path:
@@ -50,5 +49,6 @@ class Settings:
             adapter=adapter if adapter is not None else os.environ.get("TUTOR_ADAPTER") or None,
             data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
             questions=int(os.environ.get("TUTOR_QUESTIONS", "10")),
+            notes=Path(notes_dir).expanduser() if notes_dir else None,
         )
         return settings

@@ -165,7 +165,7 @@ def attention_mask(segments: Any, dtype: Any) -> Any:
     index = torch.arange(length)
     causal = index[None, :, None] >= index[None, None, :]
     seg_q, seg_k = segments[:, :, None], segments[:, None, :]
-    visible = causal & (seg_k >= 0) & ((seg_k == 0) | (seg_k == seg_q))
+    visible = causal & (seg_q >= 0) & (seg_k >= 0) & ((seg_k == 0) | (seg_k == seg_q))
     visible |= torch.eye(length, dtype=torch.bool)[None]
     mask = torch.zeros(visible.shape, dtype=dtype)
     mask.masked_fill_(~visible, torch.finfo(dtype).min)

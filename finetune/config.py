@@ -37,7 +37,7 @@ class ModelArguments:
             "on an unquantised base (fp32 on CPU); 'auto': qlora when CUDA is present, else none."
         ),
     )
-    lora_r: int = field(default=16, metadata=_help("LoRA rank."))
+    lora_r: int = field(default=16, metadata=_help("LoRA rank (width of the low-rank update)."))
     lora_alpha: int = field(default=16, metadata=_help("LoRA alpha (the update is scaled by alpha / r)."))
     lora_dropout: float = field(default=0.0, metadata=_help("Dropout on the LoRA branch."))
     target_modules: str = field(

@@ -14,9 +14,10 @@ its first character falls inside a reply span (so the reply's end-of-turn token,
 the ``<|im_start|>assistant`` header -- gets label ``-100``.
 
 If a template rewrites earlier turns (some "thinking" templates drop old reasoning), the prefix
-check fails for those turns and only the last reply is trained: exactly TRL's prompt/completion
-view, where the prompt is every turn before the last assistant turn. A row where even that fails
-is skipped as ``template_not_prefix_stable``.
+check fails and only the last reply is trained, TRL's prompt/completion view: the prompt is every
+turn before the last assistant turn, rendered exactly as at inference (``add_generation_prompt``),
+followed by the reply as the template renders an assistant turn. A row where even that fails is
+skipped as ``template_not_prefix_stable``.
 """
 
 from __future__ import annotations
@@ -58,9 +59,15 @@ def assistant_spans(messages: Sequence[Message], render: Render, turns: str = "a
         spans.append((len(prompt), len(through)))
     if spans is not None:
         return text, spans, False
-    prompt = render(messages[: indices[-1]], True)
-    if not text.startswith(prompt) or len(prompt) >= len(text):
+    # Fallback: the inference prompt for the last reply, followed by that reply as the template
+    # renders an assistant turn (measured on a one-turn probe conversation).
+    last = indices[-1]
+    prompt = render(messages[:last], True)
+    probe = [{"role": "user", "content": "?"}, messages[last]]
+    head, whole = render(probe[:1], True), render(probe, False)
+    if not whole.startswith(head) or len(whole) <= len(head):
         raise MalformedRow("template_not_prefix_stable")
+    text = prompt + whole[len(head):]
     return text, [(len(prompt), len(text))], True
 
 

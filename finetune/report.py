@@ -18,8 +18,10 @@ def loss_points(log_history: list[dict]) -> list[tuple[int, float]]:
     return sorted(points.items())
 
 
-def plot_loss_curve(log_history: list[dict], target: str | Path, title: str = "training loss") -> Path | None:
-    """Save the loss curve as a PNG; ``None`` when nothing was logged."""
+def plot_loss_curve(
+    log_history: list[dict], target: str | Path, title: str = "training loss", resumed_at: int = 0
+) -> Path | None:
+    """Save the loss curve as a PNG (a dashed line marks a resume); ``None`` when nothing was logged."""
     points = loss_points(log_history)
     if not points:
         return None
@@ -31,6 +33,9 @@ def plot_loss_curve(log_history: list[dict], target: str | Path, title: str = "t
     steps, losses = zip(*points)
     fig, ax = plt.subplots(figsize=(7, 4), dpi=110)
     ax.plot(steps, losses, marker="o" if len(points) < 40 else None, linewidth=1.5)
+    if resumed_at:
+        ax.axvline(resumed_at, color="grey", linestyle="--", linewidth=1, label=f"resumed at step {resumed_at}")
+        ax.legend(loc="upper right")
     ax.set_xlabel("optimizer step")
     ax.set_ylabel("loss (assistant tokens)")
     ax.set_title(title)

@@ -171,6 +171,7 @@ def train(config: FinetuneConfig, progress: bool = True) -> dict:
         "seconds": round(seconds, 2),
         **summarise_step_times(timer.times),
         "peak_rss_mb": round(peak_rss_mb(), 1),
+        "peak_gpu_mem_gib": _peak_gpu_gib(),
         "data": data_report.to_dict(),
         "rows_skipped": data_report.rows_skipped,
         "skipped": data_report.skipped,
@@ -181,8 +182,16 @@ def train(config: FinetuneConfig, progress: bool = True) -> dict:
         "versions": _versions(),
     }
     write_metrics(out / "metrics.json", metrics)
-    plot_loss_curve(history, out / "loss_curve.png", title=f"{info['model']} - LoRA loss")
+    plot_loss_curve(history, out / "loss_curve.png", title=f"{info['model']} - LoRA loss", resumed_at=resumed_step)
     return metrics
+
+
+def _peak_gpu_gib() -> float | None:
+    import torch
+
+    if not torch.cuda.is_available():
+        return None
+    return round(torch.cuda.max_memory_allocated() / 2**30, 2)
 
 
 def _versions() -> dict:

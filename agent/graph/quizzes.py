@@ -13,7 +13,7 @@ import uuid
 from typing import Any
 
 from agent.quiz.assemble import balanced_positions, place_options
-from schemas import LETTERS, GradedAnswer, MultipleChoiceQuestion, Quiz, QuizMeta, QuizPlan, QuizResult
+from schemas import LETTERS, GradedAnswer, MultipleChoiceQuestion, Quiz, QuizMeta, QuizPlan
 
 
 def start_quiz(plan: QuizPlan) -> dict[str, Any]:
@@ -80,8 +80,10 @@ def finished_quiz(quiz: dict[str, Any]) -> Quiz:
     meta = QuizMeta.model_validate(quiz["meta"])
     questions = quiz["questions"][: quiz["total"]]
     provenance = quiz.get("provenance") or []
+    strategies = {p["strategy"] for p in provenance if p.get("strategy") in ("template", "free")}
     meta = meta.model_copy(
         update={
+            "strategy": strategies.pop() if len(strategies) == 1 else ("mixed" if strategies else meta.strategy),
             "seconds": round(max(0.0, time.time() - quiz.get("started", time.time())), 3),
             "verified": sum(1 for p in provenance if p.get("verified_by") not in ("", None)),
             "sources": sorted({q["source"] for q in questions if q.get("source")})[:60],
@@ -97,7 +99,3 @@ def graded_answers(quiz: dict[str, Any]) -> list[GradedAnswer]:
 def new_seed(quizzes_started: int) -> int:
     """A seed for the next quiz: random (recorded in the quiz metadata, so the quiz is reproducible)."""
     return random.Random().randrange(1_000_000) * 100 + quizzes_started % 100
-
-
-def result_of(last: dict[str, Any]) -> QuizResult:
-    return QuizResult.model_validate(last["result"])

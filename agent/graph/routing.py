@@ -1,8 +1,9 @@
 """Turn a student's input into an intent, and pick the next node (pure; no model, no I/O).
 
-Slash commands and buttons route deterministically. Free text goes to a classifier (the model
-under a ``Literal`` constraint, see :mod:`agent.graph.classify`); a lone letter A-D while a
-question waits is an answer without asking the model.
+Slash commands and buttons route deterministically, and so does a lone letter A-D (an answer).
+Other free text goes to a classifier (the model under a ``Literal`` constraint, see
+:mod:`agent.graph.classify`); if there is no model, or it fails, or it calls a longer text an
+"answer", a keyword rule decides (asking to be tested is a quiz, anything else an explanation).
 
     /quiz TOPIC      a quiz on TOPIC (the chat settings give length and difficulty)
     /explain TEXT    a grounded explanation
@@ -42,7 +43,7 @@ def parse_command(text: str) -> tuple[Intent, str] | None:
     if not stripped.startswith("/"):
         return None
     parts = stripped[1:].split(maxsplit=1)
-    name = parts[0].casefold() if parts else ""
+    name = "".join(ch for ch in (parts[0].casefold() if parts else "") if ch.isalnum() or ch in "-_")
     argument = parts[1].strip() if len(parts) > 1 else ""
     if name not in COMMANDS:
         return "help", UNKNOWN_COMMAND + "/" + name[:40]
@@ -61,7 +62,7 @@ def keyword_intent(text: str) -> str:
     return "quiz" if words & {"quiz", "test", "exam", "questions"} else "explain"
 
 
-def understand_event(event: Event, question_pending: bool, classify: Classifier | None) -> tuple[Intent, str]:
+def understand_event(event: Event, classify: Classifier | None) -> tuple[Intent, str]:
     """The intent of one turn and its argument (topic, question text or letter)."""
     if event.kind == "answer":
         return "answer", event.letter or ""
@@ -76,11 +77,13 @@ def understand_event(event: Event, question_pending: bool, classify: Classifier 
     if command is not None:
         return command
     letter = single_letter(text)
-    if letter and question_pending:
+    if letter:  # a lone A-D is an answer (``grade`` says so if no question is waiting)
         return "answer", letter
     intent = _classified(text, classify)
     if intent == "answer":
-        return "answer", letter or ""
+        # Only a lone letter is an answer (handled above). A small model labels many questions
+        # "answer"; a longer text then falls back to the keyword rule instead of a confusing reply.
+        intent = keyword_intent(text)
     return intent, text  # type: ignore[return-value]
 
 

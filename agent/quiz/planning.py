@@ -15,10 +15,13 @@ from agent.prompts import plan_messages
 from agent.quiz.assemble import balanced_positions
 from agent.quiz.choosers import Chooser
 from knowledge.base import KnowledgeBase
+from knowledge.cloze import note_cloze_items, note_fact
 from schemas import PlanItem, QuizMeta, QuizPlan
 
 MAX_CANDIDATES = 40
 TOPIC_CARDS = 6
+STRONG_MATCH = 0.6  # share of the best word score for a card to count as matching the topic
+TOP_CARD_SHARE = 3  # the best-matching card may give up to this many questions; other cards fewer
 
 
 class QuizUnavailable(ValueError):
@@ -26,27 +29,64 @@ class QuizUnavailable(ValueError):
 
 
 def candidate_items(kb: KnowledgeBase, topic: str, difficulty: str) -> list[PlanItem]:
-    """Facts of the cards matching ``topic`` (then of their related cards), interleaved by card."""
+    """Facts of the cards matching ``topic`` (then of their related cards), interleaved by card.
+
+    Cloze sentences from the student's matching notes come right after the best card's facts.
+    """
     hits = kb.search(topic, k=TOPIC_CARDS, kinds=("card",))
-    if not hits:
+    notes = [
+        [PlanItem(source=c.source, fact=c.sentence_index, concept=c.concept) for c in group]
+        for group in note_cloze_items(kb, topic)
+    ]
+    if not hits and not notes:
         return []
-    cards = [h.card for h in hits if h.card is not None]
-    for card in list(cards):
-        cards.extend(c for c in kb.related(card) if c not in cards)
-    # Difficulty orders each card's facts: definitions (first facts) first for easy, last for hard.
-    per_card = []
-    for card in cards:
+    card_hits = [h for h in hits if h.card is not None]
+    # Cards that match nearly as well as the best one, then the best card's curated related cards,
+    # then weaker matches and their related cards.
+    best = card_hits[0].word_score if card_hits else 0.0
+    strong = [h.card for h in card_hits if h.word_score >= STRONG_MATCH * best]
+    ordered: list = list(strong)
+    for card in strong[:1]:
+        ordered.extend(c for c in kb.related(card) if c not in ordered)
+    matched, related = ordered, []
+    for card in [h.card for h in card_hits] + ordered:
+        related.extend(c for c in [card] + kb.related(card) if c not in matched and c not in related)
+
+    def facts_of(card) -> list[PlanItem]:
+        # Difficulty orders each card's facts: definitions (first facts) first for easy, last for hard.
         order = list(range(len(card.facts)))
         if difficulty == "hard":
             order.reverse()
-        per_card.append([PlanItem(source=f"card:{card.id}", fact=i, concept=card.title) for i in order])
-    items: list[PlanItem] = []
-    for depth in range(max(len(p) for p in per_card)):
-        items.extend(p[depth] for p in per_card if depth < len(p))
+        return [PlanItem(source=f"card:{card.id}", fact=i, concept=card.title) for i in order]
+
+    primary = [facts_of(c) for c in matched]
+    primary[1:1] = notes
+    items = _interleave(primary, boost_first=TOP_CARD_SHARE) + _interleave([facts_of(c) for c in related])
     return items[:MAX_CANDIDATES]
 
 
+def _interleave(groups: list[list[PlanItem]], boost_first: int = 0) -> list[PlanItem]:
+    """Round-robin over groups; the first group's first ``boost_first`` items alternate with the rest."""
+    groups = [list(g) for g in groups if g]
+    if not groups:
+        return []
+    head = groups[0][:boost_first] if boost_first else []
+    # The first group's remaining items keep their depth, so they follow after the others' items.
+    groups[0] = [None] * len(head) + groups[0][len(head):]
+    rest: list[PlanItem] = []
+    for depth in range(max(len(g) for g in groups)):
+        rest.extend(g[depth] for g in groups if depth < len(g) and g[depth] is not None)
+    items: list[PlanItem] = []
+    for item in head:  # top card, other card, top card, other card, ...
+        items.append(item)
+        if rest:
+            items.append(rest.pop(0))
+    return items + rest
+
+
 def candidate_label(kb: KnowledgeBase, item: PlanItem) -> str:
+    if item.source.startswith("note:"):
+        return f"{item.concept} (your notes): {note_fact(kb, item.source, item.fact)[1].answer}"
     card = kb.card(item.source.removeprefix("card:"))
     return f"{card.title}: {card.facts[item.fact].answer}"
 
@@ -94,17 +134,24 @@ def plan_quiz(
 
 
 def _diverse(shortlist: list[PlanItem], picks: list[int], count: int) -> list[PlanItem]:
-    """Model picks first, then relevance order; no repeats; at most ``cap`` facts per card."""
+    """The quiz's sub-concepts: no repeats, several cards, the best-matching card best covered.
+
+    The best card's first facts are reserved (a quiz on "dropout" must be mostly about dropout),
+    then the model's picks, then relevance order; at most ``cap`` facts per other card.
+    """
+    top = shortlist[0].source
+    reserved = [item for item in shortlist if item.source == top][: min(TOP_CARD_SHARE, math.ceil(count / 4))]
     cards = {item.source for item in shortlist}
-    cap = max(1, math.ceil(count / len(cards)))
-    order = [shortlist[i] for i in picks] + shortlist
+    cap = max(2, math.ceil(count / len(cards)))
+    order = reserved + [shortlist[i] for i in picks] + shortlist
     chosen: list[PlanItem] = []
     per_card: dict[str, int] = {}
     for relax in (cap, count):  # relax the cap only if the shortlist cannot fill the quiz
         for item in order:
             if len(chosen) == count:
                 return chosen
-            if item in chosen or per_card.get(item.source, 0) >= relax:
+            limit = max(relax, len(reserved)) if item.source == top else relax
+            if item in chosen or per_card.get(item.source, 0) >= limit:
                 continue
             chosen.append(item)
             per_card[item.source] = per_card.get(item.source, 0) + 1

@@ -24,6 +24,7 @@ from agent.quiz.assemble import build_question
 from agent.quiz.checks import distractor_problems, lexical_support, stem_problems
 from agent.quiz.choosers import Chooser
 from knowledge.base import KnowledgeBase
+from knowledge.cloze import note_fact
 from schemas import LETTERS, MultipleChoiceQuestion, PlanItem, QuestionDraft
 from schemas.knowledge import ConceptCard, Fact
 
@@ -50,6 +51,8 @@ class QuestionWriter:
         self.strategy = strategy
 
     def fact_of(self, item: PlanItem) -> tuple[ConceptCard, Fact]:
+        if item.source.startswith("note:"):  # a cloze sentence of the student's notes, as a fact
+            return note_fact(self.kb, item.source, item.fact)
         card = self.kb.card(item.source.removeprefix("card:"))
         return card, card.facts[item.fact]
 

@@ -1,0 +1,328 @@
+"""Chainlit chat history in one SQLite file (aiosqlite; no SQLAlchemy, no server).
+
+Chainlit's own SQL data layers expect Postgres (``ChainlitDataLayer``) or SQLAlchemy with a
+schema the user creates (documented with Postgres types). This layer implements
+:class:`chainlit.data.base.BaseDataLayer` directly on SQLite, with :data:`SCHEMA` created on
+first use. Table and column names are those of ``chainlit.data.sql_alchemy.SQLAlchemyDataLayer``
+(Chainlit 2.12), so the same file also serves that layer if SQLAlchemy is ever installed.
+
+Files are not stored (uploads are switched off in the tutor's Chainlit config); element rows keep
+their metadata only.
+
+    layer = SQLiteDataLayer(Path("~/.local/share/ml-tutor/chat.sqlite").expanduser())
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+from chainlit.data.base import BaseDataLayer
+from chainlit.data.utils import queue_until_user_message
+from chainlit.types import Feedback, PageInfo, PaginatedResponse, Pagination, ThreadDict, ThreadFilter
+from chainlit.user import PersistedUser, User
+
+from agent.app.chat_schema import (
+    BOOL_STEP_COLUMNS,
+    ELEMENT_COLUMNS,
+    JSON_STEP_COLUMNS,
+    SCHEMA,
+    STEP_COLUMNS,
+    columns_sql,
+    json_or,
+    utc_now,
+    element_from_row,
+    step_from_row,
+)
+
+class SQLiteDataLayer(BaseDataLayer):
+    """Users, threads, steps, elements and feedback in one SQLite file."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._db: aiosqlite.Connection | None = None
+        self._lock = asyncio.Lock()
+
+    async def _conn(self) -> aiosqlite.Connection:
+        if self._db is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            db = await aiosqlite.connect(self.path)
+            db.row_factory = aiosqlite.Row
+            await db.execute("PRAGMA journal_mode=WAL")
+            await db.execute("PRAGMA foreign_keys=ON")
+            await db.execute("PRAGMA busy_timeout=5000")
+            await db.executescript(SCHEMA)
+            await db.commit()
+            self._db = db
+        return self._db
+
+    async def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        async with self._lock:
+            db = await self._conn()
+            async with db.execute(sql, params) as cursor:
+                return [dict(row) for row in await cursor.fetchall()]
+
+    async def _write(self, *statements: tuple[str, tuple | dict]) -> None:
+        """Run statements in one transaction."""
+        async with self._lock:
+            db = await self._conn()
+            try:
+                for sql, params in statements:
+                    await db.execute(sql, params)
+                await db.commit()
+            except BaseException:
+                await db.rollback()
+                raise
+
+    # -------------------------------------------------------------------------------- users
+
+    async def get_user(self, identifier: str) -> PersistedUser | None:
+        rows = await self._rows('SELECT * FROM users WHERE "identifier" = ?', (identifier,))
+        if not rows:
+            return None
+        row = rows[0]
+        return PersistedUser(
+            id=row["id"], identifier=row["identifier"], createdAt=row["createdAt"], metadata=json_or(row["metadata"], {})
+        )
+
+    async def create_user(self, user: User) -> PersistedUser | None:
+        metadata = json.dumps(user.metadata or {})
+        await self._write(
+            (
+                'INSERT INTO users ("id", "identifier", "metadata", "createdAt") VALUES (?, ?, ?, ?) '
+                'ON CONFLICT ("identifier") DO UPDATE SET "metadata" = excluded."metadata"',
+                (str(uuid.uuid4()), user.identifier, metadata, utc_now()),
+            )
+        )
+        return await self.get_user(user.identifier)
+
+    # ------------------------------------------------------------------------------ threads
+
+    async def get_thread_author(self, thread_id: str) -> str:
+        rows = await self._rows('SELECT "userIdentifier" FROM threads WHERE "id" = ?', (thread_id,))
+        return (rows[0]["userIdentifier"] or "") if rows else ""
+
+    async def update_thread(
+        self,
+        thread_id: str,
+        name: str | None = None,
+        user_id: str | None = None,
+        metadata: dict | None = None,
+        tags: list[str] | None = None,
+    ):
+        """Create the thread if needed, then apply the given fields (metadata is merged; None deletes a key)."""
+        async with self._lock:  # one transaction: concurrent first steps of a new thread must not race
+            db = await self._conn()
+            try:
+                await db.execute(
+                    'INSERT OR IGNORE INTO threads ("id", "createdAt", "metadata") VALUES (?, ?, ?)',
+                    (thread_id, utc_now(), "{}"),
+                )
+                changed: dict[str, Any] = {}
+                if metadata is not None:
+                    async with db.execute('SELECT "metadata" FROM threads WHERE "id" = ?', (thread_id,)) as cur:
+                        row = await cur.fetchone()
+                    merged = json_or(row["metadata"] if row else None, {})
+                    for key, value in metadata.items():
+                        if value is None:
+                            merged.pop(key, None)
+                        else:
+                            merged[key] = value
+                    changed["metadata"] = json.dumps(merged)
+                    if name is None:
+                        name = metadata.get("name")
+                if name is not None:
+                    changed["name"] = name
+                if user_id is not None:
+                    async with db.execute('SELECT "identifier" FROM users WHERE "id" = ?', (user_id,)) as cur:
+                        user = await cur.fetchone()
+                    changed["userId"] = user_id
+                    if user is not None:
+                        changed["userIdentifier"] = user["identifier"]
+                if tags is not None:
+                    changed["tags"] = json.dumps(tags)
+                if changed:
+                    assignments = ", ".join(f'"{k}" = ?' for k in changed)
+                    await db.execute(
+                        f'UPDATE threads SET {assignments} WHERE "id" = ?', (*changed.values(), thread_id)
+                    )
+                await db.commit()
+            except BaseException:
+                await db.rollback()
+                raise
+
+    async def delete_thread(self, thread_id: str):
+        await self._write(
+            ('DELETE FROM feedbacks WHERE "forId" IN (SELECT "id" FROM steps WHERE "threadId" = ?)', (thread_id,)),
+            ('DELETE FROM feedbacks WHERE "threadId" = ?', (thread_id,)),
+            ('DELETE FROM elements WHERE "threadId" = ?', (thread_id,)),
+            ('DELETE FROM steps WHERE "threadId" = ?', (thread_id,)),
+            ('DELETE FROM threads WHERE "id" = ?', (thread_id,)),
+        )
+
+    async def list_threads(self, pagination: Pagination, filters: ThreadFilter) -> PaginatedResponse[ThreadDict]:
+        if not filters.userId:
+            raise ValueError("userId is required")
+        conditions, params = ['t."userId" = ?'], [filters.userId]
+        if filters.search:
+            conditions.append(
+                'EXISTS (SELECT 1 FROM steps s WHERE s."threadId" = t."id" AND '
+                '(lower(s."output") LIKE ? OR lower(coalesce(t."name", \'\')) LIKE ?))'
+            )
+            pattern = "%" + filters.search.lower().replace("%", "").replace("_", "") + "%"
+            params += [pattern, pattern]
+        if filters.feedback is not None:
+            conditions.append(
+                'EXISTS (SELECT 1 FROM steps s JOIN feedbacks f ON f."forId" = s."id" '
+                'WHERE s."threadId" = t."id" AND f."value" = ?)'
+            )
+            params.append(int(filters.feedback))
+        rows = await self._rows(
+            f"""SELECT t."id", coalesce(MAX(s."createdAt"), t."createdAt") AS "updatedAt"
+                FROM threads t LEFT JOIN steps s ON s."threadId" = t."id"
+                WHERE {' AND '.join(conditions)}
+                GROUP BY t."id" ORDER BY "updatedAt" DESC, t."id" """,
+            tuple(params),
+        )
+        ids = [r["id"] for r in rows]
+        start = ids.index(pagination.cursor) + 1 if pagination.cursor in ids else 0
+        page = ids[start : start + pagination.first]
+        threads = [t for t in [await self.get_thread(i) for i in page] if t is not None]
+        return PaginatedResponse(
+            pageInfo=PageInfo(
+                hasNextPage=len(ids) > start + pagination.first,
+                startCursor=page[0] if page else None,
+                endCursor=page[-1] if page else None,
+            ),
+            data=threads,
+        )
+
+    async def get_thread(self, thread_id: str) -> ThreadDict | None:
+        rows = await self._rows('SELECT * FROM threads WHERE "id" = ?', (thread_id,))
+        if not rows:
+            return None
+        thread = rows[0]
+        steps = await self._rows(
+            'SELECT s.*, f."id" AS "feedbackId", f."value" AS "feedbackValue", f."comment" AS "feedbackComment" '
+            'FROM steps s LEFT JOIN feedbacks f ON f."forId" = s."id" '
+            'WHERE s."threadId" = ? ORDER BY s."createdAt", s.rowid',
+            (thread_id,),
+        )
+        elements = await self._rows('SELECT * FROM elements WHERE "threadId" = ?', (thread_id,))
+        return ThreadDict(
+            id=thread["id"],
+            createdAt=thread["createdAt"],
+            name=thread["name"],
+            userId=thread["userId"],
+            userIdentifier=thread["userIdentifier"],
+            tags=json_or(thread["tags"], None),
+            metadata=json_or(thread["metadata"], {}),
+            steps=[step_from_row(row) for row in steps],
+            elements=[element_from_row(row) for row in elements],
+        )
+
+    # -------------------------------------------------------------------------------- steps
+
+    @queue_until_user_message()
+    async def create_step(self, step_dict: dict):
+        await self.update_thread(step_dict["threadId"])
+        values: dict[str, Any] = {}
+        for key in STEP_COLUMNS:
+            if key not in step_dict or step_dict[key] is None:
+                continue
+            value = step_dict[key]
+            if key in JSON_STEP_COLUMNS:
+                value = json.dumps(value)
+            elif key in BOOL_STEP_COLUMNS:
+                value = int(bool(value))
+            elif key == "showInput":
+                value = str(value).lower()
+            values[key] = value
+        values.setdefault("metadata", "{}")
+        updates = ", ".join(f'"{k}" = excluded."{k}"' for k in values if k != "id")
+        sql = (
+            f"INSERT INTO steps ({columns_sql(values)}) VALUES ({', '.join('?' for _ in values)}) "
+            f'ON CONFLICT ("id") DO UPDATE SET {updates}'
+        )
+        await self._write((sql, tuple(values.values())))
+
+    @queue_until_user_message()
+    async def update_step(self, step_dict: dict):
+        await self.create_step(step_dict)
+
+    @queue_until_user_message()
+    async def delete_step(self, step_id: str):
+        await self._write(
+            ('DELETE FROM feedbacks WHERE "forId" = ?', (step_id,)),
+            ('DELETE FROM elements WHERE "forId" = ?', (step_id,)),
+            ('DELETE FROM steps WHERE "id" = ?', (step_id,)),
+        )
+
+    async def get_favorite_steps(self, user_id: str) -> list[dict]:
+        rows = await self._rows(
+            'SELECT s.*, NULL AS "feedbackValue" FROM steps s JOIN threads t ON t."id" = s."threadId" '
+            'WHERE t."userId" = ? ORDER BY s."createdAt" DESC',
+            (user_id,),
+        )
+        steps = [step_from_row(row) for row in rows]
+        return [s for s in steps if (s.get("metadata") or {}).get("favorite")]
+
+    # ----------------------------------------------------------------------------- feedback
+
+    async def upsert_feedback(self, feedback: Feedback) -> str:
+        feedback.id = feedback.id or str(uuid.uuid4())
+        row = asdict(feedback)
+        values = {k: row.get(k) for k in ("id", "forId", "threadId", "value", "comment")}
+        await self._write(
+            (
+                'INSERT INTO feedbacks ("id", "forId", "threadId", "value", "comment") VALUES (?, ?, ?, ?, ?) '
+                'ON CONFLICT ("id") DO UPDATE SET "value" = excluded."value", "comment" = excluded."comment"',
+                tuple(values.values()),
+            )
+        )
+        return feedback.id
+
+    async def delete_feedback(self, feedback_id: str) -> bool:
+        await self._write(('DELETE FROM feedbacks WHERE "id" = ?', (feedback_id,)))
+        return True
+
+    # ----------------------------------------------------------------------------- elements
+
+    @queue_until_user_message()
+    async def create_element(self, element):
+        data = element.to_dict()
+        if not data.get("threadId"):
+            return
+        await self.update_thread(data["threadId"])
+        values = {k: data.get(k) for k in ELEMENT_COLUMNS}
+        values["props"] = json.dumps(values.get("props") or {})
+        values["name"] = values.get("name") or ""
+        updates = ", ".join(f'"{k}" = excluded."{k}"' for k in values if k != "id")
+        sql = (
+            f"INSERT INTO elements ({columns_sql(values)}) VALUES ({', '.join('?' for _ in values)}) "
+            f'ON CONFLICT ("id") DO UPDATE SET {updates}'
+        )
+        await self._write((sql, tuple(values.values())))
+
+    async def get_element(self, thread_id: str, element_id: str) -> dict | None:
+        rows = await self._rows('SELECT * FROM elements WHERE "threadId" = ? AND "id" = ?', (thread_id, element_id))
+        return element_from_row(rows[0]) if rows else None
+
+    @queue_until_user_message()
+    async def delete_element(self, element_id: str, thread_id: str | None = None):
+        await self._write(('DELETE FROM elements WHERE "id" = ?', (element_id,)))
+
+    # ------------------------------------------------------------------------------- other
+
+    async def build_debug_url(self) -> str:
+        return ""
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None

@@ -1,0 +1,157 @@
+"""Start the Chainlit web app (``tutor chat``) with everything it writes kept under the data dir.
+
+    tutor chat                                  # http://127.0.0.1:8000, embedded model
+    tutor chat --port 8765 --model runs/merged  # another model (or TUTOR_MODEL / TUTOR_ADAPTER)
+    TUTOR_PASSWORD=... tutor chat --host 0.0.0.0   # password login (see agent.app.auth)
+
+Chainlit takes its app root from ``CHAINLIT_APP_ROOT`` (else the working directory) when it is
+first imported, and writes ``.chainlit/config.toml``, ``.chainlit/translations/``, ``.files/`` and
+``chainlit.md`` there. This module points it at ``<data_dir>/web`` and writes the tutor's own
+config (HTML off, uploads off, message editing off) before importing Chainlit, so nothing lands in
+the user's working directory or in the package.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import os
+import sys
+from pathlib import Path
+
+from agent.settings import Settings
+
+MAIN = Path(__file__).with_name("main.py")
+log = logging.getLogger(__name__)
+
+CONFIG_TOML = """\
+# Written by `tutor chat` on every start; edits are overwritten.
+[project]
+user_env = []
+session_timeout = 3600
+user_session_timeout = 1296000
+cache = false
+persist_user_env = false
+mask_user_env = false
+allow_origins = ["*"]
+
+[features]
+# Model and user text is shown as markdown, never as HTML.
+unsafe_allow_html = false
+latex = false
+user_message_markdown = true
+user_message_autoscroll = true
+assistant_message_autoscroll = true
+auto_tag_thread = true
+# Editing a sent message would replay a turn of the quiz state machine.
+edit_message = false
+allow_thread_sharing = false
+favorites = false
+
+[features.spontaneous_file_upload]
+    enabled = false
+
+[features.audio]
+    enabled = false
+
+[features.mcp]
+    enabled = false
+
+[UI]
+name = "ML Tutor"
+description = "A teaching assistant for machine learning: explanations and graded quizzes."
+cot = "hidden"
+default_theme = "light"
+default_sidebar_state = "open"
+chat_settings_location = "message_composer"
+confirm_new_chat = false
+
+[meta]
+generated_by = "{version}"
+"""
+
+WELCOME_MD = """\
+# ML Tutor
+
+Ask about a machine-learning concept, or type `/quiz TOPIC` for a multiple-choice quiz.
+`/help` lists every command. Your conversations and quiz progress are kept on this computer.
+"""
+
+
+def app_root(settings: Settings) -> Path:
+    return settings.data_dir / "web"
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Write-then-rename, and only when the content differs."""
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text(text, encoding="utf-8")
+    os.replace(partial, path)
+
+
+def prepare_app_root(root: Path, chainlit_version: str) -> None:
+    """The Chainlit app root: our config and welcome page (Chainlit adds translations and .files)."""
+    _write_if_changed(root / ".chainlit" / "config.toml", CONFIG_TOML.format(version=chainlit_version))
+    _write_if_changed(root / "chainlit.md", WELCOME_MD)
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def chainlit_version() -> str:
+    from importlib.metadata import version
+
+    return version("chainlit")
+
+
+def prepare_environment(settings: Settings, host: str, port: int) -> Path:
+    """Validate the model spec, write the app root and set the env Chainlit and the app read."""
+    from agent.app.auth import AuthSettings, ensure_secret
+    from llm.spec import resolve_adapter, resolve_model
+
+    resolve_model(settings.model)  # a bad --model fails here, in one line, before the server starts
+    resolve_adapter(settings.adapter)
+    if "chainlit.config" in sys.modules:
+        raise RuntimeError("Chainlit was imported before its app root was set")
+    root = app_root(settings).resolve()
+    prepare_app_root(root, chainlit_version())
+    env = {
+        "CHAINLIT_APP_ROOT": str(root),
+        "CHAINLIT_HOST": host,
+        "CHAINLIT_PORT": str(port),
+        "TUTOR_DATA_DIR": str(settings.data_dir.resolve()),
+    }
+    if settings.model:
+        env["TUTOR_MODEL"] = settings.model
+    if settings.adapter:
+        env["TUTOR_ADAPTER"] = settings.adapter
+    os.environ.update(env)
+    if not os.environ.get("CHAINLIT_AUTH_SECRET"):
+        os.environ["CHAINLIT_AUTH_SECRET"] = ensure_secret(settings.data_dir / "auth_secret")
+    if AuthSettings.from_env().open and not is_loopback(host):
+        print(
+            f"warning: serving on {host} without a password; set TUTOR_PASSWORD to require a login",
+            file=sys.stderr,
+        )
+    return root
+
+
+def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
+    """Run the Chainlit server in this process until interrupted."""
+    prepare_environment(settings, host, port)
+    from chainlit.cli import run_chainlit
+    from chainlit.config import config
+
+    config.run.headless = True
+    print(f"ML Tutor on http://{host}:{port}  (data: {settings.data_dir})", file=sys.stderr, flush=True)
+    run_chainlit(str(MAIN))
+    return 0

@@ -1,0 +1,240 @@
+"""The Chainlit web app: chat handlers that feed the tutor graph and render what it yields.
+
+Start it with ``tutor chat`` (see :mod:`agent.app.launch`); Chainlit loads this file.
+
+Every handler turns browser input into an :class:`agent.graph.state.Event` (checked in
+:mod:`agent.app.inputs`), runs one graph turn for the chat thread and renders the output
+(:mod:`agent.app.render`). Handlers never let an exception reach the UI: the student sees one
+clear line, the server log gets the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+from contextlib import aclosing
+from typing import Any
+
+import chainlit as cl
+from chainlit.input_widget import Select, Slider
+
+from agent.app import render
+from agent.app.auth import AuthSettings
+from agent.app.data_layer import SQLiteDataLayer
+from agent.app.inputs import event_from_action, event_from_message, preferences
+from agent.app.resources import Resources
+from agent.graph.state import Event
+from agent.settings import Settings
+from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
+
+log = logging.getLogger("agent.app")
+SETTINGS = Settings.from_env()
+AUTH = AuthSettings.from_env()
+RESOURCES = Resources(SETTINGS)
+COMMANDS = [
+    {"id": "quiz", "icon": "list-checks", "description": "Quiz me on a topic, e.g. /quiz overfitting"},
+    {"id": "explain", "icon": "book-open", "description": "Explain a concept"},
+    {"id": "new", "icon": "refresh-cw", "description": "A fresh quiz (same topic if none given)"},
+    {"id": "retry", "icon": "rotate-ccw", "description": "Retry the questions I missed"},
+    {"id": "help", "icon": "circle-help", "description": "What can the tutor do?"},
+]
+# Per browser session: the answer buttons on screen, by "quiz_id:index" (kept out of cl.user_session,
+# which Chainlit persists into the thread: after a restart every question must be shown again).
+_BUTTONS: dict[str, dict[str, list[cl.Action]]] = {}
+
+
+# ------------------------------------------------------------------------ server, data, auth
+
+
+@cl.on_app_startup
+async def _startup() -> None:
+    RESOURCES.start()
+
+
+@cl.on_app_shutdown
+async def _shutdown() -> None:
+    await RESOURCES.close()
+
+
+@cl.data_layer
+def _data_layer() -> SQLiteDataLayer:
+    return SQLiteDataLayer(SETTINGS.chat_db)
+
+
+if AUTH.open:
+
+    @cl.header_auth_callback
+    async def _open_mode(headers) -> cl.User:
+        """Open single-user mode: everyone is the local student (keeps thread history and resume)."""
+        return cl.User(identifier=AUTH.username, metadata={"mode": "open"})
+
+else:
+
+    @cl.password_auth_callback
+    async def _login(username: str, password: str) -> cl.User | None:
+        return cl.User(identifier=AUTH.username, metadata={"mode": "password"}) if AUTH.check(username, password) else None
+
+
+# ----------------------------------------------------------------------------- chat set-up
+
+
+@cl.set_starters
+async def _starters(user=None, language=None) -> list[cl.Starter]:
+    return [
+        cl.Starter(label="Explain overfitting", message="/explain What is overfitting?"),
+        cl.Starter(label="Quiz me: bias-variance trade-off", message="/quiz bias-variance trade-off"),
+        cl.Starter(label="How does dropout work?", message="How does dropout reduce overfitting?"),
+        cl.Starter(label="Quiz me: precision and recall", message="/quiz precision and recall"),
+    ]
+
+
+def _settings_widgets(current: dict[str, Any]) -> cl.ChatSettings:
+    prefs = preferences(current)
+    return cl.ChatSettings(
+        [
+            Slider(id="questions", label="Questions per quiz", initial=prefs["questions"], min=1,
+                   max=MAX_QUESTIONS, step=1, description=f"Default {DEFAULT_QUESTIONS}"),
+            Select(id="difficulty", label="Difficulty", values=["easy", "medium", "hard"],
+                   initial_value=prefs["difficulty"]),
+        ]
+    )
+
+
+async def _set_up_session(chat_settings: dict[str, Any] | None) -> None:
+    RESOURCES.start()
+    await _settings_widgets(chat_settings or {}).send()
+    await cl.context.emitter.set_commands(COMMANDS)
+
+
+@cl.on_chat_start
+async def _chat_start() -> None:
+    await _guard(_set_up_session, None)
+
+
+@cl.on_chat_resume
+async def _chat_resume(thread: dict) -> None:
+    async def resume() -> None:
+        await _set_up_session((thread.get("metadata") or {}).get("chat_settings"))
+        tutor = await RESOURCES.tutor()
+        pending = await tutor.pending_question(thread["id"])
+        if pending is not None:
+            await _show_question(pending, resumed=True, force=True)
+            await tutor.start_write_ahead(thread["id"])
+
+    await _guard(resume)
+
+
+@cl.on_settings_update
+async def _settings_update(chat_settings: dict[str, Any]) -> None:
+    prefs = preferences(chat_settings)
+    await cl.Message(content=f"New quizzes will have {prefs['questions']} questions ({prefs['difficulty']}).").send()
+
+
+@cl.on_chat_end
+async def _chat_end() -> None:
+    _BUTTONS.pop(cl.context.session.id, None)
+
+
+# ------------------------------------------------------------------------------ turns
+
+
+@cl.on_message
+async def _message(message: cl.Message) -> None:
+    await _guard(_turn, event_from_message(message.content, getattr(message, "command", None), _chat_settings()))
+
+
+async def _action(action: cl.Action) -> None:
+    await _guard(_turn, event_from_action(action.name, action.payload, _chat_settings()))
+
+
+for _name in ("answer", "quiz_on", "new_quiz", "retry"):
+    cl.action_callback(_name)(_action)
+
+
+def _chat_settings() -> dict[str, Any]:
+    return dict(cl.context.session.chat_settings or {})
+
+
+async def _turn(event: Event | str) -> None:
+    """Run one graph turn for this thread and show its output as it arrives."""
+    if isinstance(event, str):  # refused input: say why, touch nothing
+        await cl.Message(content="⚠️ " + render.model_text(event)).send()
+        return
+    tutor = await RESOURCES.tutor()
+    thread_id = cl.context.session.thread_id
+    streaming: cl.Message | None = None
+    long_output = False  # after an explanation or help, show the waiting question again below it
+    async with aclosing(tutor.turn(thread_id, event)) as outputs:
+        async for out in outputs:
+            kind = out.get("kind")
+            if kind == "explanation_start":
+                streaming = cl.Message(content="")
+                await streaming.stream_token(render.explanation_header(out))
+                long_output = True
+            elif kind == "explanation_piece" and streaming is not None:
+                await streaming.stream_token(render.model_text(out["text"]))
+            elif kind == "explanation_end" and streaming is not None:
+                footer = render.explanation_footer(out)
+                await streaming.stream_token(footer.content)
+                streaming.actions = _actions(footer)
+                await streaming.send()
+                streaming = None
+            elif kind == "question":
+                await _show_question(out, force=long_output)
+            elif kind == "feedback":
+                await _remove_buttons(out)
+                await _send(render.feedback(out))
+            elif kind == "help":
+                long_output = True
+                await _send(render.help_text(out))
+            elif kind in RENDERERS:
+                await _send(RENDERERS[kind](out))
+
+
+RENDERERS = {"quiz_started": render.quiz_started, "summary": render.summary, "notice": render.notice}
+
+
+# ------------------------------------------------------------------------------- helpers
+
+
+def _actions(shown: render.Shown) -> list[cl.Action]:
+    return [cl.Action(name=b.name, label=b.label, payload=b.payload, tooltip=b.tooltip) for b in shown.buttons]
+
+
+async def _send(shown: render.Shown) -> cl.Message:
+    return await cl.Message(content=shown.content, actions=_actions(shown)).send()
+
+
+async def _show_question(payload: dict[str, Any], resumed: bool = False, force: bool = False) -> None:
+    """Show a waiting question with buttons A-D, unless this session already shows it."""
+    buttons = _BUTTONS.setdefault(cl.context.session.id, {})
+    key = f"{payload['quiz_id']}:{payload['index']}"
+    if key in buttons and not force:
+        return
+    for action in buttons.pop(key, []):  # one set of live buttons per question
+        await action.remove()
+    message = await _send(render.question(payload, resumed=resumed))
+    buttons[key] = message.actions
+
+
+async def _remove_buttons(feedback: dict[str, Any]) -> None:
+    """Take the buttons off an answered question (a second click then has nothing to hit)."""
+    buttons = _BUTTONS.get(cl.context.session.id, {})
+    for action in buttons.pop(f"{feedback['quiz_id']}:{feedback['graded']['index']}", []):
+        await action.remove()
+
+
+async def _guard(handler, *args) -> None:
+    """Run a handler; any failure becomes one friendly line (the traceback goes to the log)."""
+    try:
+        await handler(*args)
+    except Exception as exc:  # noqa: BLE001 - the UI must never show a stack trace
+        log.exception("handler failed")
+        await cl.Message(content="⚠️ " + render.model_text(_one_line(exc))).send()
+
+
+def _one_line(exc: Exception) -> str:
+    from llm.spec import ModelSpecError
+
+    if isinstance(exc, ModelSpecError):
+        return f"The model could not be loaded: {str(exc).splitlines()[0]}"
+    return "Sorry, something went wrong while handling that (details are in the server log). Please try again."

@@ -1,0 +1,159 @@
+"""What the student sees: graph output dicts -> markdown text and buttons (pure; no Chainlit import).
+
+All text that comes from a model, a student or a card is neutralised before it is shown:
+:func:`literal` backslash-escapes markdown and HTML punctuation (question and option text must
+read exactly as written); :func:`model_text` escapes ``< > &`` only (explanations may use
+markdown, never HTML). Chainlit's ``unsafe_allow_html = false`` is the second line of defence.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any
+
+from schemas import LETTERS
+from schemas.text import strip_control
+
+_MARKDOWN_PUNCTUATION = set("\\`*_{}[]()<>#+-.!|~&$")
+
+
+@dataclass(frozen=True)
+class Button:
+    name: str  # the action callback ("answer", "quiz_on", "new_quiz", "retry")
+    label: str
+    payload: dict[str, Any]
+    tooltip: str = ""
+
+
+@dataclass(frozen=True)
+class Shown:
+    """One chat message: markdown content and its buttons."""
+
+    content: str
+    buttons: list[Button] = field(default_factory=list)
+
+
+def literal(text: str) -> str:
+    """``text`` shown exactly as written: markdown/HTML punctuation escaped, control characters gone."""
+    cleaned = " ".join(strip_control(text).split())
+    return "".join("\\" + ch if ch in _MARKDOWN_PUNCTUATION else ch for ch in cleaned)
+
+
+def model_text(text: str) -> str:
+    """Model or free text shown as markdown without HTML (``<script>`` appears as text)."""
+    return html.escape(strip_control(text), quote=False)
+
+
+# ---------------------------------------------------------------------------------- quizzes
+
+
+def question(payload: dict[str, Any], resumed: bool = False) -> Shown:
+    """One question, its progress line and four answer buttons A-D."""
+    q = payload["question"]
+    number, total = payload["index"] + 1, payload["total"]
+    kind = "Retry question" if payload.get("retry") else "Question"
+    lines = []
+    if resumed:
+        lines.append("_Welcome back: your quiz continues where you left it._\n")
+    lines.append(f"**{kind} {number} of {total}** · {literal(payload['topic'])}\n")
+    lines.append(f"### {literal(q['question'])}\n")
+    lines.extend(f"**{letter}.** {literal(option)}  " for letter, option in zip(LETTERS, q["options"]))
+    buttons = [
+        Button(
+            "answer",
+            letter,
+            {"quiz_id": payload["quiz_id"], "index": payload["index"], "letter": letter},
+            tooltip=q["options"][i][:120],
+        )
+        for i, letter in enumerate(LETTERS)
+    ]
+    return Shown("\n".join(lines), buttons)
+
+
+def quiz_started(event: dict[str, Any]) -> Shown:
+    what = "Retrying the questions you missed" if event.get("retry") else "Quiz"
+    return Shown(
+        f"**{what}: {literal(event['topic'])}** · {event['total']} questions · {event['difficulty']}\n\n"
+        "Click A-D (or type the letter) to answer."
+    )
+
+
+def feedback(event: dict[str, Any]) -> Shown:
+    """Right or wrong, the correct option, the explanation and its source, the running score."""
+    g = event["graded"]
+    number, total = g["index"] + 1, event["total"]
+    if g["is_correct"]:
+        head = f"✅ **Correct!** {g['correct']}. {literal(g['correct_option'])}"
+    else:
+        head = (
+            f"❌ **Not quite.** You chose {g['chosen']}. {literal(g['chosen_option'])}\n\n"
+            f"The correct answer is **{g['correct']}. {literal(g['correct_option'])}**"
+        )
+    parts = [head]
+    if g.get("explanation"):
+        parts.append(literal(g["explanation"]))
+    if g.get("feedback"):
+        parts.append(model_text(g["feedback"]))
+    footer = f"Question {number} of {total} · score {event['score']}/{number}"
+    if event.get("source_title"):
+        footer += f" · source: {literal(event['source_title'])}"
+    parts.append(f"_{footer}_")
+    return Shown("\n\n".join(parts))
+
+
+def summary(event: dict[str, Any]) -> Shown:
+    """Final score, a review of missed questions, concepts to revisit; New quiz / Retry buttons."""
+    r = event["result"]
+    percent = round(100 * r["score"] / r["total"])
+    lines = [f"## Quiz complete: {r['score']} / {r['total']} ({percent}%)", f"Topic: {literal(r['topic'])}"]
+    missed = [g for g in r["graded"] if not g["is_correct"]]
+    if missed:
+        lines.append("\n### Review of missed questions")
+        for g in missed:
+            lines.append(
+                f"{g['index'] + 1}\\. {literal(g['question'])}  \n"
+                f"You chose {g['chosen']} ({literal(g['chosen_option'])}); correct: **{g['correct']}. "
+                f"{literal(g['correct_option'])}**  \n_{literal(g.get('explanation') or '')}_"
+            )
+        lines.append("\n**Concepts to revisit:** " + ", ".join(literal(c) for c in r["missed_concepts"]))
+        if r.get("study_next"):
+            lines.append("**Study next:** " + ", ".join(literal(c) for c in r["study_next"]))
+    else:
+        lines.append("\nEvery answer was right. Well done!")
+    buttons = [Button("new_quiz", "New quiz", {"topic": r["topic"]}, tooltip="Fresh questions on this topic")]
+    if missed:
+        buttons.append(Button("retry", "Retry missed questions", {"quiz_id": r["quiz_id"]}))
+    return Shown("\n".join(lines), buttons)
+
+
+# ----------------------------------------------------------------------------- explanations
+
+
+def explanation_header(event: dict[str, Any]) -> str:
+    return f"**{literal(event['question'][:200])}**\n\n"
+
+
+def explanation_footer(event: dict[str, Any]) -> Shown:
+    """Key facts and sources after a streamed explanation, plus "Quiz me on this"."""
+    parts = []
+    if event.get("key_facts"):
+        parts.append("**Key facts**\n" + "\n".join(f"- {literal(f)}" for f in event["key_facts"]))
+    if event.get("sources"):
+        parts.append("_Sources: " + ", ".join(literal(s) for s in event["sources"]) + "_")
+    else:
+        parts.append("_I found nothing on this in my notes, so this answer is not grounded: check it._")
+    buttons = []
+    if event.get("topic"):
+        buttons.append(Button("quiz_on", "Quiz me on this", {"topic": event["topic"]},
+                              tooltip=f"A quiz on {event['topic']}"[:120]))
+    return Shown("\n\n" + "\n\n".join(parts), buttons)
+
+
+def notice(event: dict[str, Any]) -> Shown:
+    prefix = "⚠️ " if event.get("level") in ("warning", "error") else ""
+    return Shown(prefix + model_text(event["text"]))
+
+
+def help_text(event: dict[str, Any]) -> Shown:
+    return Shown(event["text"])  # written by us (agent.graph.nodes.HELP), markdown on purpose

@@ -1,0 +1,65 @@
+"""The web app's long-lived objects: the tutor service (model + knowledge) and the graph runner.
+
+The model loads in a worker thread when the server starts, so the page is up at once; the first
+turn that needs the tutor waits for it. The graph's checkpoints live in
+``Settings.checkpoint_db`` (under ``TUTOR_DATA_DIR``), keyed by Chainlit's thread id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AsyncExitStack
+
+from agent.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class Resources:
+    """Lazily built, shared by every session of the server process."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._service: asyncio.Future | None = None
+        self._tutor = None
+        self._stack = AsyncExitStack()
+        self._lock = asyncio.Lock()
+
+    def start(self) -> None:
+        """Begin loading the model and knowledge in the background (idempotent)."""
+        if self._service is None:
+            self._service = asyncio.get_running_loop().run_in_executor(None, self._load_service)
+
+    def _load_service(self):
+        from agent.graph.classify import model_classifier
+        from agent.quiz.service import TutorService
+
+        notes = self.settings.notes_dir if self.settings.notes_dir.is_dir() else None
+        service = TutorService.create(self.settings.model, self.settings.adapter, notes)
+        classify = model_classifier(service)
+        if classify is not None:
+            classify("What is overfitting?")  # builds (or loads) the classifier's grammar before the first turn
+        log.info("tutor ready: %s", service.lm.label if service.lm is not None else "no model")
+        return service
+
+    async def tutor(self):
+        """The :class:`agent.graph.runner.Tutor` (waits for the model on first use)."""
+        from agent.graph.classify import model_classifier
+        from agent.graph.runner import Tutor
+
+        async with self._lock:
+            if self._tutor is None:
+                self.start()
+                try:
+                    service = await self._service
+                except Exception:
+                    self._service = None  # let the next turn try again (and report again)
+                    raise
+                self._tutor = await self._stack.enter_async_context(
+                    Tutor.open(self.settings.checkpoint_db, service, classify=model_classifier(service))
+                )
+            return self._tutor
+
+    async def close(self) -> None:
+        await self._stack.aclose()

@@ -1,0 +1,181 @@
+"""Write a quiz-quality report (see :mod:`evaluation.quiz_quality`): JSON, Markdown, samples, PNG.
+
+Every file is written to a temporary sibling and renamed, so a reader never sees half a report.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+
+from schemas import LETTERS
+
+
+def write_report(results: dict, out: Path, samples: int = 20, seed: int = 0) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    _atomic_text(out / "results.json", json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    _atomic_text(out / "results.md", results_markdown(results))
+    _atomic_text(out / "samples.md", samples_markdown(results, samples, seed))
+    plot(results, out / "quiz_quality.png")
+
+
+def _pct(rate: dict | None) -> str:
+    if not rate or rate["rate"] is None:
+        return "n/a"
+    low, high = rate["ci95"]
+    return f"{100 * rate['rate']:.1f}% ({rate['n']}/{rate['of']}; 95% CI {100 * low:.1f}-{100 * high:.1f})"
+
+
+def _secs(spread: dict | None) -> str:
+    if not spread:
+        return "n/a"
+    return f"median {spread['median']:.1f} s, mean {spread['mean']:.1f}, p90 {spread['p90']:.1f}, max {spread['max']:.1f}"
+
+
+def results_markdown(results: dict) -> str:
+    s, env, cfg = results["summary"], results["environment"], results["config"]
+    letters = s["letters"]
+    share = s["max_letter_share_overall"]
+    per_quiz = s["max_letter_share_per_quiz"]
+    lines = [
+        f"# Quiz quality: {env['model']} ({env['strategy']} strategy)",
+        "",
+        f"{s['topics']} topics from `{cfg['topics']}`, {cfg['questions']} questions each, seed {cfg['seed']}; "
+        f"{env['date']}, {env['cpus']} CPUs, load average {env['load_average']}. Reproduce with "
+        f"`tutor eval quiz --topics {cfg['topics']} --questions {cfg['questions']} --seed {cfg['seed']}"
+        f"{' --strategy ' + cfg['strategy'] if cfg['strategy'] != 'auto' else ''} --out {cfg['out']}`.",
+        "",
+        "| measure | value |",
+        "|---|---|",
+        f"| quizzes generated / topics | {s['quizzes']} / {s['topics']} |",
+        f"| valid quizzes (re-validated from JSON) | {_pct(s['valid_quizzes'])} |",
+        f"| questions | {s['questions']} |",
+        f"| duplicate stems / questions with duplicate options | {s['duplicate_stems']} / {s['duplicate_options']} |",
+        f"| answer letters A/B/C/D | {' / '.join(str(letters[x]) for x in LETTERS)} |",
+        f"| largest letter share overall / within one quiz | "
+        f"{'n/a' if share is None else f'{100 * share:.1f}%'} / {'n/a' if per_quiz is None else f'{100 * per_quiz:.0f}%'} |",
+        f"| keys verified by the generator (meta.verified) | {_pct(s['verified_meta'])} |",
+        f"| re-check: card fact supports the key lexically | {_pct(s['recheck_lexical'])} |",
+        f"| re-check: model picks the key from the fact (options re-ordered) | {_pct(s['recheck_model'])} |",
+        f"| re-check: lexical or model | {_pct(s['recheck_either'])} |",
+        f"| stems passing `stem_problems` | {_pct(s['stem_pass'])} |",
+        f"| stem problems found | {s['stem_problems'] or 'none'} |",
+        f"| questions from the topic's 3 best-matching cards | {_pct(s['topic_cards'])} |",
+        f"| seconds per quiz | {_secs(s['seconds_per_quiz'])} |",
+        f"| seconds to the first question | {_secs(s['seconds_to_first_question'])} |",
+        f"| model load (s) | {env['model_load_seconds']} |",
+        f"| unavailable (QuizUnavailable) | {len(s['unavailable'])} |",
+        f"| other failures (errors, invalid quizzes) | {len(s['errors'])} |",
+        "",
+    ]
+    for label, rows in (("Unavailable", s["unavailable"]), ("Failures", s["errors"])):
+        if rows:
+            lines += [f"## {label}", ""] + [f"- `{r['topic'][:80]}`: {r['message'][:300]}" for r in rows] + [""]
+    lines += [
+        "## Per topic",
+        "",
+        "| topic | status | s | first q (s) | verified | lexical | model | stems ok | max letter | cards | top-3 cards |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for q in results["quizzes"]:
+        n = q["questions"] or 1
+        cards = len({r["source"] for r in q["rows"]})
+        first = q["first_question_seconds"]
+        model = "n/a" if q["model_ok"] is None else f"{q['model_ok']}/{n}"
+        lines.append(
+            f"| {q['topic'][:60]} | {q['status']} | {q['seconds']:.1f} | {'' if first is None else f'{first:.1f}'} "
+            f"| {q['verified_meta']}/{n} | {q['lexical_ok']}/{n} | {model} | {q['stem_ok']}/{n} "
+            f"| {100 * q['max_letter_share']:.0f}% | {cards} | {q['topic_cards']}/{n} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def pick_samples(results: dict, count: int, seed: int) -> list[tuple[str, dict]]:
+    """``count`` questions spread over the topics (seeded), in topic order."""
+    pool = [(i, q["topic"], row) for i, q in enumerate(results["quizzes"]) for row in q["rows"]]
+    chosen = sorted(random.Random(f"samples:{seed}").sample(range(len(pool)), min(count, len(pool))))
+    return [(pool[i][1], pool[i][2]) for i in chosen]
+
+
+def samples_markdown(results: dict, count: int = 20, seed: int = 0) -> str:
+    lines = [
+        f"# Sample questions ({results['environment']['model']}, {results['environment']['strategy']} strategy)",
+        "",
+        "Picked at random (seeded) from the evaluated quizzes, for a person to read. **Bold** is the key; "
+        "the re-check columns are the independent lexical and model checks of that key.",
+        "",
+    ]
+    for n, (topic, row) in enumerate(pick_samples(results, count, seed), start=1):
+        model = {True: "agrees", False: "DISAGREES", None: "not run"}[row["model"]]
+        lines += [f"### {n}. Topic: {topic[:80]}", "", f"**Q{row['index'] + 1}.** {row['question']}", ""]
+        for letter, option in zip(LETTERS, row["options"]):
+            mark = f"**{letter}. {option}** (key)" if letter == row["answer"] else f"{letter}. {option}"
+            lines.append(f"- {mark}")
+        lines += [
+            "",
+            f"Source `{row['source']}`: {row['fact']}",
+            "",
+            f"Re-check: lexical {'supports' if row['lexical'] else 'does not support'} the key; model {model}; "
+            f"stem problems: {', '.join(row['stem_problems']) or 'none'}.",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    quizzes = [q for q in results["quizzes"] if q["status"] == "ok"]
+    s = results["summary"]
+    fig, axes = plt.subplots(1, 3, figsize=(15, max(4.5, 0.22 * len(quizzes) + 1.5)),
+                             gridspec_kw={"width_ratios": [2.2, 1, 1]})
+    ax = axes[0]
+    ax.barh([q["topic"][:38] for q in quizzes], [q["seconds"] for q in quizzes], color="#4c72b0", label="whole quiz")
+    firsts = [q["first_question_seconds"] or 0 for q in quizzes]
+    ax.barh([q["topic"][:38] for q in quizzes], firsts, color="#dd8452", label="to first question")
+    ax.invert_yaxis()
+    ax.set_xlabel("seconds")
+    ax.set_title("Seconds per quiz")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.tick_params(axis="y", labelsize=7)
+    ax = axes[1]
+    counts = [s["letters"][x] for x in LETTERS]
+    ax.bar(LETTERS, counts, color="#55a868")
+    if s["questions"]:
+        ax.axhline(s["questions"] / 4, color="grey", linestyle="--", label="even spread")
+        ax.legend(fontsize=8)
+    ax.set_title("Answer letters (all questions)")
+    ax = axes[2]
+    names = ["verified\n(meta)", "lexical\nre-check", "model\nre-check", "stems\nok"]
+    rates = [(s[k] or {}).get("rate") or 0 for k in ("verified_meta", "recheck_lexical", "recheck_model", "stem_pass")]
+    ax.bar(names, [100 * r for r in rates], color="#8172b3")
+    ax.set_ylim(0, 100)
+    ax.set_title("Key and stem checks (%)")
+    fig.suptitle(f"Quiz quality: {results['environment']['model']} ({results['environment']['strategy']})")
+    fig.tight_layout()
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".png", dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=110)
+        os.replace(tmp, path)
+    finally:
+        plt.close(fig)
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)

@@ -1,0 +1,94 @@
+"""Statistics for accuracy comparisons (pure: ``math`` only, no torch, no scipy).
+
+* :func:`wilson_interval` - 95% confidence interval of an accuracy (Wilson score interval; unlike
+  the normal approximation it stays inside [0, 1] and behaves at 0 % and 100 %).
+* :func:`mcnemar` - are two models' accuracies on the *same* questions different? Only discordant
+  questions count (b: first right, second wrong; c: first wrong, second right). Exact two-sided
+  binomial test when b + c < 25, else the chi-square test with continuity correction.
+* :func:`paired_comparison` - difference, its 95% interval, McNemar and per-question agreement.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+Z95 = 1.959963984540054  # standard normal 97.5% quantile
+EXACT_BELOW = 25  # discordant pairs; below this the chi-square approximation is poor
+
+
+def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+    """Wilson score interval for ``successes`` out of ``n`` (``(0.0, 1.0)`` when ``n == 0``)."""
+    if n <= 0:
+        return (0.0, 1.0)
+    if not 0 <= successes <= n:
+        raise ValueError(f"successes={successes} outside 0..{n}")
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the edges (no rounding residue)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return (low, high)
+
+
+def binomial_two_sided(k: int, n: int) -> float:
+    """Exact two-sided p-value of ``k`` successes in ``n`` fair coin flips (symmetric: doubled tail)."""
+    if n == 0:
+        return 1.0
+    tail = sum(math.comb(n, i) for i in range(min(k, n - k) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
+def mcnemar(b: int, c: int) -> dict:
+    """McNemar's test on discordant counts ``b`` and ``c``; returns statistic, p-value and method."""
+    if b < 0 or c < 0:
+        raise ValueError("discordant counts must be >= 0")
+    n = b + c
+    if n < EXACT_BELOW:
+        return {"b": b, "c": c, "method": "exact binomial", "statistic": None, "p_value": binomial_two_sided(b, n)}
+    statistic = (abs(b - c) - 1) ** 2 / n
+    # Survival function of chi-square with 1 degree of freedom.
+    p_value = math.erfc(math.sqrt(statistic / 2))
+    return {"b": b, "c": c, "method": "chi-square, continuity-corrected", "statistic": statistic, "p_value": p_value}
+
+
+def paired_comparison(
+    first_correct: Sequence[bool],
+    second_correct: Sequence[bool],
+    first_predicted: Sequence[str | None] | None = None,
+    second_predicted: Sequence[str | None] | None = None,
+    z: float = Z95,
+) -> dict:
+    """Compare two models answering the same questions (``second - first``).
+
+    The difference's interval is the Wald interval for paired proportions,
+    ``sqrt((b + c) - (c - b)^2 / n) / n`` as standard error.
+    """
+    n = len(first_correct)
+    if n != len(second_correct) or n == 0:
+        raise ValueError("paired comparison needs two equally long, non-empty lists")
+    b = sum(1 for x, y in zip(first_correct, second_correct) if x and not y)
+    c = sum(1 for x, y in zip(first_correct, second_correct) if y and not x)
+    both = sum(1 for x, y in zip(first_correct, second_correct) if x and y)
+    difference = (c - b) / n
+    se = math.sqrt(max((b + c) - (c - b) ** 2 / n, 0.0)) / n
+    result = {
+        "n": n,
+        "first_accuracy": (both + b) / n,
+        "second_accuracy": (both + c) / n,
+        "difference": difference,
+        "difference_ci95": [difference - z * se, difference + z * se],
+        "both_correct": both,
+        "both_wrong": n - both - b - c,
+        "only_first_correct": b,
+        "only_second_correct": c,
+        "correctness_agreement": (n - b - c) / n,
+        "mcnemar": mcnemar(b, c),
+    }
+    if first_predicted is not None and second_predicted is not None:
+        if len(first_predicted) != n or len(second_predicted) != n:
+            raise ValueError("predicted labels must align with the correctness lists")
+        same = sum(1 for x, y in zip(first_predicted, second_predicted) if x is not None and x == y)
+        result["prediction_agreement"] = same / n
+    return result

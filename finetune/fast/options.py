@@ -1,0 +1,55 @@
+"""Switches of the fast CUDA training path (pure data: no torch import).
+
+Every lever is a field, so the benchmark can turn them off one at a time on one loaded model
+(``bench/train_throughput.py`` measures each) and the trainer can map its own flags onto them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+
+@dataclass
+class FastOptions:
+    """Levers of :func:`finetune.fast.apply`; each is read on every forward, so it can be changed live."""
+
+    checkpointing: Literal["offload", "recompute", "none"] = field(
+        default="offload",
+        metadata={"help": "'offload': keep each decoder layer's input in pinned CPU memory and recompute the layer "
+                          "in backward; 'recompute': the same with the input kept on the GPU; 'none': keep all "
+                          "activations (fastest, most memory)."},
+    )
+    fused_lora: bool = field(
+        default=True,
+        metadata={"help": "Hand-written autograd for NF4/LoRA projections (q/k/v share one input pass, gate/up/down "
+                          "fused with SwiGLU); no dequantised weight or fp32 copy is kept for backward."},
+    )
+    kernels: Literal["auto", "liger", "torch"] = field(
+        default="auto",
+        metadata={"help": "RMSNorm/RoPE/SwiGLU implementation: Liger's Triton kernels when installed and they pass "
+                          "a start-up self-check ('auto'), or plain torch ops."},
+    )
+    fused_cross_entropy: bool = field(
+        default=True,
+        metadata={"help": "Loss from hidden states in token chunks (LM head fused with cross-entropy): the "
+                          "(tokens x vocab) logits are never materialised. Liger's kernel when available."},
+    )
+    cast_frozen_to_bf16: bool = field(
+        default=True,
+        metadata={"help": "Cast frozen fp32 norms/embeddings (prepare_model_for_kbit_training upcasts them) back "
+                          "to the bf16 compute dtype: the tied 128k-vocab embedding alone is 0.7 GiB in fp32."},
+    )
+    force: bool = field(default=False, metadata={"help": "Apply without CUDA too (tests on CPU)."})
+
+    @classmethod
+    def from_config(cls, config: Any | None) -> "FastOptions":
+        """Options for a :class:`finetune.config.FinetuneConfig` (or None: defaults).
+
+        ``gradient_checkpointing`` off means no recomputation at all; on means offloaded checkpointing.
+        """
+        options = cls()
+        train = getattr(config, "train", None)
+        if train is not None and not getattr(train, "gradient_checkpointing", True):
+            options.checkpointing = "none"
+        return options

@@ -1,0 +1,137 @@
+"""Build the tutor's SFT dataset from the knowledge cards (deterministic; no model needed).
+
+Three kinds of rows, each rendered with the exact prompts the tutor uses at run time
+(:mod:`agent.prompts`), as chat ``messages`` whose last assistant turn is the target:
+
+* **question writing** - a card fact -> a :class:`schemas.QuestionDraft` JSON (the generation
+  schema of the "free" strategy), from the authored question form, answer and distractors;
+* **explanations** - "What is <concept>?" with the card as reference -> a teaching-assistant answer;
+* **feedback** - a wrong answer -> why the correct one is right, quoting the fact.
+
+A fixed set of concepts is held out (never trained on) so the adapter can be judged on facts it
+has not seen: ``heldout.jsonl`` lists their facts.
+
+    python -m finetune.tutor_data --out runs/tutor_sft      # writes train.jsonl, heldout.jsonl, manifest.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import tempfile
+from pathlib import Path
+
+from agent.prompts import explain_messages, feedback_messages, write_question_messages
+from knowledge.cards import load_cards
+from schemas import QuestionDraft
+from schemas.knowledge import ConceptCard
+
+HELDOUT_SHARE = 0.15
+SEED = 1234
+
+
+def is_heldout(card_id: str) -> bool:
+    """Stable assignment by hash, so adding cards never moves an existing card across the split."""
+    return int(hashlib.sha256(card_id.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < HELDOUT_SHARE
+
+
+def question_rows(card: ConceptCard, rng: random.Random) -> list[dict]:
+    rows = []
+    for fact in card.facts:
+        for stem in fact.questions:
+            distractors = rng.sample(list(fact.distractors), 3)
+            draft = QuestionDraft(
+                question=_clip(stem, 160),
+                correct_answer=_clip(fact.answer, 100),
+                distractors=[_clip(d, 100) for d in distractors],
+                explanation=_clip(fact.statement, 200),
+            )
+            target = json.dumps(draft.model_dump(), ensure_ascii=False)
+            rows.append(_row(write_question_messages(card.title, fact.statement), target, "question", card.id))
+    return rows
+
+
+def _clip(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to fit the generation schema's bound."""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+def explanation_rows(card: ConceptCard) -> list[dict]:
+    reference = f"{card.title}: {card.summary} " + " ".join(f.statement for f in card.facts)
+    answer = card.summary
+    asks = [f"What is {card.title.lower()}?", f"Can you explain {card.title.lower()} simply?"]
+    return [_row(explain_messages(ask, [reference]), answer, "explain", card.id) for ask in asks]
+
+
+def feedback_rows(card: ConceptCard, rng: random.Random) -> list[dict]:
+    rows = []
+    for fact in card.facts:
+        wrong = rng.choice(list(fact.distractors))
+        target = f"The correct answer is \"{fact.answer}\", not \"{wrong}\". {fact.statement}"
+        rows.append(_row(feedback_messages(fact.questions[0], wrong, fact.answer, fact.statement), target, "feedback", card.id))
+    return rows
+
+
+def _row(messages: list[dict], target: str, kind: str, card_id: str) -> dict:
+    return {"messages": [*messages, {"role": "assistant", "content": target}], "kind": kind, "card": card_id}
+
+
+def build(out: Path) -> dict:
+    """Write ``train.jsonl`` (shuffled), ``heldout.jsonl`` (held-out facts) and ``manifest.json``."""
+    rng = random.Random(SEED)
+    train: list[dict] = []
+    heldout: list[dict] = []
+    for card in load_cards():
+        if is_heldout(card.id):
+            heldout.extend(
+                {"card": card.id, "concept": card.title, "fact": i, "statement": f.statement, "answer": f.answer}
+                for i, f in enumerate(card.facts)
+            )
+            continue
+        train += question_rows(card, rng) + explanation_rows(card) + feedback_rows(card, rng)
+    rng.shuffle(train)
+    out.mkdir(parents=True, exist_ok=True)
+    digest = _write_jsonl(out / "train.jsonl", train)
+    _write_jsonl(out / "heldout.jsonl", heldout)
+    kinds = {k: sum(r["kind"] == k for r in train) for k in ("question", "explain", "feedback")}
+    manifest = {
+        "train_rows": len(train),
+        "kinds": kinds,
+        "heldout_cards": sorted({h["card"] for h in heldout}),
+        "heldout_facts": len(heldout),
+        "train_sha256": digest,
+        "seed": SEED,
+    }
+    _atomic_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    return manifest
+
+
+def _write_jsonl(path: Path, rows: list[dict]) -> str:
+    text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+    _atomic_text(path, text)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("runs/tutor_sft"), help="output folder")
+    args = parser.parse_args(argv)
+    manifest = build(args.out)
+    print(json.dumps({k: v for k, v in manifest.items() if k != "heldout_cards"}, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

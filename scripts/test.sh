@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Install everything (runtime + test tools + chromium) and run the whole test suite.
+#   bash scripts/test.sh                 # all tiers: unit, integration (real model), e2e (browser)
+#   bash scripts/test.sh tests/unit      # one tier (any pytest arguments)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh --dev
+export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export TUTOR_DATA_DIR="${TUTOR_DATA_DIR:-$(mktemp -d)}"   # tests never touch a user's data
+mkdir -p test-output
+exec .venv/bin/python -m pytest -ra "${@:-tests}"

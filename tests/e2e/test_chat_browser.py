@@ -1,0 +1,203 @@
+"""The web app in a real browser: explain, quiz, grade, restart mid-quiz (Chainlit + Playwright + chromium).
+
+Starts ``python -m tutor chat`` on a free port with a temporary TUTOR_DATA_DIR (embedded model,
+HF_HUB_OFFLINE=1) and drives it with Playwright on /usr/bin/chromium. A screenshot of a quiz in
+progress is saved under ``test-output/`` at the repo root.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/e2e -m e2e -q
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUT = ROOT / "test-output"
+CHROMIUM = "/usr/bin/chromium"
+BROWSER_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+MODEL_WAIT_MS = 240_000  # first turn waits for the model; planning a quiz runs the model on 2 CPU cores
+STEP_WAIT_MS = 60_000
+
+
+class Server:
+    """``tutor chat`` as a subprocess in its own process group (killed by its id only)."""
+
+    def __init__(self, data_dir: Path, port: int, log: Path):
+        self.data_dir, self.port, self.log = data_dir, port, log
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 120) -> None:
+        env = {**os.environ, "HF_HUB_OFFLINE": "1", "TUTOR_DATA_DIR": str(self.data_dir), "TOKENIZERS_PARALLELISM": "false"}
+        for key in ("TUTOR_PASSWORD", "CHAINLIT_AUTH_SECRET", "CHAINLIT_APP_ROOT"):
+            env.pop(key, None)
+        handle = self.log.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "tutor", "chat", "--port", str(self.port)],
+            cwd=self.data_dir, env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"tutor chat exited with {self.proc.returncode}:\n{self.tail()}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        raise RuntimeError(f"tutor chat did not come up in {timeout} s:\n{self.tail()}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+        self.proc = None
+
+    def tail(self, lines: int = 40) -> str:
+        text = self.log.read_text(errors="replace") if self.log.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("tutor-data")
+    server = Server(data_dir, _free_port(), data_dir / "server.log")
+    server.start()
+    yield server
+    server.kill(signal.SIGTERM)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} is not installed")
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(STEP_WAIT_MS)
+    yield page
+    context.close()
+
+
+@contextlib.contextmanager
+def evidence(page, server, name: str):
+    """On failure: a screenshot in test-output/ and the server log's tail in the report."""
+    try:
+        yield
+    except BaseException:
+        OUTPUT.mkdir(exist_ok=True)
+        with contextlib.suppress(Exception):
+            page.screenshot(path=str(OUTPUT / f"failed-{name}.png"), full_page=True)
+        print(f"--- server log (tail) ---\n{server.tail()}")
+        raise
+
+
+def send(page, text: str) -> None:
+    box = page.locator("#chat-input")
+    box.wait_for()
+    box.fill(text)
+    box.press("Enter")
+
+
+def answer(page, number: int, total: int, letter: str = "A") -> None:
+    """Click ``letter`` on question ``number`` and wait for its feedback."""
+    page.get_by_text(f"Question {number} of {total}", exact=False).first.wait_for(timeout=MODEL_WAIT_MS)
+    page.get_by_role("button", name=letter, exact=True).last.click()
+    page.get_by_text(re.compile(rf"Question {number} of {total} · score \d+/{number}")).wait_for()
+
+
+def test_explain_then_quiz_of_ten_with_scores(page, server):
+    with evidence(page, server, "quiz"):
+        _explain_then_quiz(page, server)
+
+
+def _explain_then_quiz(page, server):
+    OUTPUT.mkdir(exist_ok=True)
+    page.goto(server.url)
+    attack = "<script>globalThis.__pwned=1</script><img src=q onerror=globalThis.__pwned=2>"
+    send(page, f"/nope {attack}")
+    page.get_by_text("I don't know the command", exact=False).wait_for(timeout=MODEL_WAIT_MS)
+    assert page.get_by_text(attack, exact=False).count() >= 1  # the student's text shows as text ...
+    assert page.evaluate("() => globalThis.__pwned === undefined")  # ... and never runs
+
+    send(page, "/explain What is overfitting?")
+    quiz_me = page.get_by_role("button", name="Quiz me on this").last
+    quiz_me.wait_for(timeout=MODEL_WAIT_MS)
+    assert page.get_by_text("Sources:", exact=False).count() >= 1
+    quiz_me.click()
+    page.get_by_text("Question 1 of 10").wait_for(timeout=MODEL_WAIT_MS)
+    for number in range(1, 11):
+        if number == 3:
+            page.get_by_text("Question 3 of 10").first.wait_for()
+            page.screenshot(path=str(OUTPUT / "quiz-in-progress.png"), full_page=False)
+        answer(page, number, 10, letter="ABCD"[number % 4])
+    summary = page.get_by_text(re.compile(r"Quiz complete: \d+ / 10"))
+    summary.wait_for()
+    page.screenshot(path=str(OUTPUT / "quiz-summary.png"), full_page=False)
+    assert page.get_by_role("button", name="New quiz").count() >= 1
+    # A click on an answered question's button is gone; typing a letter now gets a clear message.
+    send(page, "B")
+    page.get_by_text("no question waiting", exact=False).last.wait_for()
+    assert "Traceback" not in page.content()
+
+
+def test_restart_mid_quiz_resumes_the_same_question(page, server):
+    with evidence(page, server, "restart"):
+        _restart_mid_quiz(page, server)
+
+
+def _restart_mid_quiz(page, server):
+    page.goto(server.url)
+    send(page, "/quiz bias-variance trade-off")
+    for number in range(1, 4):
+        answer(page, number, 10)
+    page.get_by_text("Question 4 of 10").first.wait_for()
+    thread_url = page.url
+    assert "/thread/" in thread_url
+    question_4 = page.locator("h3").last.inner_text()
+
+    server.kill()  # a crash, not a clean shutdown
+    server.start()
+    page.goto(thread_url)
+    page.get_by_text("Welcome back", exact=False).wait_for(timeout=MODEL_WAIT_MS)
+    assert page.locator("h3").last.inner_text() == question_4
+    for number in range(4, 11):
+        answer(page, number, 10)
+    page.get_by_text(re.compile(r"Quiz complete: \d+ / 10")).wait_for()
+    page.screenshot(path=str(OUTPUT / "quiz-after-restart.png"), full_page=False)

@@ -1,0 +1,112 @@
+"""Browser input checks and message rendering of the web app (pure, milliseconds).
+
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_app_inputs_render.py -q
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.app import render
+from agent.app.inputs import INVALID_BUTTON, event_from_action, event_from_message, preferences
+from agent.graph.state import Event
+
+
+def test_preferences_are_clamped():
+    assert preferences(None) == {"questions": 10, "difficulty": "medium"}
+    assert preferences({"questions": 15.0, "difficulty": "hard"}) == {"questions": 15, "difficulty": "hard"}
+    assert preferences({"questions": 999, "difficulty": "insane"}) == {"questions": 20, "difficulty": "medium"}
+    assert preferences({"questions": "x"})["questions"] == 10
+
+
+def test_messages_are_cleaned_and_bounded():
+    event = event_from_message("what\x00 is\x1b over\u200bfitting?", None, {"questions": 5})
+    assert isinstance(event, Event) and event.text == "what is overfitting?" and event.questions == 5
+    assert event_from_message("overfitting", "quiz", None).text == "/quiz overfitting"
+    assert "Please type" in event_from_message(" \n\t ", None, None)
+    assert "Please type" in event_from_message(None, None, None)
+    huge = event_from_message("a" * 5000, None, None)
+    assert isinstance(huge, str) and "5,000 characters" in huge
+
+
+@pytest.mark.parametrize(
+    "name, payload",
+    [
+        ("answer", {"quiz_id": "q", "index": 0, "letter": "E"}),
+        ("answer", {"quiz_id": "q", "index": -1, "letter": "A"}),
+        ("answer", {"quiz_id": "q" * 500, "index": 0, "letter": "A"}),
+        ("answer", {"quiz_id": "q", "letter": "A"}),
+        ("answer", {"quiz_id": "q", "index": 0, "letter": "A", "extra": {"x": 1}}),
+        ("answer", ["not", "a", "dict"]),
+        ("quiz_on", {"topic": {"nested": True}}),
+        ("delete_everything", {}),
+    ],
+)
+def test_tampered_payloads_are_refused(name, payload):
+    event = event_from_action(name, payload, None)
+    if name == "answer" and isinstance(payload, dict) and "extra" in payload:
+        assert isinstance(event, Event)  # unknown keys are ignored, the known ones are validated
+    else:
+        assert event == INVALID_BUTTON
+
+
+def test_valid_buttons_become_events():
+    answer = event_from_action("answer", {"quiz_id": "q1", "index": 3, "letter": "B"}, {"difficulty": "easy"})
+    assert (answer.kind, answer.quiz_id, answer.index, answer.letter, answer.difficulty) == (
+        "answer", "q1", 3, "B", "easy")
+    topic = event_from_action("quiz_on", {"topic": "Over\x07fitting " * 40}, None)
+    assert topic.kind == "action" and topic.action == "quiz_on" and len(topic.text) <= 200
+    assert "\x07" not in topic.text
+
+
+def test_text_is_neutralised():
+    assert render.model_text("<script>alert(1)</script> & co") == "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co"
+    escaped = render.literal("<b>*bold*</b> [x](http://e) `c`")
+    assert "<" not in escaped.replace("\\<", "") and "\\*bold\\*" in escaped and "\\[x\\]" in escaped
+
+
+QUESTION = {
+    "kind": "question", "quiz_id": "q1", "index": 2, "total": 10, "topic": "over<fitting>", "retry": False,
+    "score": 1, "question": {"question": "Which *one* <b>is</b> right?", "options": ["a<", "b", "c", "d"],
+                             "answer": "B", "explanation": "", "concept": "C", "source": None},
+}
+
+
+def test_question_has_progress_options_and_four_buttons():
+    shown = render.question(QUESTION)
+    assert "Question 3 of 10" in shown.content and "<b>" not in shown.content and "a\\<" in shown.content
+    assert [b.label for b in shown.buttons] == ["A", "B", "C", "D"]
+    assert shown.buttons[1].payload == {"quiz_id": "q1", "index": 2, "letter": "B"}
+    assert "Welcome back" in render.question(QUESTION, resumed=True).content
+
+
+def _graded(correct: bool) -> dict:
+    return {"index": 2, "question": "Which one?", "chosen": "B" if correct else "A", "correct": "B",
+            "is_correct": correct, "correct_option": "the right one", "chosen_option": "b" if correct else "x",
+            "explanation": "Because of the fact.", "concept": "C", "source": "card:c", "feedback": ""}
+
+
+def test_feedback_says_right_or_wrong_with_answer_explanation_and_source():
+    right = render.feedback({"graded": _graded(True), "total": 10, "score": 3, "source_title": "Overfitting"}).content
+    wrong = render.feedback({"graded": _graded(False), "total": 10, "score": 2, "source_title": "Overfitting"}).content
+    assert "Correct" in right and "score 3/3" in right and "source: Overfitting" in right
+    assert "Not quite" in wrong and "You chose A" in wrong and "**B. the right one**" in wrong
+    assert "Because of the fact" in wrong
+
+
+def test_summary_reviews_missed_questions_and_offers_new_and_retry():
+    result = {"quiz_id": "q1", "topic": "trees", "score": 1, "total": 2, "missed_concepts": ["C"],
+              "study_next": ["C"], "graded": [_graded(True), {**_graded(False), "index": 1}]}
+    shown = render.summary({"result": result})
+    assert "1 / 2 (50%)" in shown.content and "Review of missed questions" in shown.content
+    assert "Concepts to revisit:** C" in shown.content
+    assert [b.name for b in shown.buttons] == ["new_quiz", "retry"]
+    perfect = render.summary({"result": {**result, "score": 2, "graded": [_graded(True)], "missed_concepts": []}})
+    assert [b.name for b in perfect.buttons] == ["new_quiz"] and "Every answer was right" in perfect.content
+
+
+def test_explanation_footer_offers_a_quiz_and_flags_ungrounded_answers():
+    footer = render.explanation_footer({"sources": ["Overfitting"], "key_facts": ["A fact."], "topic": "Overfitting"})
+    assert "Sources: Overfitting" in footer.content and footer.buttons[0].payload == {"topic": "Overfitting"}
+    bare = render.explanation_footer({"sources": [], "key_facts": [], "topic": None})
+    assert "not grounded" in bare.content and bare.buttons == []

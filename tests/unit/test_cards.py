@@ -1,0 +1,122 @@
+"""The curated card set: every card valid, ids unique, related ids real, facts distinct; broken sets rejected.
+
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_cards.py -q
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from knowledge.cards import CARDS_DIR, CardError, check_card_set, load_card_file, load_cards
+from schemas.knowledge import ConceptCard, Fact
+from schemas.text import normalise
+
+
+@pytest.fixture(scope="module")
+def cards() -> tuple[ConceptCard, ...]:
+    return load_cards()
+
+
+def test_every_card_file_loads_and_validates(cards):
+    files = sorted(CARDS_DIR.glob("*.yaml"))
+    assert files, "no card files found"
+    per_file = [load_card_file(path) for path in files]
+    assert all(per_file), "a card file holds no cards"
+    assert sum(len(f) for f in per_file) == len(cards)
+    assert len(cards) >= 100
+
+
+def test_ids_are_unique_and_related_ids_exist(cards):
+    ids = Counter(c.id for c in cards)
+    assert [i for i, n in ids.items() if n > 1] == []
+    dangling = [(c.id, r) for c in cards for r in c.related if r not in ids]
+    assert dangling == []
+    assert all(c.id not in c.related for c in cards)
+
+
+def test_facts_are_not_empty_or_duplicated(cards):
+    statements = Counter(normalise(f.statement) for c in cards for f in c.facts)
+    assert [s for s, n in statements.items() if n > 1] == []
+    for card in cards:
+        assert 3 <= len(card.facts) <= 6, card.id
+        for fact in card.facts:
+            assert normalise(fact.statement) and normalise(fact.answer), card.id
+            options = [normalise(o) for o in [fact.answer, *fact.distractors]]
+            assert len(set(options)) == len(options), f"{card.id}: answer repeated among distractors"
+            assert all(q.strip() for q in fact.questions), card.id
+
+
+def test_titles_are_distinct(cards):
+    titles = Counter(normalise(c.title) for c in cards)
+    assert [t for t, n in titles.items() if n > 1] == []
+
+
+def test_syllabus_lists_exactly_the_cards(cards):
+    listed: set[str] = set()
+    for line in (CARDS_DIR / "SYLLABUS.md").read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            listed.update(part.strip() for part in line.split(",") if part.strip())
+    assert listed == {c.id for c in cards}
+
+
+# ------------------------------------------------------------------ broken card sets are rejected
+
+
+def _card(card_id: str, related=(), statement_prefix: str | None = None) -> ConceptCard:
+    prefix = statement_prefix or card_id
+    facts = [
+        {"statement": f"{prefix} fact number {i} is a complete sentence.", "answer": f"answer {i}",
+         "questions": [f"What is fact {i} of {card_id}?"], "distractors": ["wrong one", "wrong two", "wrong three"]}
+        for i in range(3)
+    ]
+    return ConceptCard.model_validate({
+        "id": card_id, "title": card_id.title(), "area": "testing",
+        "summary": f"A made-up concept called {card_id}, used only to test the card checks.",
+        "facts": facts,
+        "misconceptions": [
+            {"claim": "A claim that is plainly false.", "correction": "The correction of that claim."}
+        ] * 2,
+        "related": list(related),
+    })
+
+
+def test_check_card_set_accepts_a_consistent_set():
+    check_card_set([_card("alpha", related=["beta"]), _card("beta", related=["alpha"])])
+
+
+@pytest.mark.parametrize(
+    "cards, message",
+    [
+        ([_card("alpha"), _card("alpha", statement_prefix="other")], "duplicate card ids"),
+        ([_card("alpha", related=["missing-card"])], "related ids that do not exist"),
+        ([_card("alpha"), _card("beta", statement_prefix="alpha")], "fact statements used more than once"),
+    ],
+)
+def test_check_card_set_rejects_inconsistent_sets(cards, message):
+    with pytest.raises(CardError, match=message):
+        check_card_set(cards)
+
+
+def test_a_malformed_card_file_names_the_file_and_card(tmp_path: Path):
+    good = _card("alpha").model_dump()
+    broken = dict(good, id="broken-card", facts=good["facts"][:1])  # fewer than three facts
+    path = tmp_path / "99_broken.yaml"
+    path.write_text(yaml.safe_dump([good, broken]), encoding="utf-8")
+    with pytest.raises(CardError, match=r"99_broken\.yaml: card broken-card"):
+        load_card_file(path)
+    path.write_text("id: not-a-list\n", encoding="utf-8")
+    with pytest.raises(CardError, match="expected a list"):
+        load_card_file(path)
+
+
+def test_card_and_fact_validators_reject_bad_content():
+    with pytest.raises(ValidationError, match="lists itself"):
+        _card("alpha", related=["alpha"])
+    with pytest.raises(ValidationError, match="repeat each other"):
+        Fact(statement="A perfectly fine statement.", answer="Same", questions=["Which one is it here?"],
+             distractors=["same", "other", "third"])

@@ -1,7 +1,8 @@
-"""``tutor quiz`` and ``tutor ask`` (and ``tutor chat`` once the web app is registered).
+"""``tutor quiz``, ``tutor ask`` and ``tutor chat`` (the web app, see agent.app.launch).
 
     tutor quiz --topic "bias-variance trade-off" --questions 10 --seed 0 --format json > quiz.json
     tutor ask "Why does dropout reduce overfitting?"
+    tutor chat --port 8000                       # http://127.0.0.1:8000
 
 With ``--format json`` stdout holds exactly one JSON document (the :class:`schemas.Quiz`);
 progress and logs go to stderr; failures exit non-zero with a one-line reason.
@@ -51,7 +52,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     ask.set_defaults(handler=run_ask)
 
     chat = sub.add_parser("chat", help="the web app: explanations and quizzes in the browser (Chainlit)")
-    chat.add_argument("--host", default="127.0.0.1", help="interface to serve on (default 127.0.0.1: this computer only)")
+    chat.add_argument("--host", default="127.0.0.1",
+                      help="interface to serve on (default 127.0.0.1: this computer only)")
     chat.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
     chat.add_argument("--data-dir", default=None, help="where chat history and quiz state live (env TUTOR_DATA_DIR)")
     chat.add_argument("--model", default=None, help="model spec: 'embedded' (default), a local HF folder, a .gguf "

@@ -39,6 +39,8 @@ def parse_args() -> argparse.Namespace:
     p.add_argument("--batch-sizes", default="16", help="comma-separated loglik batch sizes")
     p.add_argument("--letter-batch-sizes", default="1,8", help="comma-separated letter batch sizes")
     p.add_argument("--dtypes", default="float32", help="comma-separated: float32, bfloat16")
+    p.add_argument("--model", default=None, help="model spec (default: the embedded SmolLM2-135M-Instruct)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--out", default=str(ROOT / "bench" / "results" / "eval_speed.json"), help="JSON output")
     return p.parse_args()
@@ -67,6 +69,16 @@ def naive_logliks(lm, requests, batch_size: int = 8) -> list[list[float]]:
     return [[next(it) for _ in conts] for _, conts in requests]
 
 
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def accuracy(items, logliks, continuations) -> tuple[float, float]:
     from evaluation.scoring import loglik_prediction
 
@@ -81,16 +93,14 @@ def main() -> int:
 
     from evaluation.arc import loglik_requests
     from evaluation.arc_data import read_jsonl
-    from evaluation.letter import run_letter
     from evaluation.loglik import LoglikScorer, set_threads
     from llm.loading import load_model
-    from llm.structured import StructuredRuntime
 
-    threads = set_threads()
+    threads = set_threads(args.threads)
     data = read_jsonl(args.data)
     load_before = os.getloadavg()
     t0 = time.perf_counter()
-    base = load_model(device=args.device)
+    base = load_model(args.model, "none", device=args.device)
     load_seconds = time.perf_counter() - t0
     rows = []
 
@@ -100,13 +110,13 @@ def main() -> int:
 
     items = data.items[: args.n]  # the first N: the same questions in every run
     requests, continuations = loglik_requests(base.tokenizer, items, [])
-    tokens = sum(len(c) + sum(map(len, k)) for c, k in requests)
+    tokens = sum(len(c) + sum(len(x) - 1 for x in k) for c, k in requests)  # tokens fed (see loglik.pack)
     for dtype in args.dtypes.split(","):
         lm = base
         if dtype != str(base.model.dtype).replace("torch.", ""):
-            lm = load_model(device=args.device, cache=False)
+            lm = load_model(args.model, "none", device=args.device, cache=False)
             lm.model.to(getattr(torch, dtype))
-        scorer = LoglikScorer(lm)
+        scorer = LoglikScorer(lm, threads=threads)
         for batch_size in [int(b) for b in args.batch_sizes.split(",")]:
             scorer.score(requests[:batch_size], batch_size=batch_size)  # warm-up
             t = time.perf_counter()
@@ -124,6 +134,9 @@ def main() -> int:
         acc, acc_norm = accuracy(items[sub], logliks, continuations[sub])
         record("loglik naive float32 (per choice)", len(logliks), seconds, acc=round(acc, 4), acc_norm=round(acc_norm, 4))
     if args.letter_n:
+        from evaluation.letter import run_letter
+        from llm.structured import StructuredRuntime
+
         runtime = StructuredRuntime.for_model(base)
         letter_items = items[: args.letter_n]
         for chat in (True, False):
@@ -137,8 +150,8 @@ def main() -> int:
                        parse_failures=sum(p["parse_failure"] for p in preds))
     result = {
         "data": str(Path(args.data).resolve()), "sha256": data.sha256, "device": base.device, "threads": threads,
-        "cpu": platform.processor() or platform.machine(), "torch": torch.__version__,
-        "model_load_seconds": round(load_seconds, 2), "loglik_tokens": tokens,
+        "cpu": cpu_name(), "torch": torch.__version__,
+        "model": base.label, "model_load_seconds": round(load_seconds, 2), "loglik_tokens": tokens,
         "load_average_before": [round(x, 2) for x in load_before],
         "load_average_after": [round(x, 2) for x in os.getloadavg()], "rows": rows,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),

@@ -134,6 +134,7 @@ def write_json(path: Path, data: dict) -> None:
     fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(data, handle, indent=1, ensure_ascii=False)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
 
 

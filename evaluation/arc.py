@@ -44,6 +44,9 @@ class ArcEvalConfig:
     chat_template: Literal["on", "off", "both"] = field(default="on", metadata={"help": "letter mode prompt format"})
     batch_size: int | None = field(default=None, metadata={"help": "questions per forward pass (default 16 CPU, 128 CUDA)"})
     device: str | None = field(default=None, metadata={"help": "cpu or cuda (default: cuda when available)"})
+    dtype: Literal["auto", "float32", "bfloat16"] = field(
+        default="auto", metadata={"help": "weights dtype: auto = float32 on CPU, bfloat16 on CUDA"}
+    )
 
     def __post_init__(self) -> None:
         if self.mode not in ("loglik", "letter", "both"):
@@ -52,6 +55,8 @@ class ArcEvalConfig:
             raise ValueError(f"--chat-template must be on, off or both, not {self.chat_template!r}")
         if self.shots < 0 or (self.limit is not None and self.limit <= 0):
             raise ValueError("--shots must be >= 0 and --limit > 0")
+        if self.dtype not in ("auto", "float32", "bfloat16"):
+            raise ValueError(f"--dtype must be auto, float32 or bfloat16, not {self.dtype!r}")
         if self.batch_size is not None and self.batch_size <= 0:
             raise ValueError("--batch-size must be > 0")
 
@@ -79,6 +84,22 @@ def loglik_requests(tokenizer, items: list[ArcItem], shots: list[ArcItem]) -> tu
     flat_ids = iter(tokenizer(flat, add_special_tokens=False).input_ids)
     requests = [(ctx, [next(flat_ids) for _ in conts]) for ctx, conts in zip(context_ids, continuations)]
     return requests, continuations
+
+
+def load_for_eval(config: ArcEvalConfig, adapter: str | None):
+    """The model as :func:`llm.loading.load_model` gives it, cast to ``config.dtype`` if asked.
+
+    A cast works on a private copy (``cache=False``), never on the process-wide cached model.
+    """
+    import torch
+
+    from llm.loading import load_model
+
+    lm = load_model(config.model, adapter or "none", config.device)
+    if config.dtype != "auto" and lm.model.dtype != getattr(torch, config.dtype):
+        lm = load_model(config.model, adapter or "none", config.device, cache=False)
+        lm.model.to(getattr(torch, config.dtype))
+    return lm
 
 
 def run_mode(lm, name: str, items: list[ArcItem], shots: list[ArcItem], config: ArcEvalConfig, desc: str) -> list[dict]:
@@ -129,7 +150,6 @@ def data_summary(data: ArcData, items: list[ArcItem], shots: list[ArcItem]) -> d
 
 def run_arc(config: ArcEvalConfig) -> dict:
     """Evaluate, write the outputs under ``config.out`` and return the results dict."""
-    from llm.loading import load_model
     from llm.spec import resolve_adapter, resolve_model
 
     started = time.perf_counter()
@@ -146,7 +166,7 @@ def run_arc(config: ArcEvalConfig) -> dict:
     model_results: dict[str, dict] = {}
     lm = None
     for key, adapter_path in models:
-        lm = load_model(config.model, adapter_path or "none", config.device)
+        lm = load_for_eval(config, adapter_path)
         runs = {}
         for name in names:
             t0 = time.perf_counter()

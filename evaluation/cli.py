@@ -41,6 +41,7 @@ def register_arc(eval_sub: argparse._SubParsersAction) -> None:
     p.add_argument("--chat-template", choices=("on", "off", "both"), default="on", help=_help("chat_template"))
     p.add_argument("--batch-size", type=int, metavar="B", help=_help("batch_size"))
     p.add_argument("--device", help=_help("device"))
+    p.add_argument("--dtype", choices=("auto", "float32", "bfloat16"), default="auto", help=_help("dtype"))
     p.add_argument("--out", required=True, metavar="DIR", help=_help("out"))
     p.set_defaults(handler=run_arc_command)
 

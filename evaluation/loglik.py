@@ -5,7 +5,8 @@ Speed comes from never computing anything twice:
 * **One packed row per question.** The prompt's tokens appear once, followed by every choice's
   continuation; a 4D attention mask lets each continuation see the prompt and itself only, and
   position ids restart after the prompt for every choice. One question costs prompt + all
-  continuations tokens (~45 on ARC-Easy) instead of choices x (prompt + continuation) (~130).
+  continuations tokens (~41 on ARC-Easy) instead of choices x (prompt + continuation) (~130).
+  A continuation's last token is only a target, so it is never fed in.
 * **Several questions per forward pass**, sorted by packed length so padding stays small.
 * **Log-softmax only where it is needed:** the decoder's hidden states are gathered at the
   positions that predict continuation tokens, and only those go through the LM head; no
@@ -41,7 +42,11 @@ class PackedRow:
 
 
 def pack(context: Sequence[int], continuations: Sequence[Sequence[int]]) -> PackedRow:
-    """Lay out one question; the first token of every continuation is predicted by the last prompt token."""
+    """Lay out one question; the first token of every continuation is predicted by the last prompt token.
+
+    A continuation's last token is a target only: nothing reads its output and no later token
+    attends to it, so it is not fed to the model at all (one token fewer per choice).
+    """
     if not context:
         raise ValueError("empty context: loglik scoring needs at least one prompt token")
     tokens, positions, segments = list(context), list(range(len(context))), [0] * len(context)
@@ -51,19 +56,21 @@ def pack(context: Sequence[int], continuations: Sequence[Sequence[int]]) -> Pack
         if not cont:
             raise ValueError("empty continuation")
         start = len(tokens)
-        tokens.extend(cont)
-        positions.extend(range(len(context), len(context) + len(cont)))
-        segments.extend([index] * len(cont))
-        predictors.append([last_prompt] + list(range(start, start + len(cont) - 1)))
+        fed = list(cont[:-1])
+        tokens.extend(fed)
+        positions.extend(range(len(context), len(context) + len(fed)))
+        segments.extend([index] * len(fed))
+        predictors.append([last_prompt] + list(range(start, start + len(fed))))
         targets.append(list(cont))
     return PackedRow(tokens, positions, segments, predictors, targets)
 
 
-def set_threads() -> int:
-    """Use every core for intra-op parallelism (torch's default can be lower in containers)."""
+def set_threads(threads: int | None = None) -> int:
+    """Use ``threads`` (default: every core this process may run on) for torch's intra-op parallelism."""
     import torch
 
-    threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    if not threads:
+        threads = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     torch.set_num_threads(threads)
     return threads
 
@@ -75,10 +82,13 @@ class LoglikScorer:
     ----------
     lm:
         A :class:`llm.loading.LoadedModel` (plain or PEFT-wrapped causal LM).
+    threads:
+        torch threads while scoring (default: every available core).
     """
 
-    def __init__(self, lm: Any):
+    def __init__(self, lm: Any, threads: int | None = None):
         self.lm = lm
+        self.threads = threads
         model = lm.model
         base = model.get_base_model() if hasattr(model, "get_base_model") else model  # PEFT: LoRA layers stay in
         self.decoder = base.get_decoder()
@@ -86,6 +96,9 @@ class LoglikScorer:
         self.pad_id = lm.tokenizer.pad_token_id if lm.tokenizer.pad_token_id is not None else 0
         self.device = lm.device
         self.dtype = next(base.parameters()).dtype
+        # Heads that post-process logits (Gemma 2's soft-capping, Cohere's scale) are applied by hand.
+        self.softcap = getattr(base.config, "final_logit_softcapping", None)
+        self.logit_scale = getattr(base.config, "logit_scale", None)
 
     def score(
         self,
@@ -99,7 +112,7 @@ class LoglikScorer:
         """
         import torch
 
-        set_threads()
+        set_threads(self.threads)
         rows = [pack(ctx, conts) for ctx, conts in requests]
         # Longest first: padding stays small and an out-of-memory shows up in the first batch.
         order = sorted(range(len(rows)), key=lambda i: len(rows[i].tokens), reverse=True)
@@ -146,6 +159,10 @@ class LoglikScorer:
         pred_t = torch.tensor(flat_pred, device=hidden.device)
         target_t = torch.tensor(flat_target, device=hidden.device)
         logits = self.head(hidden[rows_t, pred_t]).float()
+        if self.logit_scale:
+            logits = logits * self.logit_scale
+        if self.softcap:
+            logits = torch.tanh(logits / self.softcap) * self.softcap
         token_ll = torch.log_softmax(logits, dim=-1).gather(1, target_t[:, None])[:, 0].tolist()
         out = [[0.0] * len(r.targets) for r in rows]
         for (b, choice), value in zip(owners, token_ll):

@@ -50,7 +50,7 @@ class QuizEvalConfig:
     topics: Path = field(metadata={"help": "text file, one topic per line ('#' comments)"})
     out: Path = field(metadata={"help": "report folder"})
     questions: int = field(default=10, metadata={"help": "questions per quiz"})
-    seed: int = field(default=0, metadata={"help": "quiz seed (the same for every topic)"})
+    seed: int = field(default=0, metadata={"help": "base seed; topic i uses seed + i (recorded per quiz)"})
     model: str | None = field(default=None, metadata={"help": "model spec (default: embedded)"})
     adapter: str | None = field(default=None, metadata={"help": "PEFT adapter folder"})
     strategy: str = field(default="auto", metadata={"help": "template | free | mixed | auto"})
@@ -67,6 +67,7 @@ class QuizAudit:
     topic: str
     status: str  # "ok" | "invalid" | "unavailable" | "error"
     message: str = ""
+    seed: int = 0
     questions: int = 0
     letters: list[str] = field(default_factory=list)
     duplicate_stems: int = 0
@@ -216,12 +217,13 @@ def generate_and_audit(service, topic: str, count: int, seed: int, reanswer: Rea
     try:
         quiz = service.generate_quiz(topic, count, seed, on_question=on_question)
     except QuizUnavailable as exc:
-        return QuizAudit(topic[:200], "unavailable", str(exc), seconds=time.perf_counter() - started)
+        return QuizAudit(topic[:200], "unavailable", str(exc), seed, seconds=time.perf_counter() - started)
     except Exception as exc:  # reported, never hidden: any other exception is a bug
         message = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-        return QuizAudit(topic[:200], "error", message, seconds=time.perf_counter() - started)
+        return QuizAudit(topic[:200], "error", message, seed, seconds=time.perf_counter() - started)
     seconds = time.perf_counter() - started
     audit = audit_quiz(quiz.model_dump_json(), service.kb, reanswer, seed)
+    audit.seed = seed
     audit.seconds = seconds
     audit.first_question_seconds = first[0] if first else None
     return audit
@@ -264,6 +266,9 @@ def summarise_audits(audits: Sequence[QuizAudit]) -> dict:
         "recheck_either": _rate(
             sum(1 for a in rechecked for r in a.rows if r["lexical"] or r["model"]), sum(a.questions for a in rechecked)
         ) if rechecked else None,
+        # Keys the card fact does not state: verified (if at all) by the model alone. A position-biased
+        # model "verifies" only the keys at one letter, which shows up here.
+        "unsupported_key_letters": dict(Counter(r["answer"] for a in ok for r in a.rows if not r["lexical"])),
         "stem_pass": _rate(sum(a.stem_ok for a in ok), questions),
         "topic_cards": _rate(sum(a.topic_cards for a in ok), questions),
         "stem_problems": dict(problems.most_common()),
@@ -301,8 +306,9 @@ def run_quiz_eval(config: QuizEvalConfig, service=None) -> dict:
     load_seconds = time.perf_counter() - load_started
     reanswer = model_reanswer(service, config.seed) if config.recheck and service.lm is not None else None
     audits = []
-    for topic in tqdm(topics, desc="quizzes", unit="quiz"):
-        audits.append(generate_and_audit(service, topic, config.questions, config.seed, reanswer))
+    # A seed per topic, so the key letters of different quizzes differ (and the overall spread means something).
+    for i, topic in enumerate(tqdm(topics, desc="quizzes", unit="quiz")):
+        audits.append(generate_and_audit(service, topic, config.questions, config.seed + i, reanswer))
     results = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
         "environment": {
@@ -312,6 +318,7 @@ def run_quiz_eval(config: QuizEvalConfig, service=None) -> dict:
             "model_load_seconds": round(load_seconds, 2),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "cpus": os.cpu_count(),
+            "torch_threads": _torch_threads(),
             "date": time.strftime("%Y-%m-%d %H:%M:%S"),
         },
         "summary": summarise_audits(audits),
@@ -319,6 +326,13 @@ def run_quiz_eval(config: QuizEvalConfig, service=None) -> dict:
     }
     write_report(results, Path(config.out), config.samples, config.seed)
     return results
+
+
+def _torch_threads() -> int | None:
+    import sys
+
+    torch = sys.modules.get("torch")  # only if a model was loaded; never imported just for this
+    return torch.get_num_threads() if torch is not None else None
 
 
 def _make_service(config: QuizEvalConfig):

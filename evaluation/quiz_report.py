@@ -43,8 +43,9 @@ def results_markdown(results: dict) -> str:
     lines = [
         f"# Quiz quality: {env['model']} ({env['strategy']} strategy)",
         "",
-        f"{s['topics']} topics from `{cfg['topics']}`, {cfg['questions']} questions each, seed {cfg['seed']}; "
-        f"{env['date']}, {env['cpus']} CPUs, load average {env['load_average']}. Reproduce with "
+        f"{s['topics']} topics from `{cfg['topics']}`, {cfg['questions']} questions each, seed {cfg['seed']} + topic index; "
+        f"{env['date']}, {env['cpus']} CPUs ({env.get('torch_threads')} torch threads), load average "
+        f"{env['load_average']}. Reproduce with "
         f"`tutor eval quiz --topics {cfg['topics']} --questions {cfg['questions']} --seed {cfg['seed']}"
         f"{' --strategy ' + cfg['strategy'] if cfg['strategy'] != 'auto' else ''} --out {cfg['out']}`.",
         "",
@@ -61,6 +62,7 @@ def results_markdown(results: dict) -> str:
         f"| re-check: card fact supports the key lexically | {_pct(s['recheck_lexical'])} |",
         f"| re-check: model picks the key from the fact (options re-ordered) | {_pct(s['recheck_model'])} |",
         f"| re-check: lexical or model | {_pct(s['recheck_either'])} |",
+        f"| letters of keys the fact does not state (lexical re-check failed) | {s['unsupported_key_letters'] or 'none'} |",
         f"| stems passing `stem_problems` | {_pct(s['stem_pass'])} |",
         f"| stem problems found | {s['stem_problems'] or 'none'} |",
         f"| questions from the topic's 3 best-matching cards | {_pct(s['topic_cards'])} |",
@@ -77,8 +79,8 @@ def results_markdown(results: dict) -> str:
     lines += [
         "## Per topic",
         "",
-        "| topic | status | s | first q (s) | verified | lexical | model | stems ok | max letter | cards | top-3 cards |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| topic | seed | status | s | first q (s) | verified | lexical | model | stems ok | max letter | cards | top-3 cards |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for q in results["quizzes"]:
         n = q["questions"] or 1
@@ -86,7 +88,7 @@ def results_markdown(results: dict) -> str:
         first = q["first_question_seconds"]
         model = "n/a" if q["model_ok"] is None else f"{q['model_ok']}/{n}"
         lines.append(
-            f"| {q['topic'][:60]} | {q['status']} | {q['seconds']:.1f} | {'' if first is None else f'{first:.1f}'} "
+            f"| {q['topic'][:60]} | {q['seed']} | {q['status']} | {q['seconds']:.1f} | {'' if first is None else f'{first:.1f}'} "
             f"| {q['verified_meta']}/{n} | {q['lexical_ok']}/{n} | {model} | {q['stem_ok']}/{n} "
             f"| {100 * q['max_letter_share']:.0f}% | {cards} | {q['topic_cards']}/{n} |"
         )
@@ -163,6 +165,7 @@ def plot(results: dict, path: Path) -> None:
     os.close(fd)
     try:
         fig.savefig(tmp, dpi=110)
+        os.chmod(tmp, 0o644)
         os.replace(tmp, path)
     finally:
         plt.close(fig)
@@ -175,6 +178,7 @@ def _atomic_text(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes files private; reports are meant to be read and committed
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

@@ -31,7 +31,7 @@ def register(subparsers) -> None:
 
     export = subparsers.add_parser("export", help="merge an adapter into its base; write GGUF files")
     export_sub = export.add_subparsers(dest="export_command", metavar="{merge,gguf}")
-    export.set_defaults(handler=lambda args: (export.print_help(sys.stderr), 2)[1])
+    export.set_defaults(handler=lambda args: _print_help(export))
 
     merge = export_sub.add_parser("merge", help="merge a LoRA adapter into the base (streaming, bounded RAM)")
     merge.add_argument("--model", default=None, help="base model spec (default: $TUTOR_MODEL or the embedded model)")
@@ -51,6 +51,11 @@ def register(subparsers) -> None:
     gguf.add_argument("--verify", choices=("auto", "yes", "no"), default="auto",
                       help="reload with transformers and compare logits (auto: only for models under 2 GiB)")
     gguf.set_defaults(handler=run_gguf)
+
+
+def _print_help(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return 2
 
 
 def run_finetune(args: argparse.Namespace) -> int:

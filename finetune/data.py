@@ -119,17 +119,27 @@ def _read_hub(dataset_id: str, split: str, max_rows: int | None) -> list:
         ) from exc
 
 
-def build_dataset(args: DataArguments, tokenizer: Any, progress: bool = True):
-    """Tokenised ``datasets.Dataset`` (``input_ids``, ``labels``) and its :class:`DataReport`."""
+def load_conversations(args: DataArguments) -> tuple[list, DataReport, Counter]:
+    """Read and normalise the rows (no tokenizer needed, so a bad --dataset fails before the model loads)."""
+    rows, sha, skipped = read_rows(args.dataset, args.dataset_split, args.max_rows)
+    report = DataReport(source=args.dataset, data_sha256=sha, rows_read=len(rows) + sum(skipped.values()))
+    conversations, bad_rows, formats = normalise_rows(rows, args.dataset_format)
+    skipped.update(bad_rows)
+    report.formats = dict(formats)
+    return conversations, report, skipped
+
+
+def build_dataset(args: DataArguments, tokenizer: Any, progress: bool = True, loaded: tuple | None = None):
+    """Tokenised ``datasets.Dataset`` (``input_ids``, ``labels``) and its :class:`DataReport`.
+
+    ``loaded`` is :func:`load_conversations`' result when the caller read the rows already.
+    """
     from datasets import Dataset
     from tqdm.auto import tqdm
 
     from finetune.masking import tokenize_conversation
 
-    rows, sha, skipped = read_rows(args.dataset, args.dataset_split, args.max_rows)
-    report = DataReport(source=args.dataset, data_sha256=sha, rows_read=len(rows) + sum(skipped.values()))
-    conversations, bad_rows, formats = normalise_rows(rows, args.dataset_format)
-    skipped.update(bad_rows)
+    conversations, report, skipped = loaded or load_conversations(args)
     columns: dict[str, list] = {"input_ids": [], "labels": []}
     for messages in tqdm(conversations, desc="tokenising", disable=not progress, leave=False):
         try:
@@ -144,7 +154,6 @@ def build_dataset(args: DataArguments, tokenizer: Any, progress: bool = True):
         report.last_turn_only += int(example.last_turn_only)
     report.rows_used = len(columns["input_ids"])
     report.skipped = dict(sorted(skipped.items()))
-    report.formats = dict(formats)
     if report.rows_used == 0:
         raise DataError(f"no usable training rows in {args.dataset!r} (skipped: {report.skipped or 'none read'})")
     return Dataset.from_dict(columns), report

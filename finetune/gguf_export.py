@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from finetune.files import atomic_path, current_rss_mb, peak_rss_mb
+from finetune.files import atomic_path, current_rss_mb, peak_rss_mb, reset_peak_rss
 from finetune.gguf_vocab import add_vocab, read_vocab
 from finetune.safetensors_stream import list_tensors, load_tensor
 
@@ -90,17 +90,31 @@ def _target_type(outtype: str, shape: tuple[int, ...]):
     return Q.Q8_0 if shape[-1] % 32 == 0 else Q.F16  # llama.cpp's fallback for rows not in 32-blocks
 
 
-def _convert(array: Any, qtype: Any) -> Any:
-    """A float32 numpy array in ``qtype`` (plain dtype for F32/F16, packed uint8 bytes otherwise)."""
+CHUNK_BYTES = 64 << 20  # rows converted at a time: bounds the fp32 working copy
+
+
+def _convert(tensor: Any, qtype: Any) -> Any:
+    """``tensor`` (torch, any float dtype) as the bytes GGUF stores for ``qtype``, as a numpy array.
+
+    Rows are converted in chunks into one preallocated output array, so peak memory is the source
+    tensor + the output + one fp32 chunk, not an fp32 copy of the whole tensor.
+    """
     import numpy as np
     from gguf import GGMLQuantizationType as Q
     from gguf import quants
 
+    rows = tensor.reshape(-1, tensor.shape[-1]) if tensor.dim() > 1 else tensor.reshape(1, -1)
     if qtype == Q.F32:
-        return np.ascontiguousarray(array, dtype=np.float32)
-    if qtype == Q.F16:
-        return np.ascontiguousarray(array, dtype=np.float16)
-    return quants.quantize(np.ascontiguousarray(array, dtype=np.float32), qtype)
+        out = np.empty(rows.shape, dtype=np.float32)
+    elif qtype == Q.F16:
+        out = np.empty(rows.shape, dtype=np.float16)
+    else:
+        out = np.empty(quants.quant_shape_to_byte_shape(rows.shape, qtype), dtype=np.uint8)
+    step = max(1, CHUNK_BYTES // (4 * rows.shape[1]))
+    for start in range(0, rows.shape[0], step):
+        chunk = rows[start:start + step].float().numpy()
+        out[start:start + step] = chunk if qtype in (Q.F32, Q.F16) else quants.quantize(chunk, qtype)
+    return out
 
 
 def _plan(folder: Path, hp: dict, outtype: str) -> list[tuple[str, Any, tuple[int, ...], Any]]:
@@ -124,6 +138,7 @@ def write_gguf(folder: str | Path, out: str | Path, outtype: str = "f16", tokeni
                progress: bool = True) -> dict:
     """Export ``folder`` (HF llama checkpoint in safetensors) to ``out``; returns what was written."""
     import numpy as np
+    import torch
     from gguf import GGML_QUANT_VERSION, GGUFWriter, LlamaFileType, MODEL_ARCH_NAMES, MODEL_ARCH
     from gguf import GGMLQuantizationType as Q
     from gguf.quants import quant_shape_to_byte_shape
@@ -144,6 +159,7 @@ def write_gguf(folder: str | Path, out: str | Path, outtype: str = "f16", tokeni
     if rope_factors is not None:
         plan.append(("rope_freqs.weight", rope_factors, (len(rope_factors),), Q.F32))
 
+    reset_peak_rss()
     rss_before = current_rss_mb()
     started = time.perf_counter()
     file_type = {"f32": LlamaFileType.ALL_F32, "f16": LlamaFileType.MOSTLY_F16,
@@ -178,16 +194,15 @@ def write_gguf(folder: str | Path, out: str | Path, outtype: str = "f16", tokeni
         writer.write_ti_data_to_file()
         for name, source, _shape, qtype in tqdm(plan, desc="writing GGUF", disable=not progress, leave=False):
             if isinstance(source, list):
-                array = np.asarray(source, dtype=np.float32)
+                tensor = torch.tensor(source, dtype=torch.float32)
             else:
-                tensor = load_tensor(source).float()
+                tensor = load_tensor(source)  # stored dtype (bf16 stays bf16 until converted row by row)
                 if name.endswith("attn_q.weight"):
                     tensor = permute_qk(tensor, hp["head_count"])
                 elif name.endswith("attn_k.weight"):
                     tensor = permute_qk(tensor, hp["head_count_kv"])
-                array = tensor.numpy()
-            writer.write_tensor_data(_convert(array, qtype))
-            del array
+            writer.write_tensor_data(_convert(tensor, qtype))
+            del tensor
         writer.close()
     size = Path(out).stat().st_size
     return {

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from finetune.files import atomic_path, current_rss_mb, peak_rss_mb
+from finetune.files import atomic_path, current_rss_mb, peak_rss_mb, reset_peak_rss
 from finetune.safetensors_stream import ShardedWriter, TensorEntry, list_tensors, load_tensor, read_header
 
 ADAPTER_PREFIX = "base_model.model."
@@ -157,6 +157,7 @@ def merge(model: str | None, adapter: str, out: str | Path, method: str = "strea
     check_base(base_dir)
     import torch  # noqa: F401  -- imported before the baseline so rss_before includes it
 
+    reset_peak_rss()  # the peak reported is the merge's own, not an earlier one in this process
     rss_before = current_rss_mb()
     started = time.perf_counter()
     with atomic_path(out, is_dir=True) as staging:
@@ -173,5 +174,6 @@ def merge(model: str | None, adapter: str, out: str | Path, method: str = "strea
             peak_rss_mb=round(peak_rss_mb(), 1), model_mb=round(info["model_bytes"] / (1 << 20), 1),
         )
         info["peak_rss_over_model"] = round(info["peak_rss_mb"] / max(info["model_mb"], 1e-9), 3)
+        info["peak_above_baseline_mb"] = round(info["peak_rss_mb"] - rss_before, 1)
         (staging / "merge_metrics.json").write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     return info

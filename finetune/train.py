@@ -30,9 +30,6 @@ from finetune.config import FinetuneConfig
 from finetune.files import atomic_path, peak_rss_mb, write_json
 from finetune.report import loss_points, plot_loss_curve, summarise_step_times, write_metrics
 
-FAST_NOTE = "note: --fast is reserved for a faster CUDA training path (not implemented yet); using the standard path"
-
-
 class TrainingSetupError(ValueError):
     """The run cannot start as configured (e.g. output_dir holds another run); the message says why."""
 
@@ -130,16 +127,15 @@ def save_adapter(model: Any, target: Path) -> Path:
 
 def train(config: FinetuneConfig, progress: bool = True) -> dict:
     """Run (or resume) one fine-tuning run; returns the metrics also written to ``metrics.json``."""
-    if config.model.fast:
-        print(FAST_NOTE, file=sys.stderr)
     out = Path(config.train.output_dir)
     resume_from = prepare_output_dir(config)
 
     from finetune.base_model import load_for_training, lora_config
-    from finetune.data import build_dataset
+    from finetune.data import build_dataset, load_conversations
 
+    loaded = load_conversations(config.data)  # before the model: a bad --dataset fails in seconds
     model, tokenizer, info = load_for_training(config.model, config.train.gradient_checkpointing)
-    dataset, data_report = build_dataset(config.data, tokenizer, progress=progress)
+    dataset, data_report = build_dataset(config.data, tokenizer, progress=progress, loaded=loaded)
     _check_same_run(out, resume_from, data_report.data_sha256, config)
 
     from trl import SFTTrainer
@@ -149,6 +145,11 @@ def train(config: FinetuneConfig, progress: bool = True) -> dict:
         model=model, args=sft_config(config, info, progress), train_dataset=dataset, processing_class=tokenizer,
         peft_config=lora_config(config.model), callbacks=[timer],
     )
+    if config.model.fast:  # patch the LoRA-wrapped model in place; a no-op (with the reason) without CUDA
+        from finetune.fast import apply as apply_fast
+
+        info["fast"] = apply_fast(trainer.model, config)
+        print(f"fast path: {info['fast']}", file=sys.stderr)
     resumed_step = checkpoints.global_step(resume_from) if resume_from else 0
     if resume_from:
         print(f"resuming from {resume_from} (step {resumed_step})", file=sys.stderr)

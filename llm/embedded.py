@@ -93,7 +93,7 @@ def ensure_converted(progress: bool = True) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
     try:
-        _convert(gguf, staging)
+        convert_gguf(gguf, staging)
         (staging / _MARKER).write_text(GGUF_SHA256 + "\n", encoding="utf-8")
         if target.exists():  # a stale folder without the marker (interrupted earlier run)
             shutil.rmtree(target)
@@ -103,7 +103,7 @@ def ensure_converted(progress: bool = True) -> Path:
     return target
 
 
-def _convert(gguf: Path, out: Path) -> None:
+def convert_gguf(gguf: Path, out: Path) -> None:
     """Dequantise the GGUF with transformers and save it as an ordinary fp32 checkpoint."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 

@@ -67,7 +67,7 @@ def load_model(
 ) -> LoadedModel:
     """Load (or return the cached) model for ``model``/``adapter`` on ``device``."""
     spec = resolve_model(model)
-    adapter_path = resolve_adapter(adapter)
+    adapter_path = resolve_adapter(adapter, spec)
     dev = pick_device(device)
     key = (spec, adapter_path, dev)
     with _LOCK:
@@ -97,7 +97,8 @@ def _load(spec: ModelSpec, adapter_path: str | None, device: str) -> LoadedModel
     if adapter_path:
         from peft import PeftModel
 
-        hf_model = PeftModel.from_pretrained(hf_model, adapter_path)
+        # Merged once at load: inference then costs the same as the base model (no LoRA branches).
+        hf_model = PeftModel.from_pretrained(hf_model, adapter_path).merge_and_unload()
     hf_model.to(device)
     hf_model.eval()
     return LoadedModel(hf_model, tokenizer, spec, adapter_path, device)

@@ -22,6 +22,7 @@ from typing import Literal
 EMBEDDED = "embedded"
 MODEL_ENV = "TUTOR_MODEL"
 ADAPTER_ENV = "TUTOR_ADAPTER"
+SHIPPED_ADAPTER = Path(__file__).with_name("adapters") / "tutor-smollm2"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
@@ -65,11 +66,24 @@ def resolve_model(spec: str | None = None) -> ModelSpec:
     return ModelSpec("hub", raw)
 
 
-def resolve_adapter(adapter: str | None) -> str | None:
-    """Validate a PEFT adapter folder (``adapter_config.json`` inside); ``None``/"" means none."""
+def shipped_adapter() -> Path | None:
+    """The tutor adapter shipped with the package for the embedded model, if present."""
+    folder = SHIPPED_ADAPTER
+    return folder if (folder / "adapter_config.json").is_file() else None
+
+
+def resolve_adapter(adapter: str | None, spec: ModelSpec | None = None) -> str | None:
+    """Validate a PEFT adapter folder (``adapter_config.json`` inside).
+
+    Unset (``None`` and no ``$TUTOR_ADAPTER``): the shipped tutor adapter for the embedded model,
+    nothing for other models. ``none``/``base``: no adapter (fall back to the base model).
+    """
     raw = (adapter if adapter is not None else os.environ.get(ADAPTER_ENV, "")).strip()
-    if raw in ("", "none"):
+    if raw in ("none", "base"):
         return None
+    if raw == "":
+        default = shipped_adapter() if spec is not None and spec.kind == "embedded" else None
+        return str(default) if default else None
     path = Path(raw).expanduser()
     if not path.is_dir():
         raise ModelSpecError(f"adapter folder {raw!r} does not exist")

@@ -34,11 +34,12 @@ from agent.app.chat_schema import (
     SCHEMA,
     STEP_COLUMNS,
     columns_sql,
-    json_or,
-    utc_now,
     element_from_row,
+    json_or,
     step_from_row,
+    utc_now,
 )
+
 
 class SQLiteDataLayer(BaseDataLayer):
     """Users, threads, steps, elements and feedback in one SQLite file."""
@@ -86,9 +87,8 @@ class SQLiteDataLayer(BaseDataLayer):
         if not rows:
             return None
         row = rows[0]
-        return PersistedUser(
-            id=row["id"], identifier=row["identifier"], createdAt=row["createdAt"], metadata=json_or(row["metadata"], {})
-        )
+        metadata = json_or(row["metadata"], {})
+        return PersistedUser(id=row["id"], identifier=row["identifier"], createdAt=row["createdAt"], metadata=metadata)
 
     async def create_user(self, user: User) -> PersistedUser | None:
         metadata = json.dumps(user.metadata or {})

@@ -66,10 +66,10 @@ def event_from_action(name: str, payload: Any, chat_settings: dict | None) -> Ev
                 letter=payload.get("letter"),
                 **prefs,
             )
-        topic = payload.get("topic", "")
-        if not isinstance(topic, str):
+        topic, origin, quiz_id = payload.get("topic", ""), payload.get("origin"), payload.get("quiz_id")
+        if not isinstance(topic, str) or not isinstance(origin, (str, type(None))):
             return INVALID_BUTTON
         topic = " ".join(strip_control(topic).split())[:200]
-        return Event(kind="action", action=name, text=topic, **prefs)
+        return Event(kind="action", action=name, text=topic, origin=origin, quiz_id=quiz_id, **prefs)
     except ValidationError:
         return INVALID_BUTTON

@@ -10,6 +10,7 @@ clear line, the server log gets the traceback.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import aclosing
 from typing import Any
@@ -30,13 +31,7 @@ log = logging.getLogger("agent.app")
 SETTINGS = Settings.from_env()
 AUTH = AuthSettings.from_env()
 RESOURCES = Resources(SETTINGS)
-COMMANDS = [
-    {"id": "quiz", "icon": "list-checks", "description": "Quiz me on a topic, e.g. /quiz overfitting"},
-    {"id": "explain", "icon": "book-open", "description": "Explain a concept"},
-    {"id": "new", "icon": "refresh-cw", "description": "A fresh quiz (same topic if none given)"},
-    {"id": "retry", "icon": "rotate-ccw", "description": "Retry the questions I missed"},
-    {"id": "help", "icon": "circle-help", "description": "What can the tutor do?"},
-]
+RESUME_DELAY_S = 0.5
 # Per browser session: the answer buttons on screen, by "quiz_id:index" (kept out of cl.user_session,
 # which Chainlit persists into the thread: after a restart every question must be shown again).
 _BUTTONS: dict[str, dict[str, list[cl.Action]]] = {}
@@ -71,7 +66,9 @@ else:
 
     @cl.password_auth_callback
     async def _login(username: str, password: str) -> cl.User | None:
-        return cl.User(identifier=AUTH.username, metadata={"mode": "password"}) if AUTH.check(username, password) else None
+        if not AUTH.check(username, password):
+            return None
+        return cl.User(identifier=AUTH.username, metadata={"mode": "password"})
 
 
 # ----------------------------------------------------------------------------- chat set-up
@@ -101,8 +98,8 @@ def _settings_widgets(current: dict[str, Any]) -> cl.ChatSettings:
 
 async def _set_up_session(chat_settings: dict[str, Any] | None) -> None:
     RESOURCES.start()
+    # Typed slash commands stay plain text: Chainlit's command menu would take the Enter of "/help".
     await _settings_widgets(chat_settings or {}).send()
-    await cl.context.emitter.set_commands(COMMANDS)
 
 
 @cl.on_chat_start
@@ -112,21 +109,29 @@ async def _chat_start() -> None:
 
 @cl.on_chat_resume
 async def _chat_resume(thread: dict) -> None:
-    async def resume() -> None:
-        await _set_up_session((thread.get("metadata") or {}).get("chat_settings"))
-        tutor = await RESOURCES.tutor()
-        pending = await tutor.pending_question(thread["id"])
-        if pending is not None:
-            await _show_question(pending, resumed=True, force=True)
-            await tutor.start_write_ahead(thread["id"])
+    await _guard(_set_up_session, (thread.get("metadata") or {}).get("chat_settings"))
+    # Chainlit replaces the browser's message list with the stored thread right after this hook
+    # returns, which would wipe a message sent from here: show the waiting question just after.
+    asyncio.create_task(_guard(_resume_quiz, thread["id"]))
 
-    await _guard(resume)
+
+async def _resume_quiz(thread_id: str) -> None:
+    await asyncio.sleep(RESUME_DELAY_S)
+    tutor = await RESOURCES.tutor()
+    pending = await tutor.pending_question(thread_id)
+    if pending is not None:
+        await _show_question(pending, resumed=True, force=True)
+        await tutor.start_write_ahead(thread_id)
 
 
 @cl.on_settings_update
 async def _settings_update(chat_settings: dict[str, Any]) -> None:
-    prefs = preferences(chat_settings)
-    await cl.Message(content=f"New quizzes will have {prefs['questions']} questions ({prefs['difficulty']}).").send()
+    async def confirm() -> None:
+        prefs = preferences(chat_settings)
+        text = f"New quizzes will have {prefs['questions']} questions ({prefs['difficulty']})."
+        await cl.Message(content=text).send()
+
+    await _guard(confirm)
 
 
 @cl.on_chat_end
@@ -157,37 +162,47 @@ def _chat_settings() -> dict[str, Any]:
 async def _turn(event: Event | str) -> None:
     """Run one graph turn for this thread and show its output as it arrives."""
     if isinstance(event, str):  # refused input: say why, touch nothing
-        await cl.Message(content="⚠️ " + render.model_text(event)).send()
+        await cl.Message(content="⚠ " + render.model_text(event)).send()
         return
     tutor = await RESOURCES.tutor()
     thread_id = cl.context.session.thread_id
     streaming: cl.Message | None = None
     long_output = False  # after an explanation or help, show the waiting question again below it
-    async with aclosing(tutor.turn(thread_id, event)) as outputs:
-        async for out in outputs:
-            kind = out.get("kind")
-            if kind == "explanation_start":
-                streaming = cl.Message(content="")
-                await streaming.stream_token(render.explanation_header(out))
-                long_output = True
-            elif kind == "explanation_piece" and streaming is not None:
-                await streaming.stream_token(render.model_text(out["text"]))
-            elif kind == "explanation_end" and streaming is not None:
-                footer = render.explanation_footer(out)
-                await streaming.stream_token(footer.content)
-                streaming.actions = _actions(footer)
-                await streaming.send()
-                streaming = None
-            elif kind == "question":
-                await _show_question(out, force=long_output)
-            elif kind == "feedback":
-                await _remove_buttons(out)
-                await _send(render.feedback(out))
-            elif kind == "help":
-                long_output = True
-                await _send(render.help_text(out))
-            elif kind in RENDERERS:
-                await _send(RENDERERS[kind](out))
+    try:
+        async with aclosing(tutor.turn(thread_id, event)) as outputs:
+            async for out in outputs:
+                streaming, long_output = await _show(out, streaming, long_output)
+    finally:
+        if streaming is not None:  # a turn that failed mid-explanation: close the message as it stands
+            await streaming.send()
+
+
+async def _show(out: dict[str, Any], streaming: cl.Message | None, long_output: bool):
+    """Render one output of a turn; returns the open streaming message and the "long output" flag."""
+    kind = out.get("kind")
+    if kind == "explanation_start":
+        streaming = cl.Message(content="")
+        await streaming.stream_token(render.explanation_header(out))
+        long_output = True
+    elif kind == "explanation_piece" and streaming is not None:
+        await streaming.stream_token(render.model_text(out["text"]))
+    elif kind == "explanation_end" and streaming is not None:
+        footer = render.explanation_footer(out)
+        await streaming.stream_token(footer.content)
+        streaming.actions = _actions(footer)
+        await streaming.send()
+        streaming = None
+    elif kind == "question":
+        await _show_question(out, force=long_output)
+    elif kind == "feedback":
+        await _remove_buttons(out)
+        await _send(render.feedback(out))
+    elif kind == "help":
+        long_output = True
+        await _send(render.help_text(out))
+    elif kind in RENDERERS:
+        await _send(RENDERERS[kind](out))
+    return streaming, long_output
 
 
 RENDERERS = {"quiz_started": render.quiz_started, "summary": render.summary, "notice": render.notice}
@@ -229,7 +244,7 @@ async def _guard(handler, *args) -> None:
         await handler(*args)
     except Exception as exc:  # noqa: BLE001 - the UI must never show a stack trace
         log.exception("handler failed")
-        await cl.Message(content="⚠️ " + render.model_text(_one_line(exc))).send()
+        await cl.Message(content="⚠ " + render.model_text(_one_line(exc))).send()
 
 
 def _one_line(exc: Exception) -> str:

@@ -58,7 +58,7 @@ def question(payload: dict[str, Any], resumed: bool = False) -> Shown:
         lines.append("_Welcome back: your quiz continues where you left it._\n")
     lines.append(f"**{kind} {number} of {total}** · {literal(payload['topic'])}\n")
     lines.append(f"### {literal(q['question'])}\n")
-    lines.extend(f"**{letter}.** {literal(option)}  " for letter, option in zip(LETTERS, q["options"]))
+    lines.extend(f"- **{letter}.** {literal(option)}" for letter, option in zip(LETTERS, q["options"]))
     buttons = [
         Button(
             "answer",
@@ -84,10 +84,10 @@ def feedback(event: dict[str, Any]) -> Shown:
     g = event["graded"]
     number, total = g["index"] + 1, event["total"]
     if g["is_correct"]:
-        head = f"✅ **Correct!** {g['correct']}. {literal(g['correct_option'])}"
+        head = f"✓ **Correct!** {g['correct']}. {literal(g['correct_option'])}"
     else:
         head = (
-            f"❌ **Not quite.** You chose {g['chosen']}. {literal(g['chosen_option'])}\n\n"
+            f"✗ **Not quite.** You chose {g['chosen']}. {literal(g['chosen_option'])}\n\n"
             f"The correct answer is **{g['correct']}. {literal(g['correct_option'])}**"
         )
     parts = [head]
@@ -112,18 +112,20 @@ def summary(event: dict[str, Any]) -> Shown:
         lines.append("\n### Review of missed questions")
         for g in missed:
             lines.append(
-                f"{g['index'] + 1}\\. {literal(g['question'])}  \n"
-                f"You chose {g['chosen']} ({literal(g['chosen_option'])}); correct: **{g['correct']}. "
-                f"{literal(g['correct_option'])}**  \n_{literal(g.get('explanation') or '')}_"
+                f"\n**{g['index'] + 1}\\. {literal(g['question'])}** You chose {g['chosen']} "
+                f"({literal(g['chosen_option'])}); the answer is **{g['correct']}. {literal(g['correct_option'])}**. "
+                f"_{literal(g.get('explanation') or '')}_"
             )
         lines.append("\n**Concepts to revisit:** " + ", ".join(literal(c) for c in r["missed_concepts"]))
         if r.get("study_next"):
-            lines.append("**Study next:** " + ", ".join(literal(c) for c in r["study_next"]))
+            lines.append("\n**Study next:** " + ", ".join(literal(c) for c in r["study_next"]))
     else:
         lines.append("\nEvery answer was right. Well done!")
-    buttons = [Button("new_quiz", "New quiz", {"topic": r["topic"]}, tooltip="Fresh questions on this topic")]
+    buttons = [Button("new_quiz", "New quiz", {"topic": r["topic"], "origin": f"{r['quiz_id']}:new"},
+                      tooltip="Fresh questions on this topic")]
     if missed:
-        buttons.append(Button("retry", "Retry missed questions", {"quiz_id": r["quiz_id"]}))
+        buttons.append(Button("retry", "Retry missed questions",
+                              {"quiz_id": r["quiz_id"], "origin": f"{r['quiz_id']}:retry"}))
     return Shown("\n".join(lines), buttons)
 
 
@@ -145,13 +147,13 @@ def explanation_footer(event: dict[str, Any]) -> Shown:
         parts.append("_I found nothing on this in my notes, so this answer is not grounded: check it._")
     buttons = []
     if event.get("topic"):
-        buttons.append(Button("quiz_on", "Quiz me on this", {"topic": event["topic"]},
+        buttons.append(Button("quiz_on", "Quiz me on this", {"topic": event["topic"], "origin": event.get("origin")},
                               tooltip=f"A quiz on {event['topic']}"[:120]))
     return Shown("\n\n" + "\n\n".join(parts), buttons)
 
 
 def notice(event: dict[str, Any]) -> Shown:
-    prefix = "⚠️ " if event.get("level") in ("warning", "error") else ""
+    prefix = "⚠ " if event.get("level") in ("warning", "error") else ""
     return Shown(prefix + model_text(event["text"]))
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from agent.prompts import classify_messages
 from agent.graph.routing import Classifier
+from agent.prompts import classify_messages
 
 IntentWord = Literal["explain", "quiz", "answer", "other"]
 

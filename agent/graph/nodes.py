@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import uuid
 from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
 from pydantic import ValidationError
 
-from agent.grading import StaleAnswerError, grade as grade_answer, summarise as summarise_quiz
+from agent.grading import StaleAnswerError
+from agent.grading import grade as grade_answer
+from agent.grading import summarise as summarise_quiz
 from agent.graph.context import TutorContext
 from agent.graph.quizzes import finished_quiz, graded_answers, new_seed, retry_quiz, start_quiz
 from agent.graph.routing import UNKNOWN_COMMAND, understand_event
@@ -89,7 +92,8 @@ async def explain(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str
         log.exception("explanation failed")
         runtime.stream_writer({"kind": "explanation_piece", "text": "\n\n(The explanation stopped early.)"})
     runtime.stream_writer(
-        {"kind": "explanation_end", "sources": titles, "key_facts": list(stream.key_facts), "topic": topic}
+        {"kind": "explanation_end", "sources": titles, "key_facts": list(stream.key_facts), "topic": topic,
+         "origin": uuid.uuid4().hex}
     )
     return {"explained": topic}
 
@@ -112,6 +116,19 @@ def _announce(runtime: Runtime[TutorContext], quiz: dict[str, Any], replaced: di
     )
 
 
+def _origin(state: TutorState) -> str | None:
+    return Event.model_validate(state["event"]).origin
+
+
+def _already_started(state: TutorState, runtime: Runtime[TutorContext]) -> bool:
+    """A second click on the button that started the running quiz: say so, start nothing."""
+    quiz, origin = active_quiz(state), _origin(state)
+    if quiz is None or origin is None or quiz.get("origin") != origin:
+        return False
+    _say(runtime, f"That quiz is already running: question {len(quiz['answers']) + 1} of {quiz['total']} is waiting.")
+    return True
+
+
 def _seed(state: TutorState, runtime: Runtime[TutorContext]) -> int:
     started = state.get("quizzes", 0)
     base = runtime.context.seed
@@ -120,6 +137,8 @@ def _seed(state: TutorState, runtime: Runtime[TutorContext]) -> int:
 
 async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
     """Plan a new quiz (it replaces any quiz in progress); unknown topics get a helpful message."""
+    if _already_started(state, runtime):
+        return {}
     topic = state.get("argument", "").strip()
     if not topic and state.get("intent") == "new_quiz":
         previous = state.get("quiz") or (state.get("last") or {}).get("quiz")
@@ -141,7 +160,7 @@ async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> dict[s
         log.exception("planning failed")
         _say(runtime, f"I could not plan a quiz on \"{topic[:80]}\" this time; please try again.", "warning")
         return {}
-    quiz = start_quiz(plan)
+    quiz = start_quiz(plan, _origin(state))
     runtime.context.cache.forget(runtime.context.thread_id)
     _announce(runtime, quiz, active_quiz(state))
     return {"quiz": quiz, "quizzes": state.get("quizzes", 0) + 1}
@@ -149,11 +168,17 @@ async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> dict[s
 
 async def prepare_retry(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
     """A quiz of the questions missed in the last finished quiz, options reshuffled."""
+    if _already_started(state, runtime):
+        return {}
     last = state.get("last")
     if not last:
         _say(runtime, "There is no finished quiz to retry yet. Start one with `/quiz TOPIC`.")
         return {}
-    quiz = retry_quiz(last, _seed(state, runtime))
+    wanted = state.get("argument", "")
+    if wanted and wanted != last["quiz"]["meta"]["quiz_id"]:
+        _say(runtime, "That button belongs to an older quiz; `/retry` retries the questions missed in your last one.")
+        return {}
+    quiz = retry_quiz(last, _seed(state, runtime), _origin(state))
     if quiz is None:
         _say(runtime, "You answered every question of your last quiz correctly: nothing to retry. "
                       "Try `/new` for fresh questions.")

@@ -16,7 +16,7 @@ from agent.quiz.assemble import balanced_positions, place_options
 from schemas import LETTERS, GradedAnswer, MultipleChoiceQuestion, Quiz, QuizMeta, QuizPlan
 
 
-def start_quiz(plan: QuizPlan) -> dict[str, Any]:
+def start_quiz(plan: QuizPlan, origin: str | None = None) -> dict[str, Any]:
     """A fresh quiz record for ``plan``: no questions written, no answers."""
     return {
         "quiz_id": plan.meta.quiz_id,
@@ -28,6 +28,7 @@ def start_quiz(plan: QuizPlan) -> dict[str, Any]:
         "provenance": [],  # per question: {"strategy", "verified_by", "attempts"}
         "answers": [],
         "retry": False,
+        "origin": origin,
         "started": time.time(),
     }
 
@@ -49,7 +50,7 @@ def reshuffle(question: dict[str, Any], letter: str, seed: int) -> dict[str, Any
     return q.model_copy(update={"options": options, "answer": letter}).model_dump()
 
 
-def retry_quiz(last: dict[str, Any], seed: int) -> dict[str, Any] | None:
+def retry_quiz(last: dict[str, Any], seed: int, origin: str | None = None) -> dict[str, Any] | None:
     """A new quiz of the missed questions of ``last`` (new id, reshuffled options), or None if none were missed."""
     missed = missed_questions(last)
     if not missed:
@@ -71,6 +72,7 @@ def retry_quiz(last: dict[str, Any], seed: int) -> dict[str, Any] | None:
         "provenance": [{"strategy": meta.strategy, "verified_by": "retry", "attempts": 0}] * len(questions),
         "answers": [],
         "retry": True,
+        "origin": origin,
         "started": time.time(),
     }
 

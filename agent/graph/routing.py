@@ -68,7 +68,7 @@ def understand_event(event: Event, classify: Classifier | None) -> tuple[Intent,
         return "answer", event.letter or ""
     if event.kind == "action":
         if event.action == "retry":
-            return "retry", ""
+            return "retry", event.quiz_id or ""
         return ("quiz" if event.action == "quiz_on" else "new_quiz"), event.text.strip()
     text = " ".join(event.text.split())
     if not text:

@@ -11,7 +11,7 @@ back unchanged). The active quiz lives under one key, ``quiz``, which ``plan_qui
         "meta": QuizMeta.model_dump(),
         "questions": [MultipleChoiceQuestion.model_dump(), ...],   # written so far
         "answers": [GradedAnswer.model_dump(), ...],               # graded so far, in order
-        "retry": False, "started": 1732550000.0,
+        "retry": False, "origin": "<button id>" | None, "started": 1732550000.0,
     }
 """
 
@@ -34,7 +34,9 @@ class Event(BaseModel):
 
     ``kind="text"``: ``text`` is what was typed (slash commands included).
     ``kind="answer"``: ``quiz_id``/``index``/``letter`` come from an answer button.
-    ``kind="action"``: ``action`` names a button ("quiz_on", "new_quiz", "retry"), ``text`` its topic.
+    ``kind="action"``: ``action`` names a button ("quiz_on", "new_quiz", "retry"), ``text`` its topic,
+    ``quiz_id`` the quiz a "retry" button belongs to, ``origin`` the button's identity (a second
+    click on the same button finds its quiz already running instead of starting another).
     ``questions``/``difficulty`` are the chat settings at the time of the turn.
     """
 
@@ -46,6 +48,7 @@ class Event(BaseModel):
     quiz_id: Annotated[str, StringConstraints(max_length=64)] | None = None
     index: int | None = Field(default=None, ge=0, lt=MAX_QUESTIONS)
     letter: Letter | None = None
+    origin: Annotated[str, StringConstraints(max_length=64)] | None = None
     questions: int = Field(default=DEFAULT_QUESTIONS, ge=1, le=MAX_QUESTIONS)
     difficulty: Difficulty = "medium"
 

@@ -3,7 +3,8 @@
 The full logits of a 128k vocabulary are 1 GiB in bf16 for 4096 tokens (2 GiB more once upcast);
 here at most ``chunk`` rows of them exist at a time. Like Liger's kernel, the gradient of the
 hidden states is computed during the forward pass (the loss is the last op), so nothing is
-recomputed in backward. On CUDA, Liger's Triton version is used when installed.
+recomputed in backward. :mod:`finetune.fast.kernels` picks Liger's Triton version on CUDA when
+installed.
 
 Semantics match transformers' ``ForCausalLMLoss``: labels are shifted left by one, ``-100`` is
 ignored, and the summed loss is divided by ``num_items_in_batch`` when given (gradient
@@ -26,15 +27,14 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
     @staticmethod
     def forward(ctx, hidden, weight, target, chunk: int):
         need_hidden, need_weight = hidden.requires_grad, weight.requires_grad
-        total = torch.zeros((), dtype=torch.float32, device=hidden.device)
+        acc = torch.promote_types(hidden.dtype, torch.float32)
+        total = torch.zeros((), dtype=acc, device=hidden.device)
         grad_hidden = torch.empty_like(hidden) if need_hidden else None
-        grad_weight = torch.zeros(weight.shape, dtype=torch.float32, device=weight.device) if need_weight else None
+        grad_weight = torch.zeros(weight.shape, dtype=acc, device=weight.device) if need_weight else None
         for start in range(0, hidden.shape[0], chunk):
             h = hidden[start:start + chunk]
             t = target[start:start + chunk]
-            logits = h @ weight.t()
-            if logits.element_size() < 4:
-                logits = logits.float()
+            logits = (h @ weight.t()).to(acc)
             valid = t != IGNORE_INDEX
             safe_t = t.clamp(min=0)
             lse = torch.logsumexp(logits, dim=-1)
@@ -49,7 +49,7 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
                 if need_hidden:
                     grad_hidden[start:start + chunk] = g @ weight.to(hidden.dtype)
                 if need_weight:
-                    grad_weight += (g.t() @ h).float()
+                    grad_weight += (g.t() @ h).to(acc)
         ctx.save_for_backward(*(x for x in (grad_hidden, grad_weight) if x is not None))
         ctx.has = (need_hidden, need_weight)
         ctx.weight_dtype = weight.dtype
@@ -68,7 +68,13 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
         return dh, dw, None, None
 
 
-def _liger_sum(hidden, weight, target):
+def chunked_cross_entropy_sum(hidden, weight, target, chunk: int = 512) -> torch.Tensor:
+    """Summed CE of ``hidden @ weight.T`` (tokens x hidden, vocab x hidden) in ``chunk``-token pieces."""
+    return ChunkedLinearCrossEntropy.apply(hidden, weight, target, chunk)
+
+
+def liger_cross_entropy_sum(hidden, weight, target) -> torch.Tensor:
+    """The same through Liger's fused linear cross-entropy (Triton; CUDA only)."""
     from liger_kernel.ops.fused_linear_cross_entropy import LigerFusedLinearCrossEntropyFunction
 
     # positional: input, weight, target, bias, ce_weight, ignore_index, lse_square_scale, label_smoothing, reduction
@@ -76,12 +82,12 @@ def _liger_sum(hidden, weight, target):
                                                       "sum")[0]
 
 
-def causal_lm_loss(hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor, *,
-                   num_items_in_batch=None, shift: bool = True, impl: str = "auto", chunk: int = 512) -> torch.Tensor:
+def causal_lm_loss(hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Tensor, *, num_items_in_batch=None,
+                   shift: bool = True, cross_entropy_sum=chunked_cross_entropy_sum) -> torch.Tensor:
     """Mean next-token cross-entropy of ``hidden`` (batch, seq, hidden) under the LM head ``weight``.
 
-    ``impl``: 'auto' (Liger on CUDA when installed, else chunked torch), 'liger' or 'torch'.
     ``shift=False`` when ``labels`` are already aligned with ``hidden`` (transformers' ``shift_labels``).
+    ``cross_entropy_sum``: :func:`chunked_cross_entropy_sum` (torch) or :func:`liger_cross_entropy_sum`.
     """
     if shift:
         hidden, labels = hidden[:, :-1], labels[:, 1:]
@@ -90,17 +96,8 @@ def causal_lm_loss(hidden: torch.Tensor, weight: torch.Tensor, labels: torch.Ten
         hidden = hidden.to(torch.get_autocast_dtype(hidden.device.type))
     weight = weight.to(hidden.dtype) if weight.dtype != hidden.dtype else weight
     target = labels.reshape(-1).to(hidden.device)
-    use_liger = impl == "liger" or (impl == "auto" and hidden.device.type == "cuda")
-    total = None
-    if use_liger:
-        try:
-            with torch.autocast(hidden.device.type, enabled=False):
-                total = _liger_sum(hidden, weight, target)
-        except ImportError:
-            total = None
-    if total is None:
-        with torch.autocast(hidden.device.type, enabled=False):
-            total = ChunkedLinearCrossEntropy.apply(hidden, weight, target, chunk)
+    with torch.autocast(hidden.device.type, enabled=False):
+        total = cross_entropy_sum(hidden, weight, target)
     if num_items_in_batch is None:
         count = (target != IGNORE_INDEX).sum().clamp(min=1)
     else:

@@ -13,6 +13,7 @@ from typing import Callable
 
 import torch
 
+from finetune.fast.cross_entropy import chunked_cross_entropy_sum, liger_cross_entropy_sum
 from finetune.fast.lora import swiglu_backward_torch, swiglu_torch
 
 
@@ -36,16 +37,20 @@ def rope_torch(q, k, cos, sin):
 
 @dataclass(frozen=True)
 class Kernels:
-    """One implementation of each elementwise piece (``swiglu``/``swiglu_backward`` are autograd-free)."""
+    """One implementation of each piece (``swiglu``/``swiglu_backward`` are autograd-free).
+
+    ``cross_entropy_sum(hidden, weight, target)``: summed CE of ``hidden @ weight.T`` (-100 ignored).
+    """
 
     name: str
     rms_norm: Callable
     rope: Callable
     swiglu: Callable
     swiglu_backward: Callable
+    cross_entropy_sum: Callable
 
 
-TORCH = Kernels("torch", rms_norm_torch, rope_torch, swiglu_torch, swiglu_backward_torch)
+TORCH = Kernels("torch", rms_norm_torch, rope_torch, swiglu_torch, swiglu_backward_torch, chunked_cross_entropy_sum)
 
 
 def _liger() -> Kernels:
@@ -62,7 +67,7 @@ def _liger() -> Kernels:
     def swiglu(gate, up):
         return swiglu_forward(gate, up)[2]
 
-    return Kernels("liger", rms_norm, rope, swiglu, swiglu_backward)
+    return Kernels("liger", rms_norm, rope, swiglu, swiglu_backward, liger_cross_entropy_sum)
 
 
 def _rel(a: torch.Tensor, b: torch.Tensor) -> float:
@@ -122,6 +127,18 @@ def self_check(kernels: Kernels, device: torch.device, dtype=torch.bfloat16, tol
     dg, du = kernels.swiglu_backward(gate.clone(), up.clone(), dh.clone())
     if _rel(dg, dg_ref) > tol or _rel(du, du_ref) > tol:
         problems.append("swiglu: backward mismatch")
+
+    hidden, weight = rand(40, 64), rand(300, 64) * 0.1
+    target = torch.randint(0, 300, (40,), generator=gen).to(device)
+    target[::7] = -100
+    ce = []
+    for impl in (kernels, TORCH):
+        hi = hidden.clone().requires_grad_(True)
+        loss = impl.cross_entropy_sum(hi, weight, target)
+        (loss * 0.5).backward()
+        ce.append((loss.detach().float(), hi.grad))
+    if _rel(ce[0][0], ce[1][0]) > 1e-2 or _rel(ce[0][1], ce[1][1]) > tol:
+        problems.append(f"cross-entropy: loss {float(ce[0][0]):.4f} vs {float(ce[1][0]):.4f}")
     return problems
 
 
@@ -131,9 +148,9 @@ def select(choice: str, device: torch.device) -> Kernels:
         return TORCH
     try:
         kernels = _liger()
-    except ImportError:
-        if choice == "liger":
-            print("note: liger-kernel is not installed; using torch kernels", file=sys.stderr)
+    except Exception as exc:  # not installed, or an import-time incompatibility with this torch/Triton
+        if choice == "liger" or not isinstance(exc, ImportError):
+            print(f"note: Liger kernels unavailable ({type(exc).__name__}: {exc}); using torch", file=sys.stderr)
         return TORCH
     try:
         problems = self_check(kernels, device)

@@ -14,7 +14,7 @@ checkpointed twice.
 
 from __future__ import annotations
 
-import types
+import functools
 from typing import Any
 
 import torch
@@ -62,7 +62,8 @@ def layer_body(layer, hidden: torch.Tensor, mask, position_embeddings, options: 
 def _fast_layer_forward(self, hidden_states, *args, attention_mask=None, position_embeddings=None, **kwargs):
     options: FastOptions = self._fast_options
     mask_ok = attention_mask is None or (torch.is_tensor(attention_mask) and attention_mask.dim() == 4)
-    if not (self.training and torch.is_grad_enabled() and mask_ok and position_embeddings is not None and not args):
+    usable = mask_ok and position_embeddings is not None and not args
+    if not (options.enabled and usable and self.training and torch.is_grad_enabled()):
         return self._fast_original_forward(hidden_states, *args, attention_mask=attention_mask,
                                            position_embeddings=position_embeddings, **kwargs)
     kernels = self._fast_kernels
@@ -84,7 +85,9 @@ def _fast_class(cls: type) -> type:
             return original(self, *args, **kwargs)
 
         def _get(self):
-            return False
+            # transformers' own checkpointing only runs when the fast path is switched off
+            options = self.__dict__.get("_fast_options")
+            return options is not None and not options.enabled and self.__dict__.get("_fast_hf_checkpointing", False)
 
         def _set(self, value):
             self.__dict__["_fast_hf_checkpointing"] = value
@@ -103,7 +106,8 @@ def _fast_causal_lm_forward(self, *args, labels=None, **kwargs):
     options: FastOptions = self._fast_options
     head_has_adapter = hasattr(self.lm_head, "base_layer")
     unsupported = ("fused_lm_head", "logits_to_keep", "return_dict", "output_attentions", "output_hidden_states")
-    if (labels is None or not options.fused_cross_entropy or not (self.training and torch.is_grad_enabled())
+    training = self.training and torch.is_grad_enabled()
+    if (labels is None or not options.enabled or not options.fused_cross_entropy or not training
             or head_has_adapter or any(kwargs.get(key) for key in unsupported)):
         return previous(*args, labels=labels, **kwargs)
     from transformers.modeling_outputs import CausalLMOutputWithPast
@@ -116,9 +120,10 @@ def _fast_causal_lm_forward(self, *args, labels=None, **kwargs):
     for key in unsupported:
         kwargs.pop(key, None)
     outputs = self.model(use_cache=False, **kwargs)
+    kernels: Kernels = self.model.layers[0]._fast_kernels
     loss = causal_lm_loss(outputs.last_hidden_state, self.lm_head.weight,
-                          labels if shift_labels is None else shift_labels,
-                          num_items_in_batch=num_items_in_batch, shift=shift_labels is None)
+                          labels if shift_labels is None else shift_labels, num_items_in_batch=num_items_in_batch,
+                          shift=shift_labels is None, cross_entropy_sum=kernels.cross_entropy_sum)
     return CausalLMOutputWithPast(loss=loss, logits=None)
 
 
@@ -159,7 +164,14 @@ def patch_model(causal_lm, options: FastOptions, kernels: Kernels) -> dict:
         modules = [attn.q_proj, attn.k_proj, attn.v_proj, attn.o_proj, mlp.gate_proj, mlp.up_proj, mlp.down_proj]
         fused += sum(lora.lora_parts(m) is not None for m in modules)
     if not hasattr(causal_lm, "_fast_previous_forward"):
-        causal_lm._fast_previous_forward = causal_lm.forward
-        causal_lm.forward = types.MethodType(_fast_causal_lm_forward, causal_lm)
+        previous = causal_lm.forward
+        causal_lm._fast_previous_forward = previous
+
+        # Keep the previous signature: Trainer keeps only the dataset columns that forward names
+        @functools.wraps(previous)
+        def forward(*args, **kwargs):
+            return _fast_causal_lm_forward(causal_lm, *args, **kwargs)
+
+        causal_lm.forward = forward
     causal_lm._fast_options = options
     return {"layers": len(layers), "fused_lora_projections": fused, "projections": 7 * len(layers)}

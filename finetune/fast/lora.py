@@ -142,13 +142,14 @@ def swiglu_torch(gate: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
 
 
 def swiglu_backward_torch(gate: torch.Tensor, up: torch.Tensor, dh: torch.Tensor):
-    """``(dgate, dup)`` of ``silu(gate) * up`` (computed in fp32, returned in the input dtype)."""
-    g = gate.float()
+    """``(dgate, dup)`` of ``silu(gate) * up`` (computed in at least fp32, returned in the input dtype)."""
+    acc = torch.promote_types(gate.dtype, torch.float32)
+    g = gate.to(acc)
     sig = torch.sigmoid(g)
     silu = g * sig
-    dhf = dh.float()
+    dhf = dh.to(acc)
     dup = (dhf * silu).to(up.dtype)
-    dgate = (dhf * up.float() * sig * (1 + g * (1 - sig))).to(gate.dtype)
+    dgate = (dhf * up.to(acc) * sig * (1 + g * (1 - sig))).to(gate.dtype)
     return dgate, dup
 
 

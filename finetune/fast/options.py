@@ -14,6 +14,11 @@ from typing import Any, Literal
 class FastOptions:
     """Levers of :func:`finetune.fast.apply`; each is read on every forward, so it can be changed live."""
 
+    enabled: bool = field(
+        default=True,
+        metadata={"help": "Master switch: False runs the original transformers/PEFT forward (with the trainer's own "
+                          "gradient checkpointing), e.g. to compare both paths on one loaded model."},
+    )
     checkpointing: Literal["offload", "recompute", "none"] = field(
         default="offload",
         metadata={"help": "'offload': keep each decoder layer's input in pinned CPU memory and recompute the layer "

@@ -106,3 +106,15 @@ def test_refuses_to_overwrite_without_flag(tmp_path):
         prepare_output_dir(parse_config(["--output_dir", str(tmp_path)]))
     assert prepare_output_dir(parse_config(["--output_dir", str(tmp_path), "--overwrite"])) is None
     assert not (tmp_path / "checkpoint-4").exists()
+
+
+def test_resume_refuses_different_data(tmp_path):
+    from finetune.arguments import parse_config
+    from finetune.train import TrainingSetupError, _check_same_run
+
+    config = parse_config(["--output_dir", str(tmp_path)])
+    _check_same_run(tmp_path, None, "a" * 64, config)  # a fresh run records its data hash
+    assert json.loads((tmp_path / "run_config.json").read_text())["data_sha256"] == "a" * 64
+    _check_same_run(tmp_path, tmp_path / "checkpoint-2", "a" * 64, config)  # same data: fine
+    with pytest.raises(TrainingSetupError, match="data differs"):
+        _check_same_run(tmp_path, tmp_path / "checkpoint-2", "b" * 64, config)

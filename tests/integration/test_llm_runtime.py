@@ -36,7 +36,7 @@ def test_interrupted_conversion_is_never_used(tmp_path, monkeypatch):
     (target / "config.json").write_text("{half written")
     assert not embedded.is_complete(target)
     calls = []
-    monkeypatch.setattr(embedded, "_convert", lambda gguf, out: calls.append(out) or (out / "config.json").write_text("{}"))
+    monkeypatch.setattr(embedded, "convert_gguf", lambda gguf, out: calls.append(out) or (out / "config.json").write_text("{}"))
     folder = embedded.ensure_converted(progress=False)
     assert calls and embedded.is_complete(folder)
     assert (folder / "config.json").read_text() == "{}"

@@ -101,12 +101,17 @@ def test_summary_reviews_missed_questions_and_offers_new_and_retry():
     assert "1 / 2 (50%)" in shown.content and "Review of missed questions" in shown.content
     assert "Concepts to revisit:** C" in shown.content
     assert [b.name for b in shown.buttons] == ["new_quiz", "retry"]
+    assert shown.buttons[1].payload == {"quiz_id": "q1", "origin": "q1:retry"}
+    retry = event_from_action("retry", shown.buttons[1].payload, None)
+    assert (retry.action, retry.quiz_id, retry.origin) == ("retry", "q1", "q1:retry")
     perfect = render.summary({"result": {**result, "score": 2, "graded": [_graded(True)], "missed_concepts": []}})
     assert [b.name for b in perfect.buttons] == ["new_quiz"] and "Every answer was right" in perfect.content
 
 
 def test_explanation_footer_offers_a_quiz_and_flags_ungrounded_answers():
-    footer = render.explanation_footer({"sources": ["Overfitting"], "key_facts": ["A fact."], "topic": "Overfitting"})
-    assert "Sources: Overfitting" in footer.content and footer.buttons[0].payload == {"topic": "Overfitting"}
+    footer = render.explanation_footer({"sources": ["Overfitting"], "key_facts": ["A fact."], "topic": "Overfitting",
+                                        "origin": "e1"})
+    assert "Sources: Overfitting" in footer.content
+    assert footer.buttons[0].payload == {"topic": "Overfitting", "origin": "e1"}
     bare = render.explanation_footer({"sources": [], "key_facts": [], "topic": None})
     assert "not grounded" in bare.content and bare.buttons == []

@@ -33,7 +33,7 @@ def test_every_field_documented_and_names_unique():
 def test_defaults_without_arguments():
     config = parse_config([])
     assert config == FinetuneConfig()
-    assert config.model.target_modules == "all-linear" and config.model.fast is False
+    assert config.model.target_modules == "all-linear" and config.model.fast is True  # the fast CUDA path is the default; no effect on CPU
 
 
 def test_yaml_then_flags_override(tmp_path):
@@ -94,11 +94,11 @@ def test_tutor_cli_registers_finetune_with_overrides():
     from tutor.cli import build_parser
 
     args = build_parser().parse_args(
-        ["finetune", "--config", str(CONFIGS / "tutor_smollm2.yaml"), "--learning_rate", "1e-4", "--fast"]
+        ["finetune", "--config", str(CONFIGS / "tutor_smollm2.yaml"), "--learning_rate", "1e-4", "--fast", "false"]
     )
     config = config_from_namespace(args)
     assert config.train.learning_rate == 1e-4
-    assert config.model.fast is True
+    assert config.model.fast is False
     assert config.model.model == "embedded" and config.data.dataset == "runs/tutor_sft/train.jsonl"
 
 

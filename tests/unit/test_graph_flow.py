@@ -16,7 +16,6 @@ import pytest
 from agent.graph.runner import Tutor
 from agent.graph.state import Event
 from agent.quiz.service import TutorService
-from knowledge.base import KnowledgeBase
 from schemas import LETTERS, GradedAnswer, MultipleChoiceQuestion, QuizResult
 
 TOPIC = "overfitting"
@@ -24,8 +23,8 @@ THREAD = "thread-1"
 
 
 @pytest.fixture(scope="module")
-def service():
-    return TutorService(KnowledgeBase.load(), lm=None)
+def service(knowledge_base):
+    return TutorService(knowledge_base, lm=None)
 
 
 @pytest.fixture
@@ -168,9 +167,17 @@ async def test_explain_streams_grounded_text_and_quiz_me_on_this(service, db):
         end = outputs[-1]
         assert end["sources"] and end["topic"] == "Overfitting"
         assert (await tutor.state(THREAD))["explained"] == "Overfitting"
-        outputs = await run(tutor, Event(kind="action", action="quiz_on", text=end["topic"], questions=3))
+        button = Event(kind="action", action="quiz_on", text=end["topic"], origin=end["origin"], questions=3)
+        outputs = await run(tutor, button)
         started = only(outputs, "quiz_started")
         assert started["topic"] == "Overfitting" and started["total"] == 3
+        # A second click on the same button does not start (and reset) another quiz.
+        question = only(outputs, "question")
+        await run(tutor, click(question, "A"))
+        outputs = await run(tutor, button)
+        assert "already running" in only(outputs, "notice")["text"]
+        assert (await tutor.state(THREAD))["quiz"]["quiz_id"] == started["quiz_id"]
+        assert len((await tutor.state(THREAD))["quiz"]["answers"]) == 1
 
 
 async def test_explaining_mid_quiz_keeps_the_waiting_question(service, db):
@@ -199,8 +206,10 @@ async def test_retry_new_and_unknown_topics(service, db):
                 missed.append(question["question"])
             outputs = await run(tutor, click(question, letter))
             question = next((o for o in outputs if o["kind"] == "question"), None)
-        retry_outputs = await run(tutor, Event(kind="action", action="retry"))
+        retry_button = Event(kind="action", action="retry", quiz_id=quiz_id, origin=f"{quiz_id}:retry")
+        retry_outputs = await run(tutor, retry_button)
         assert only(retry_outputs, "quiz_started")["retry"] is True
+        assert "already running" in only(await run(tutor, retry_button), "notice")["text"]  # double click
         retry = only(retry_outputs, "question")
         assert retry["total"] == 2 and retry["quiz_id"] != quiz_id
         state = await tutor.state(THREAD)
@@ -215,6 +224,8 @@ async def test_retry_new_and_unknown_topics(service, db):
         assert only(outputs, "summary")["result"]["score"] == 2
         outputs = await run(tutor, text("/retry"))
         assert "nothing to retry" in only(outputs, "notice")["text"]
+        outputs = await run(tutor, retry_button)  # the first quiz's button, now older than the last quiz
+        assert "older quiz" in only(outputs, "notice")["text"]
         outputs = await run(tutor, text("/new"))
         started = only(outputs, "quiz_started")
         assert started["topic"] == "overfitting" and started["quiz_id"] != quiz_id

@@ -67,15 +67,28 @@ def generate(model, inputs, new_tokens: int, processor=None, **kwargs):
         return model.generate(**inputs, max_new_tokens=new_tokens, do_sample=False, **kwargs)
 
 
-def decode_speed(model, inputs, new_tokens: int, repeats: int, **kwargs) -> dict:
-    """End-to-end and decode-only tok/s for exactly ``new_tokens`` tokens (prefill timed apart)."""
+def decode_speed(model, inputs, new_tokens: int, repeats: int, reference=None, **kwargs) -> dict:
+    """End-to-end and decode-only tok/s for exactly ``new_tokens`` tokens (prefill timed apart).
+
+    ``reference``: token ids from the fp32 model; the share of the greedy output that matches it
+    (common prefix) says whether a faster variant still writes the same text.
+    """
     prefill, _ = timed(lambda: generate(model, inputs, 1, min_new_tokens=1, **kwargs), repeats)
-    total, _ = timed(lambda: generate(model, inputs, new_tokens, min_new_tokens=new_tokens, **kwargs), repeats)
+    total, out = timed(lambda: generate(model, inputs, new_tokens, min_new_tokens=new_tokens, **kwargs), repeats)
     prompt = inputs["input_ids"].shape[1]
-    return {"prompt_tokens": prompt, "new_tokens": new_tokens, "prefill_s": round(prefill, 3),
-            "prefill_tok_s": round(prompt / prefill, 1), "total_s": round(total, 3),
-            "end_to_end_tok_s": round(new_tokens / total, 2),
-            "decode_tok_s": round((new_tokens - 1) / max(total - prefill, 1e-9), 2)}
+    row = {"prompt_tokens": prompt, "new_tokens": new_tokens, "prefill_s": round(prefill, 3),
+           "prefill_tok_s": round(prompt / prefill, 1), "total_s": round(total, 3),
+           "end_to_end_tok_s": round(new_tokens / total, 2),
+           "decode_tok_s": round((new_tokens - 1) / max(total - prefill, 1e-9), 2),
+           "tokens": out[0, prompt:].tolist()}
+    if reference is not None:
+        same = 0
+        for a, b in zip(row["tokens"], reference):
+            if a != b:
+                break
+            same += 1
+        row["same_as_fp32"] = round(same / new_tokens, 3)
+    return row
 
 
 def constrained_vs_free(lm, repeats: int) -> dict:
@@ -174,15 +187,20 @@ def variants(args) -> dict:
     rows = {}
     base = fresh()
     rows["fp32"] = decode_speed(base, inputs, args.new_tokens, args.repeats)
-    rows["fp32, static KV cache"] = decode_speed(base, inputs, args.new_tokens, args.repeats,
+    ref = rows["fp32"]["tokens"]
+    rows["fp32, static KV cache"] = decode_speed(base, inputs, args.new_tokens, args.repeats, ref,
                                                  cache_implementation="static")
-    for n in sorted({1, threads} - {threads}) + [threads]:
+    for n in sorted({1, 2} - {threads}):
         torch.set_num_threads(n)
-        rows[f"fp32, {n} thread(s)"] = decode_speed(base, inputs, args.new_tokens, args.repeats)
+        rows[f"fp32, {n} thread(s)"] = decode_speed(base, inputs, args.new_tokens, args.repeats, ref)
     torch.set_num_threads(threads)
-    rows["bf16"] = decode_speed(fresh(torch.bfloat16), inputs, args.new_tokens, args.repeats)
+    rows["bf16"] = decode_speed(fresh(torch.bfloat16), inputs, args.new_tokens, args.repeats, ref)
     int8 = torch.ao.quantization.quantize_dynamic(fresh(), {torch.nn.Linear}, dtype=torch.qint8)
-    rows["int8 dynamic (torch.ao)"] = decode_speed(int8, inputs, args.new_tokens, args.repeats)
+    rows["int8 dynamic (torch.ao)"] = decode_speed(int8, inputs, args.new_tokens, args.repeats, ref)
+    for n in sorted({1, 2} - {threads}):
+        torch.set_num_threads(n)
+        rows[f"int8 dynamic, {n} thread(s)"] = decode_speed(int8, inputs, args.new_tokens, args.repeats, ref)
+    torch.set_num_threads(threads)
     if not args.no_compile:
         from transformers import CompileConfig
 
@@ -192,7 +210,7 @@ def variants(args) -> dict:
         started = time.perf_counter()
         generate(base, inputs, args.new_tokens, min_new_tokens=args.new_tokens, **options)  # compiles (warm-up)
         compile_s = time.perf_counter() - started
-        row = decode_speed(base, inputs, args.new_tokens, args.repeats, **options)
+        row = decode_speed(base, inputs, args.new_tokens, args.repeats, ref, **options)
         rows["torch.compile (inductor) + static KV cache"] = row | {"compile_s": round(compile_s, 1)}
     return rows
 
@@ -219,6 +237,10 @@ def main(argv=None) -> int:
     if not args.skip_variants:
         print("variants ...", file=sys.stderr)
         results["variants"] = variants(args)
+    for row in results.get("variants", {}).values():
+        row.pop("tokens", None)
+    for name in ("constrained", "unconstrained"):
+        results["constrained_vs_free"][name].pop("tokens", None)
     results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     results["targets"] = targets(results)
     write_json(args.out, results)
@@ -257,7 +279,8 @@ def table(r: dict) -> str:
                  f"{quiz['warm_median_first_question_s']} s, 10 at {quiz['warm_median_all_10_s']} s |")
     for label, row in r.get("variants", {}).items():
         extra = f", compile {row['compile_s']} s" if "compile_s" in row else ""
-        lines.append(f"| {label} | decode {row['decode_tok_s']} tok/s, prefill {row['prefill_tok_s']} tok/s{extra} |")
+        same = f", same greedy text as fp32 for {row['same_as_fp32']:.0%} of tokens" if "same_as_fp32" in row else ""
+        lines.append(f"| {label} | decode {row['decode_tok_s']} tok/s, prefill {row['prefill_tok_s']} tok/s{extra}{same} |")
     lines += ["", "| target | met |", "|---|---|"] + [f"| {k} | {'yes' if v else 'NO'} |"
                                                     for k, v in r["targets"].items()]
     return "\n".join(lines)

@@ -1,5 +1,7 @@
 """Write an evaluation's outputs: results.json, predictions.jsonl, results.md and a bar chart PNG.
 
+    python -m evaluation.report runs/eval/arc-easy     # re-render results.md and the PNG from results.json
+
 Every file is written to a temporary sibling and renamed into place, so a reader (or a run that
 is interrupted) never sees half a file. The chart uses matplotlib's Agg backend (no display).
 """
@@ -110,7 +112,7 @@ def chart_png(results: dict) -> bytes:
     modes = list(dict.fromkeys(r["mode"] for r in rows))
     models = list(results["models"])
     width = 0.8 / max(len(models), 1)
-    fig, ax = plt.subplots(figsize=(max(5.0, 1.9 * len(modes) + 1.5), 4.2), dpi=110)
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.9 * len(modes) + 1.5), 4.6), dpi=110)
     for m, model in enumerate(models):
         xs, ys, low, high = [], [], [], []
         for x, mode in enumerate(modes):
@@ -121,9 +123,10 @@ def chart_png(results: dict) -> bytes:
             ys.append(100 * row["accuracy"])
             low.append(100 * (row["accuracy"] - row["ci95"][0]))
             high.append(100 * (row["ci95"][1] - row["accuracy"]))
-        bars = ax.bar(xs, ys, width, yerr=[low, high], capsize=4, label=results["models"][model]["label"]
+        ax.bar(xs, ys, width, yerr=[low, high], capsize=4, label=results["models"][model]["label"]
                       + (" + adapter" if results["models"][model]["adapter"] else ""))
-        ax.bar_label(bars, fmt="%.1f", padding=2, fontsize=8)
+        for x, y in zip(xs, ys):  # value at the bar's foot, clear of the error bar
+            ax.text(x, 1.5, f"{y:.1f}", ha="center", va="bottom", fontsize=8, color="white", fontweight="bold")
     chance = results["data"].get("chance_accuracy")
     if chance:
         ax.axhline(100 * chance, color="grey", linestyle="--", linewidth=1, label=f"chance ({100 * chance:.0f} %)")
@@ -131,7 +134,7 @@ def chart_png(results: dict) -> bytes:
     ax.set_ylabel("accuracy % (95% Wilson CI)")
     ax.set_ylim(0, 100)
     ax.set_title(f"{Path(results['data']['source']).name}: n = {results['data']['n_scored']}", fontsize=10)
-    ax.legend(fontsize=8, loc="upper right")
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=3, frameon=False)
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
@@ -149,3 +152,18 @@ def write_outputs(out_dir: str | Path, results: dict, predictions: Iterable[dict
         "chart": write_atomic(out / CHART, chart_png(results)),
         "results": write_atomic(out / RESULTS_JSON, json.dumps(results, indent=2, ensure_ascii=False) + "\n"),
     }
+
+
+def rerender(out_dir: str | Path) -> None:
+    """Rewrite results.md and the chart from an existing results.json (e.g. after a report change)."""
+    out = Path(out_dir)
+    results = json.loads((out / RESULTS_JSON).read_text())
+    write_atomic(out / RESULTS_MD, markdown(results))
+    write_atomic(out / CHART, chart_png(results))
+
+
+if __name__ == "__main__":
+    import sys
+
+    for folder in sys.argv[1:]:
+        rerender(folder)

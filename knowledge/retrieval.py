@@ -112,6 +112,7 @@ class KnowledgeIndex:
         self._word = _bm25(terms) if texts else None  # bm25s cannot index an empty corpus
         self._tri = _bm25([_trigrams_of(doc) for doc in tokens]) if texts else None
         self._vocabulary = {t for doc in terms for t in doc}
+        self._doc_terms = {self._key(i): set(doc) for i, doc in enumerate(terms)}
         # Typos are corrected towards card words and words the notes use more than once (a one-off
         # word in the notes - a name, a typo of the student's own - is no correction target).
         note_words = Counter(w for doc in tokens[len(self.cards):] for w in doc)
@@ -126,6 +127,21 @@ class KnowledgeIndex:
                 word = self._corrector.correct(word) or word
             found.append(term(word))
         return found
+
+    def _key(self, i: int) -> str:
+        return self.cards[i].id if i < len(self.cards) else self.chunks[i - len(self.cards)].source
+
+    def coverage(self, query: str, keys: list[str]) -> float:
+        """Share of the query's distinct terms (2+ characters) that the documents ``keys`` contain.
+
+        Ranking always finds *something*; this says whether the best documents are about the query
+        ("zyzzyva basket weaving" shares one corrected word with a card: 0.25) or not.
+        """
+        wanted = {t for t in self.query_terms(query) if len(t) > 1}
+        if not wanted:
+            return 0.0
+        held = set().union(*(self._doc_terms.get(k, set()) for k in keys)) if keys else set()
+        return len(wanted & held) / len(wanted)
 
     @classmethod
     def build(cls, cards, chunks=()) -> "KnowledgeIndex":

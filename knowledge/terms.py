@@ -57,6 +57,8 @@ def _strip_inflection(word: str) -> str:
             return word
         elif suffix == "es" and not stem.endswith(("ss", "x", "ch", "sh", "z")):
             stem = word[:-1]  # "features" -> "feature"
+        if suffix == "s" and len(stem) >= 2 and not any(ch in "aeiouy" for ch in stem):
+            return stem  # acronym plurals: "llms" -> "llm", "cnns" -> "cnn"
         if len(stem) < 3 or not any(ch in "aeiouy" for ch in stem):
             return word
         if suffix in ("ing", "ings", "ed", "edly") and len(stem) > 3 and stem[-1] == stem[-2] and stem[-1] not in "lsz":

@@ -35,6 +35,7 @@ RESUME_DELAY_S = 0.5
 # Per browser session: the answer buttons on screen, by "quiz_id:index" (kept out of cl.user_session,
 # which Chainlit persists into the thread: after a restart every question must be shown again).
 _BUTTONS: dict[str, dict[str, list[cl.Action]]] = {}
+_BACKGROUND: set[asyncio.Task] = set()  # strong references: the event loop keeps only weak ones
 
 
 # ------------------------------------------------------------------------ server, data, auth
@@ -112,7 +113,9 @@ async def _chat_resume(thread: dict) -> None:
     await _guard(_set_up_session, (thread.get("metadata") or {}).get("chat_settings"))
     # Chainlit replaces the browser's message list with the stored thread right after this hook
     # returns, which would wipe a message sent from here: show the waiting question just after.
-    asyncio.create_task(_guard(_resume_quiz, thread["id"]))
+    task = asyncio.create_task(_guard(_resume_quiz, thread["id"]))
+    _BACKGROUND.add(task)
+    task.add_done_callback(_BACKGROUND.discard)
 
 
 async def _resume_quiz(thread_id: str) -> None:

@@ -29,19 +29,36 @@ class Resources:
     def start(self) -> None:
         """Begin loading the model and knowledge in the background (idempotent)."""
         if self._service is None:
-            self._service = asyncio.get_running_loop().run_in_executor(None, self._load_service)
+            loop = asyncio.get_running_loop()
+            self._service = loop.run_in_executor(None, self._load_service)
+            self._service.add_done_callback(lambda done: self._warm_up(loop, done))
 
     def _load_service(self):
-        from agent.graph.classify import model_classifier
         from agent.quiz.service import TutorService
 
         notes = self.settings.notes_dir if self.settings.notes_dir.is_dir() else None
         service = TutorService.create(self.settings.model, self.settings.adapter, notes)
-        classify = model_classifier(service)
-        if classify is not None:
-            classify("What is overfitting?")  # builds (or loads) the classifier's grammar before the first turn
         log.info("tutor ready: %s", service.lm.label if service.lm is not None else "no model")
         return service
+
+    @staticmethod
+    def _warm_up(loop, done: asyncio.Future) -> None:
+        """Build (or load) the classifier's grammar off the critical path, before the first free text."""
+        from agent.graph.classify import model_classifier
+
+        if done.cancelled() or done.exception() is not None:
+            return
+        classify = model_classifier(done.result())
+        if classify is None:
+            return
+
+        def warm() -> None:
+            try:
+                classify("What is overfitting?")
+            except Exception:  # the first real turn will meet (and report) the same problem
+                log.warning("classifier warm-up failed", exc_info=True)
+
+        loop.run_in_executor(None, warm)
 
     async def tutor(self):
         """The :class:`agent.graph.runner.Tutor` (waits for the model on first use)."""

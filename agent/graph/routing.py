@@ -2,8 +2,9 @@
 
 Slash commands and buttons route deterministically, and so does a lone letter A-D (an answer).
 Other free text goes to a classifier (the model under a ``Literal`` constraint, see
-:mod:`agent.graph.classify`); if there is no model, or it fails, or it calls a longer text an
-"answer", a keyword rule decides (asking to be tested is a quiz, anything else an explanation).
+:mod:`agent.graph.classify`) whose label :func:`reconcile` keeps within guard rails: a keyword rule
+(asking to be tested is a quiz, anything else an explanation) decides when there is no model,
+when it fails, and wherever a wrong label would cost the student a running quiz.
 
     /quiz TOPIC      a quiz on TOPIC (the chat settings give length and difficulty)
     /explain TEXT    a grounded explanation
@@ -79,23 +80,36 @@ def understand_event(event: Event, classify: Classifier | None) -> tuple[Intent,
     letter = single_letter(text)
     if letter:  # a lone A-D is an answer (``grade`` says so if no question is waiting)
         return "answer", letter
-    intent = _classified(text, classify)
-    if intent == "answer":
-        # Only a lone letter is an answer (handled above). A small model labels many questions
-        # "answer"; a longer text then falls back to the keyword rule instead of a confusing reply.
-        intent = keyword_intent(text)
-    return intent, text  # type: ignore[return-value]
+    keywords = keyword_intent(text)
+    if keywords == "quiz":  # asking to be tested wins whatever the model says: skip the model call
+        return "quiz", text
+    return reconcile(_classified(text, classify), keywords), text  # type: ignore[return-value]
 
 
-def _classified(text: str, classify: Classifier | None) -> str:
-    if classify is not None:
-        try:
-            intent = classify(text)
-        except Exception:  # a failed model call must not lose the student's turn
-            intent = None
-        if intent in CLASSIFIED:
-            return intent
-    return keyword_intent(text)
+def reconcile(model: str | None, keywords: str) -> str:
+    """The model's label, within guard rails (measured: SmolLM2-135M, with or without the tutor
+    adapter, labels 5 of 12 test messages right; with these rails 8 of 12 are routed right).
+
+    * A quiz replaces the running one, so free text starts a quiz only when it asks to be tested
+      (the keyword rule agrees); asking to be tested always does.
+    * "answer" for a longer text (lone letters never get here) falls back to the keyword rule.
+    * No label (no model, or it failed): the keyword rule.
+    """
+    if model is None or model == "answer" or keywords == "quiz":
+        return keywords
+    if model == "quiz":
+        return "explain"
+    return model
+
+
+def _classified(text: str, classify: Classifier | None) -> str | None:
+    if classify is None:
+        return None
+    try:
+        intent = classify(text)
+    except Exception:  # a failed model call must not lose the student's turn
+        return None
+    return intent if intent in CLASSIFIED else None
 
 
 # ----------------------------------------------------------------------------------- routers

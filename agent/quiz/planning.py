@@ -17,11 +17,13 @@ from agent.quiz.choosers import Chooser
 from knowledge.base import KnowledgeBase
 from knowledge.cloze import note_cloze_items, note_fact
 from schemas import PlanItem, QuizMeta, QuizPlan
+from schemas.markup import text_content
 
 MAX_CANDIDATES = 40
 TOPIC_CARDS = 6
 STRONG_MATCH = 0.6  # share of the best word score for a card to count as matching the topic
-TOP_CARD_SHARE = 3  # the best-matching card may give up to this many questions; other cards fewer
+TOP_CARD_SHARE = 3
+MIN_TOPIC_COVERAGE = 0.5  # more than half the topic's words must occur in its best cards/notes  # the best-matching card may give up to this many questions; other cards fewer
 
 
 class QuizUnavailable(ValueError):
@@ -104,11 +106,12 @@ def plan_quiz(
     strategy: str = "template",
 ) -> QuizPlan:
     """A validated :class:`QuizPlan` with ``count`` items, or :class:`QuizUnavailable`."""
-    topic = " ".join(topic.split())[:200]
+    topic = text_content(topic)[:200]
     if not topic:
         raise QuizUnavailable("Please name a topic for the quiz, for example: /quiz overfitting")
     candidates = candidate_items(kb, topic, difficulty)
-    if not candidates:
+    top = [h.key for h in kb.search(topic, k=3)]
+    if not candidates or kb.index.coverage(topic, top) <= MIN_TOPIC_COVERAGE:
         ideas = ", ".join(kb.suggestions())
         raise QuizUnavailable(f"I don't have material on \"{topic[:80]}\" yet. Try a topic such as: {ideas}.")
     if len(candidates) < count:

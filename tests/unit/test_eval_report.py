@@ -10,7 +10,7 @@ import json
 import pytest
 
 from evaluation.arc import ArcEvalConfig
-from evaluation.report import markdown, write_atomic, write_outputs
+from evaluation.report import markdown, rerender, write_atomic, write_outputs
 from evaluation.stats import paired_comparison
 
 
@@ -35,6 +35,15 @@ def test_write_outputs_writes_all_files_atomically(tmp_path):
     assert paths["chart"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert [json.loads(line) for line in paths["predictions"].read_text().splitlines()] == [{"id": "q1", "model": "base"}]
     assert not [p for p in (tmp_path / "out").iterdir() if p.name.endswith(".partial")]
+
+
+def test_rerender_rebuilds_markdown_and_chart_from_results_json(tmp_path):
+    paths = write_outputs(tmp_path, fake_results(), [])
+    paths["markdown"].unlink()
+    paths["chart"].unlink()
+    rerender(tmp_path)
+    assert paths["markdown"].read_text() == markdown(fake_results())
+    assert paths["chart"].read_bytes()[:4] == b"\x89PNG"
 
 
 def test_markdown_has_one_row_per_model_and_score_and_the_comparison():

@@ -11,6 +11,7 @@ from agent.graph.routing import (
     UNKNOWN_COMMAND,
     keyword_intent,
     parse_command,
+    reconcile,
     route_intent,
     route_next,
     single_letter,
@@ -73,8 +74,9 @@ def test_buttons_route_without_the_classifier():
     assert understand_event(_text(" b "), classify) == ("answer", "B")
 
 
-@pytest.mark.parametrize("label, expected", [("explain", "explain"), ("quiz", "quiz"), ("other", "other")])
-def test_free_text_follows_the_classifier(label, expected):
+@pytest.mark.parametrize("label, expected", [("explain", "explain"), ("other", "other"), ("quiz", "explain"),
+                                             ("answer", "explain")])
+def test_free_text_follows_the_classifier_within_guard_rails(label, expected):
     seen = []
 
     def classify(text):
@@ -85,9 +87,17 @@ def test_free_text_follows_the_classifier(label, expected):
     assert seen == ["tell me about trees"]
 
 
-def test_classifier_answer_for_long_text_falls_back_to_keywords():
-    assert understand_event(_text("What is overfitting?"), lambda t: "answer") == ("explain", "What is overfitting?")
-    assert understand_event(_text("quiz me on trees"), lambda t: "answer") == ("quiz", "quiz me on trees")
+def test_asking_to_be_tested_is_a_quiz_without_asking_the_model():
+    def classify(text):  # pragma: no cover - must not be called
+        raise AssertionError("classifier called")
+
+    assert understand_event(_text("quiz me on trees"), classify) == ("quiz", "quiz me on trees")
+
+
+@pytest.mark.parametrize("label", [None, "explain", "quiz", "answer", "other"])
+def test_reconcile_keeps_quiz_requests_and_never_starts_an_unasked_quiz(label):
+    assert reconcile(label, "quiz") == "quiz"
+    assert reconcile(label, "explain") == {"other": "other"}.get(label, "explain")
 
 
 def test_classifier_failure_or_garbage_falls_back():

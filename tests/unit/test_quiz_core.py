@@ -17,9 +17,9 @@ import pytest
 from agent.grading import StaleAnswerError, grade, summarise
 from agent.quiz.assemble import balanced_positions, build_question, place_options
 from agent.quiz.checks import lexical_support, stem_problems
+from agent.quiz.choosers import SeededChooser
 from agent.quiz.planning import QuizUnavailable, _diverse, plan_quiz
 from agent.quiz.service import TutorService
-from agent.quiz.choosers import SeededChooser
 from evaluation.quiz_quality import audit_quiz, load_topics, summarise_audits
 from schemas import LETTERS, PlanItem, Quiz, StudentAnswer
 

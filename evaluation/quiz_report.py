@@ -22,6 +22,11 @@ def write_report(results: dict, out: Path, samples: int = 20, seed: int = 0) -> 
     plot(results, out / "quiz_quality.png")
 
 
+def _model_name(env: dict) -> str:
+    adapter = env.get("adapter")
+    return f"{env['model']} + adapter {Path(adapter).name}" if adapter else env["model"]
+
+
 def _pct(rate: dict | None) -> str:
     if not rate or rate["rate"] is None:
         return "n/a"
@@ -41,7 +46,7 @@ def results_markdown(results: dict) -> str:
     share = s["max_letter_share_overall"]
     per_quiz = s["max_letter_share_per_quiz"]
     lines = [
-        f"# Quiz quality: {env['model']} ({env['strategy']} strategy)",
+        f"# Quiz quality: {_model_name(env)} ({env['strategy']} strategy)",
         "",
         f"{s['topics']} topics from `{cfg['topics']}`, {cfg['questions']} questions each, seed {cfg['seed']} + topic index; "
         f"{env['date']}, {env['cpus']} CPUs ({env.get('torch_threads')} torch threads), load average "
@@ -104,7 +109,7 @@ def pick_samples(results: dict, count: int, seed: int) -> list[tuple[str, dict]]
 
 def samples_markdown(results: dict, count: int = 20, seed: int = 0) -> str:
     lines = [
-        f"# Sample questions ({results['environment']['model']}, {results['environment']['strategy']} strategy)",
+        f"# Sample questions ({_model_name(results['environment'])}, {results['environment']['strategy']} strategy)",
         "",
         "Picked at random (seeded) from the evaluated quizzes, for a person to read. **Bold** is the key; "
         "the re-check columns are the independent lexical and model checks of that key.",
@@ -159,7 +164,7 @@ def plot(results: dict, path: Path) -> None:
     ax.bar(names, [100 * r for r in rates], color="#8172b3")
     ax.set_ylim(0, 100)
     ax.set_title("Key and stem checks (%)")
-    fig.suptitle(f"Quiz quality: {results['environment']['model']} ({results['environment']['strategy']})")
+    fig.suptitle(f"Quiz quality: {_model_name(results['environment'])} ({results['environment']['strategy']})")
     fig.tight_layout()
     fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".png", dir=path.parent)
     os.close(fd)

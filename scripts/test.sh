@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --dev
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
+export OMP_WAIT_POLICY=PASSIVE   # torch processes share 2 cores in the browser tests: no spinning threads
 export TUTOR_DATA_DIR="${TUTOR_DATA_DIR:-$(mktemp -d)}"   # tests never touch a user's data
 mkdir -p test-output
 exec .venv/bin/python -m pytest -ra "${@:-tests}"

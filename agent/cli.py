@@ -62,18 +62,26 @@ def register(sub: argparse._SubParsersAction) -> None:
     chat.set_defaults(handler=run_chat)
 
 
-def _service(args):
-    from agent.settings import Settings
+def _service(args, topic: str | None = None):
+    """The tutor service; with ``topic``, the topic is checked against the knowledge first, so a
+    request the tutor cannot serve fails in milliseconds, before any model is loaded."""
+    from agent.quiz.planning import require_material
     from agent.quiz.service import TutorService
+    from agent.settings import Settings
+    from knowledge.base import KnowledgeBase
+    from llm.loading import load_model
 
     settings = Settings.from_env(model=args.model, adapter=args.adapter, notes_dir=args.notes_dir)
-    return TutorService.create(settings.model, settings.adapter, settings.notes_dir, getattr(args, "strategy", "auto"))
+    kb = KnowledgeBase.load(settings.notes_dir)
+    if topic is not None:
+        require_material(kb, topic)
+    return TutorService(kb, load_model(settings.model, settings.adapter), getattr(args, "strategy", "auto"))
 
 
 def run_quiz(args) -> int:
     from tqdm import tqdm
 
-    service = _service(args)
+    service = _service(args, topic=args.topic)
     with tqdm(total=args.questions, desc="writing questions", unit="q", file=sys.stderr) as bar:
         quiz = service.generate_quiz(
             args.topic, args.questions, args.seed, args.difficulty, on_question=lambda i, q: bar.update(1)

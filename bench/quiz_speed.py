@@ -179,6 +179,7 @@ def variants(args) -> dict:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from llm.embedded import ensure_converted
+    from llm.spec import shipped_adapter
 
     folder = ensure_converted()
     tokenizer = AutoTokenizer.from_pretrained(folder)
@@ -197,6 +198,16 @@ def variants(args) -> dict:
         torch.set_num_threads(n)
         rows[f"fp32, {n} thread(s)"] = decode_speed(base, inputs, args.new_tokens, args.repeats, ref)
     torch.set_num_threads(threads)
+    adapter = shipped_adapter()
+    if adapter is not None:  # the tutor adapter as loaded today (unmerged LoRA layers), and merged into the weights
+        from peft import PeftModel
+
+        with_adapter = PeftModel.from_pretrained(fresh(), str(adapter)).eval()
+        rows["fp32 + tutor adapter (unmerged)"] = decode_speed(with_adapter, inputs, args.new_tokens, args.repeats)
+        merged = with_adapter.merge_and_unload()
+        rows["fp32 + tutor adapter merged"] = decode_speed(merged, inputs, args.new_tokens, args.repeats,
+                                                           rows["fp32 + tutor adapter (unmerged)"]["tokens"])
+        del with_adapter, merged
     rows["bf16"] = decode_speed(fresh(torch.bfloat16), inputs, args.new_tokens, args.repeats, ref)
     int8 = torch.ao.quantization.quantize_dynamic(fresh(), {torch.nn.Linear}, dtype=torch.qint8)
     rows["int8 dynamic (torch.ao)"] = decode_speed(int8, inputs, args.new_tokens, args.repeats, ref)
@@ -282,7 +293,7 @@ def table(r: dict) -> str:
                  f"{quiz['warm_median_first_question_s']} s, 10 at {quiz['warm_median_all_10_s']} s |")
     for label, row in r.get("variants", {}).items():
         extra = f", compile {row['compile_s']} s" if "compile_s" in row else ""
-        same = f", same greedy text as fp32 for {row['same_as_fp32']:.0%} of tokens" if "same_as_fp32" in row else ""
+        same = f", same greedy tokens as reference: {row['same_as_fp32']:.0%}" if "same_as_fp32" in row else ""
         lines.append(f"| {label} | decode {row['decode_tok_s']} tok/s, prefill {row['prefill_tok_s']} tok/s{extra}{same} |")
     lines += ["", "| target | met |", "|---|---|"] + [f"| {k} | {'yes' if v else 'NO'} |"
                                                     for k, v in r["targets"].items()]

@@ -24,10 +24,17 @@ import sys
 SUBSYSTEMS = ("agent.cli", "knowledge.cli", "finetune.cli", "evaluation.cli")
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """Argument errors as one line on stderr (``tutor quiz: error: ...``), exit status 2; --help is unchanged."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="tutor", description="AI teaching assistant for machine learning.")
+    parser = OneLineParser(prog="tutor", description="AI teaching assistant for machine learning.")
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details to stderr")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=OneLineParser)
     for name in SUBSYSTEMS:
         try:
             module = importlib.import_module(name)
@@ -45,6 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING, stream=sys.stderr, format="%(levelname)s %(message)s"
     )
+    if not args.verbose:
+        # bitsandbytes (imported by peft) warns on every CPU run that an optional kernel hub package is
+        # absent; it must not be installed (it fetches kernels from the hub), so the warning is noise.
+        logging.getLogger("bitsandbytes").setLevel(logging.ERROR)
     if not getattr(args, "handler", None):
         parser.print_help(sys.stderr)
         return 2

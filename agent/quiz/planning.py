@@ -93,6 +93,21 @@ def candidate_label(kb: KnowledgeBase, item: PlanItem) -> str:
     return f"{card.title}: {card.facts[item.fact].answer}"
 
 
+def require_material(kb: KnowledgeBase, topic: str) -> str:
+    """The cleaned topic, or :class:`QuizUnavailable` when the knowledge base has nothing on it.
+
+    Cheap (no model), so callers can refuse a request before loading a model.
+    """
+    topic = text_content(topic)[:200]
+    if not topic:
+        raise QuizUnavailable("Please name a topic for the quiz, for example: /quiz overfitting")
+    top = [h.key for h in kb.search(topic, k=3)]
+    if not top or kb.index.coverage(topic, top) <= MIN_TOPIC_COVERAGE:
+        ideas = ", ".join(kb.suggestions())
+        raise QuizUnavailable(f"I don't have material on \"{topic[:80]}\" yet. Try a topic such as: {ideas}.")
+    return topic
+
+
 def plan_quiz(
     kb: KnowledgeBase,
     chooser: Chooser,
@@ -106,12 +121,9 @@ def plan_quiz(
     strategy: str = "template",
 ) -> QuizPlan:
     """A validated :class:`QuizPlan` with ``count`` items, or :class:`QuizUnavailable`."""
-    topic = text_content(topic)[:200]
-    if not topic:
-        raise QuizUnavailable("Please name a topic for the quiz, for example: /quiz overfitting")
+    topic = require_material(kb, topic)
     candidates = candidate_items(kb, topic, difficulty)
-    top = [h.key for h in kb.search(topic, k=3)]
-    if not candidates or kb.index.coverage(topic, top) <= MIN_TOPIC_COVERAGE:
+    if not candidates:
         ideas = ", ".join(kb.suggestions())
         raise QuizUnavailable(f"I don't have material on \"{topic[:80]}\" yet. Try a topic such as: {ideas}.")
     if len(candidates) < count:

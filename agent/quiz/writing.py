@@ -120,7 +120,12 @@ class QuestionWriter:
         if lexical_support(fact, question.options[key], others).verified:
             return "lexical"
         if self.runtime is not None:
-            messages = answer_with_fact_messages(fact, question.question, question.options)
-            if self.chooser.pick(messages, 4, seed) == key:
-                return "model"
+            # Asked twice, options in opposite orders: a model that favours a position (SmolLM2 tends to
+            # answer "1") cannot verify a key by position alone; both answers must name the key.
+            order = list(range(4))
+            for options in (order, order[::-1]):
+                messages = answer_with_fact_messages(fact, question.question, [question.options[i] for i in options])
+                if options[self.chooser.pick(messages, 4, seed)] != key:
+                    return ""
+            return "model"
         return ""

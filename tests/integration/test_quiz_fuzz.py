@@ -43,4 +43,4 @@ def test_fuzzed_topics_give_valid_quizzes_or_clear_refusals(knowledge_base, embe
     assert summary["verified_meta"]["rate"] == 1.0
     # Requests that name nothing we teach are refused, not answered with an arbitrary quiz.
     refused = {u["topic"] for u in summary["unavailable"]}
-    assert {"", "xq" * 1024} <= refused
+    assert {"", ("xq" * 1024)[:200]} <= refused  # audits keep the first 200 characters of a topic

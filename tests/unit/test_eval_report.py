@@ -58,6 +58,7 @@ def test_write_atomic_replaces_whole_file(tmp_path):
     path = write_atomic(tmp_path / "f.txt", "first")
     write_atomic(path, b"second")
     assert path.read_text() == "second" and len(list(tmp_path.iterdir())) == 1
+    assert path.stat().st_mode & 0o044  # readable by others, not mkstemp's 0600
 
 
 def test_config_validation_and_run_names():

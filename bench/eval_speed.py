@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -69,16 +68,6 @@ def naive_logliks(lm, requests, batch_size: int = 8) -> list[list[float]]:
     return [[next(it) for _ in conts] for _, conts in requests]
 
 
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def accuracy(items, logliks, continuations) -> tuple[float, float]:
     from evaluation.scoring import loglik_prediction
 
@@ -91,7 +80,7 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    from evaluation.arc import loglik_requests
+    from evaluation.arc import cpu_name, loglik_requests
     from evaluation.arc_data import read_jsonl
     from evaluation.loglik import LoglikScorer, set_threads
     from llm.loading import load_model

@@ -165,7 +165,7 @@ async def run_load(sessions: int, questions: int, deadline_s: float, model_wait_
     problems = {r["topic"]: check(r, questions) for r in records}
     for marker in ("Traceback", "handler failed"):
         if marker in log:
-            problems.setdefault("server log", []).append(marker)
+            problems.setdefault("server log", []).append(log_excerpt(log, marker))
     nexts = [s for r in records for s in r["answer_to_next_s"]]
     firsts = [r["quiz_to_first_question_s"] for r in records if "quiz_to_first_question_s" in r]
     summaries = [r["answer_to_summary_s"] for r in records if "answer_to_summary_s" in r]
@@ -187,6 +187,12 @@ async def run_load(sessions: int, questions: int, deadline_s: float, model_wait_
         "problems": {k: v for k, v in problems.items() if v},
         "records": records,
     }
+
+
+def log_excerpt(log: str, marker: str, lines: int = 25) -> str:
+    """The server-log lines from the first ``marker`` on, so a failing run says what went wrong."""
+    tail = log[log.index(marker):].splitlines()
+    return "\n".join(tail[:lines])
 
 
 def write_json(path: Path, data: dict) -> None:

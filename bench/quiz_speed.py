@@ -10,7 +10,7 @@ Measures, with the embedded model already loaded (targets from the issue in brac
 2. Outlines generator build: cold (fresh ``TUTOR_INDEX_CACHE`` folder) vs loaded from the disk cache;
 3. a quiz request: seconds to question 1 (plan + question 1) [<= 5 s] and to all 10 [<= 40 s];
 4. decode/prefill tok/s of model variants: fp32, bf16, int8 dynamic quantisation, static KV cache,
-   torch.compile, 1 vs 2 threads [decode >= 40 tok/s].
+   torch.compile, 1 vs 2 threads, the tutor adapter unmerged vs merged [decode >= 40 tok/s].
 
 Each timing is the fastest of ``--repeats`` runs; the load average is recorded with the results,
 because other processes on a 2-core machine change every number here. Writes
@@ -70,8 +70,9 @@ def generate(model, inputs, new_tokens: int, processor=None, **kwargs):
 def decode_speed(model, inputs, new_tokens: int, repeats: int, reference=None, **kwargs) -> dict:
     """End-to-end and decode-only tok/s for exactly ``new_tokens`` tokens (prefill timed apart).
 
-    ``reference``: token ids from the fp32 model; the share of the greedy output that matches it
-    (common prefix) says whether a faster variant still writes the same text.
+    ``reference``: token ids of the plain model (fp32, or the unmerged adapter for the merged one); the
+    share of the greedy output that matches it (common prefix) says whether a faster variant still
+    writes the same text.
     """
     prefill, _ = timed(lambda: generate(model, inputs, 1, min_new_tokens=1, **kwargs), repeats)
     total, out = timed(lambda: generate(model, inputs, new_tokens, min_new_tokens=new_tokens, **kwargs), repeats)
@@ -294,7 +295,8 @@ def table(r: dict) -> str:
     for label, row in r.get("variants", {}).items():
         extra = f", compile {row['compile_s']} s" if "compile_s" in row else ""
         same = f", same greedy tokens as reference: {row['same_as_fp32']:.0%}" if "same_as_fp32" in row else ""
-        lines.append(f"| {label} | decode {row['decode_tok_s']} tok/s, prefill {row['prefill_tok_s']} tok/s{extra}{same} |")
+        lines.append(f"| {label} | decode {row['decode_tok_s']} tok/s, prefill {row['prefill_tok_s']} tok/s"
+                     f"{extra}{same} |")
     lines += ["", "| target | met |", "|---|---|"] + [f"| {k} | {'yes' if v else 'NO'} |"
                                                     for k, v in r["targets"].items()]
     return "\n".join(lines)

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import platform
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 from typing import Literal
 
 from evaluation.arc_data import DEFAULT_CONFIG, DEFAULT_SPLIT, ArcData, ArcItem, load_arc, select_items
@@ -141,7 +144,7 @@ def compare(predictions: dict[tuple[str, str], list[dict]], names: list[str]) ->
 def data_summary(data: ArcData, items: list[ArcItem], shots: list[ArcItem]) -> dict:
     ids = "\n".join(item.id for item in items).encode()
     return {
-        "source": data.source, "sha256": data.sha256, "n_rows": data.n_rows, "n_valid": len(data.items),
+        "source": data.source, "from_hub": data.from_hub, "sha256": data.sha256, "n_rows": data.n_rows, "n_valid": len(data.items),
         "n_skipped": data.n_skipped, "skipped": data.skipped, "n_scored": len(items), "n_shots": len(shots),
         "shot_ids": [s.id for s in shots], "scored_ids_sha256": hashlib.sha256(ids).hexdigest(),
         "chance_accuracy": sum(1 / len(i.choices) for i in items) / len(items),
@@ -152,7 +155,7 @@ def run_arc(config: ArcEvalConfig) -> dict:
     """Evaluate, write the outputs under ``config.out`` and return the results dict."""
     from llm.spec import resolve_adapter, resolve_model
 
-    started = time.perf_counter()
+    started, load_start = time.perf_counter(), _load_average()
     spec = resolve_model(config.model)  # fail on bad model/adapter/data before any heavy import
     adapter = resolve_adapter(config.adapter)  # None: $TUTOR_ADAPTER or no adapter
     if config.compare_base and not adapter:
@@ -177,24 +180,53 @@ def run_arc(config: ArcEvalConfig) -> dict:
             predictions[(key, name)] = rows
         model_results[key] = {"label": lm.label, "model_spec": spec.value, "adapter": adapter_path, "runs": runs}
 
+    settings = {**asdict(config), "device": lm.device, "dtype": str(lm.model.dtype).replace("torch.", ""),
+                "batch_size": config.batch_size or default_batch_size(lm.device), "runs": names,
+                "versions": _versions()}
+    if not data.from_hub:  # config/split only mean something for a hub dataset
+        settings["config"] = settings["split"] = None
     results = {
         "task": "arc",
         "prompt_version": PROMPT_VERSION,
         "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "settings": {**asdict(config), "device": lm.device, "dtype": str(lm.model.dtype).replace("torch.", ""),
-                     "batch_size": config.batch_size or default_batch_size(lm.device),
-                     "runs": names, "versions": _versions()},
+        "settings": settings,
         "seed": config.seed,
         "data": data_summary(data, items, shots),
         "models": model_results,
         "comparison": compare(predictions, names) if len(models) == 2 else {},
         "wall_seconds": round(time.perf_counter() - started, 2),
+        # Wall times on a small shared CPU depend on what else runs: record how busy it was.
+        "machine": {"cpu": cpu_name(), "torch_threads": _torch_threads(), "load_average_start": load_start,
+                    "load_average_end": _load_average()},
     }
     from evaluation.report import write_outputs
 
     rows = [{"model": key, "mode": name, **row} for (key, name), runs in predictions.items() for row in runs]
     results["files"] = {k: str(v) for k, v in write_outputs(config.out, results, rows).items()}
     return results
+
+
+def _load_average() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def _torch_threads() -> int:
+    import torch
+
+    return torch.get_num_threads()
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _versions() -> dict:

@@ -61,6 +61,7 @@ class ArcData:
     sha256: str  # of the file bytes, or of the canonical JSONL of the hub rows
     n_rows: int
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> count
+    from_hub: bool = False
 
     @property
     def n_skipped(self) -> int:
@@ -151,7 +152,9 @@ def load_hub(hub_id: str, config: str | None, split: str) -> ArcData:
         raise ArcDataError(hub_data_message(hub_id, config, split, exc)) from exc
     rows = [dict(row) for row in dataset]
     canonical = "\n".join(json.dumps(row, sort_keys=True, ensure_ascii=False) for row in rows).encode()
-    return parse_rows(rows, f"{hub_id}:{config}:{split}", hashlib.sha256(canonical).hexdigest())
+    data = parse_rows(rows, f"{hub_id}:{config}:{split}", hashlib.sha256(canonical).hexdigest())
+    data.from_hub = True
+    return data
 
 
 def hub_data_message(hub_id: str, config: str | None, split: str, exc: BaseException) -> str:

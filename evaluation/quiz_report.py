@@ -37,7 +37,8 @@ def _pct(rate: dict | None) -> str:
 def _secs(spread: dict | None) -> str:
     if not spread:
         return "n/a"
-    return f"median {spread['median']:.1f} s, mean {spread['mean']:.1f}, p90 {spread['p90']:.1f}, max {spread['max']:.1f}"
+    return (f"median {spread['median']:.1f} s, mean {spread['mean']:.1f}, p90 {spread['p90']:.1f}, "
+            f"max {spread['max']:.1f}")
 
 
 def results_markdown(results: dict) -> str:
@@ -48,7 +49,8 @@ def results_markdown(results: dict) -> str:
     lines = [
         f"# Quiz quality: {_model_name(env)} ({env['strategy']} strategy)",
         "",
-        f"{s['topics']} topics from `{cfg['topics']}`, {cfg['questions']} questions each, seed {cfg['seed']} + topic index; "
+        f"{s['topics']} topics from `{cfg['topics']}`, {cfg['questions']} questions each, "
+        f"seed {cfg['seed']} + topic index; "
         f"{env['date']}, {env['cpus']} CPUs ({env.get('torch_threads')} torch threads), load average "
         f"{env['load_average']}. Reproduce with "
         f"`tutor eval quiz --topics {cfg['topics']} --questions {cfg['questions']} --seed {cfg['seed']}"
@@ -62,12 +64,14 @@ def results_markdown(results: dict) -> str:
         f"| duplicate stems / questions with duplicate options | {s['duplicate_stems']} / {s['duplicate_options']} |",
         f"| answer letters A/B/C/D | {' / '.join(str(letters[x]) for x in LETTERS)} |",
         f"| largest letter share overall / within one quiz | "
-        f"{'n/a' if share is None else f'{100 * share:.1f}%'} / {'n/a' if per_quiz is None else f'{100 * per_quiz:.0f}%'} |",
+        f"{'n/a' if share is None else f'{100 * share:.1f}%'} / "
+        f"{'n/a' if per_quiz is None else f'{100 * per_quiz:.0f}%'} |",
         f"| keys verified by the generator (meta.verified) | {_pct(s['verified_meta'])} |",
         f"| re-check: card fact supports the key lexically | {_pct(s['recheck_lexical'])} |",
         f"| re-check: model picks the key from the fact (options re-ordered) | {_pct(s['recheck_model'])} |",
         f"| re-check: lexical or model | {_pct(s['recheck_either'])} |",
-        f"| letters of keys the fact does not state (lexical re-check failed) | {s['unsupported_key_letters'] or 'none'} |",
+        f"| letters of keys the fact does not state (lexical re-check failed) | "
+        f"{s['unsupported_key_letters'] or 'none'} |",
         f"| stems passing `stem_problems` | {_pct(s['stem_pass'])} |",
         f"| stem problems found | {s['stem_problems'] or 'none'} |",
         f"| questions from the topic's 3 best-matching cards | {_pct(s['topic_cards'])} |",
@@ -84,7 +88,8 @@ def results_markdown(results: dict) -> str:
     lines += [
         "## Per topic",
         "",
-        "| topic | seed | status | s | first q (s) | verified | lexical | model | stems ok | max letter | cards | top-3 cards |",
+        "| topic | seed | status | s | first q (s) | verified | lexical | model | stems ok | max letter | cards "
+        "| top-3 cards |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for q in results["quizzes"]:
@@ -93,7 +98,8 @@ def results_markdown(results: dict) -> str:
         first = q["first_question_seconds"]
         model = "n/a" if q["model_ok"] is None else f"{q['model_ok']}/{n}"
         lines.append(
-            f"| {q['topic'][:60]} | {q['seed']} | {q['status']} | {q['seconds']:.1f} | {'' if first is None else f'{first:.1f}'} "
+            f"| {q['topic'][:60]} | {q['seed']} | {q['status']} | {q['seconds']:.1f} "
+            f"| {'' if first is None else f'{first:.1f}'} "
             f"| {q['verified_meta']}/{n} | {q['lexical_ok']}/{n} | {model} | {q['stem_ok']}/{n} "
             f"| {100 * q['max_letter_share']:.0f}% | {cards} | {q['topic_cards']}/{n} |"
         )

@@ -21,6 +21,18 @@ pytestmark = pytest.mark.model
 TOPICS_FILE = Path(__file__).resolve().parents[2] / "evaluation" / "data" / "quiz_topics.txt"
 
 
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread():
+    """One torch thread: on a shared 2-core machine two threads stall whenever another process runs
+    (3x slower decoding, bench/results/quiz_speed.json); on an idle one they are no faster."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_fuzzed_topics_give_valid_quizzes_or_clear_refusals(knowledge_base, embedded_lm):
     service = TutorService(knowledge_base, embedded_lm)
     ordinary = load_topics(TOPICS_FILE)[::4]  # 11 topics, one in four across the syllabus

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -58,7 +59,9 @@ def test_write_atomic_replaces_whole_file(tmp_path):
     path = write_atomic(tmp_path / "f.txt", "first")
     write_atomic(path, b"second")
     assert path.read_text() == "second" and len(list(tmp_path.iterdir())) == 1
-    assert path.stat().st_mode & 0o044  # readable by others, not mkstemp's 0600
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # like open(), not mkstemp's 0600
 
 
 def test_config_validation_and_run_names():

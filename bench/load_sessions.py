@@ -51,6 +51,38 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[rank - 1]
 
 
+def _is_action_call(request) -> bool:
+    return request.method == "POST" and request.url.split("?")[0].endswith("/project/action")
+
+
+async def click_answer(page, letter: str, wait_ms: int, record: dict) -> None:
+    """Click answer ``letter`` of the newest question until the browser sends the action call.
+
+    Under load a click can land while Chainlit re-renders the message list and never reach the
+    button's handler (seen here: the page then shows the question with its buttons enabled, and no
+    ``POST /project/action`` was sent). The retry clicks the same button (found by its action id),
+    never a later question's, and stops as soon as the call went out or the button is gone; every
+    retry is counted in ``record["click_retries"]`` so the results show how often it happened.
+    """
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+    from playwright.async_api import expect
+
+    newest = page.get_by_role("button", name=letter, exact=True).last
+    await newest.wait_for(timeout=wait_ms)
+    target = page.locator(f'[id="{await newest.get_attribute("id")}"]')
+    for attempt in range(3):
+        if await target.count() == 0:  # answered (its buttons were taken off)
+            return
+        await expect(target).to_be_enabled(timeout=wait_ms)
+        try:
+            async with page.expect_request(_is_action_call, timeout=5_000):
+                await target.click(timeout=5_000)
+            return
+        except PlaywrightTimeout:
+            record["click_retries"] = record.get("click_retries", 0) + 1
+    raise AssertionError(f"three clicks on answer {letter} sent no action call")
+
+
 async def set_questions(page, count: int) -> None:
     """Chat settings -> "Questions per quiz" slider -> ``count`` -> Confirm."""
     await page.locator("#chat-settings-open-modal").click()
@@ -70,18 +102,27 @@ async def session(browser, url: str, topic: str, questions: int, model_wait_ms: 
     page = await context.new_page()
     page.set_default_timeout(model_wait_ms)
     record: dict = {"topic": topic, "answer_to_next_s": [], "errors": []}
+    seen: list[str] = []  # browser-side events, kept for the report only when the session fails
+    page.on("console", lambda m: seen.append(f"console {m.type}: {m.text[:200]}") if m.type == "error" else None)
+    page.on("response", lambda r: seen.append(f"HTTP {r.status}: {r.request.method} {r.url}")
+            if r.status >= 400 else None)
+    page.on("request", lambda r: seen.append(f"{time.perf_counter():.2f} POST {r.url}") if r.method == "POST" else None)
+    stage = "page load"
     try:
         await page.goto(url)
         await page.locator("#user-nav-button").wait_for()
         await page.locator("#chat-input").wait_for()
+        stage = "quiz length setting"
         await set_questions(page, questions)
+        stage = "quiz request"
         await page.locator("#chat-input").fill(f"/quiz {topic}")
         sent = time.perf_counter()
         await page.locator("#chat-submit").click()
         await page.get_by_text(f"Question 1 of {questions}", exact=False).first.wait_for()
         record["quiz_to_first_question_s"] = time.perf_counter() - sent
         for number in range(1, questions + 1):
-            await page.get_by_role("button", name="A", exact=True).last.click()
+            stage = f"answer to question {number}"
+            await click_answer(page, "A", model_wait_ms, record)
             clicked = time.perf_counter()
             if number < questions:
                 await page.get_by_text(f"Question {number + 1} of {questions}", exact=False).first.wait_for()
@@ -98,7 +139,14 @@ async def session(browser, url: str, topic: str, questions: int, model_wait_ms: 
         record["starts"] = sum(1 for line in record["question_lines"] if line.startswith("Question 1 of"))
         record["errors"] += [p for p in ERROR_PHRASES if p in body]
     except Exception as exc:  # noqa: BLE001 - reported per session, the run carries on
-        record["errors"].append(f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+        record["errors"].append(f"{type(exc).__name__} at {stage}: {str(exc).splitlines()[0][:200]}")
+        record["browser_tail"] = seen[-12:]
+        try:  # what the student saw when it went wrong: the end of the page
+            record["page_tail"] = (await page.locator("body").inner_text(timeout=5000))[-800:]
+            record["buttons"] = await page.get_by_role("button").evaluate_all(
+                "els => els.map(e => (e.innerText || e.getAttribute('aria-label') || '').trim() + (e.disabled ? ' (disabled)' : ''))")
+        except Exception:  # noqa: BLE001 - diagnostics only
+            pass
     finally:
         await context.close()
     return record
@@ -184,7 +232,9 @@ async def run_load(sessions: int, questions: int, deadline_s: float, model_wait_
         "answer_to_summary_s": {"n": len(summaries), "p50": percentile(summaries, 50),
                                 "p95": percentile(summaries, 95)},
         "completed_sessions": sum(1 for r in records if not r["errors"]),
+        "answer_clicks_retried": sum(r.get("click_retries", 0) for r in records),
         "problems": {k: v for k, v in problems.items() if v},
+        "server_log_tail": "\n".join(log.splitlines()[-40:]),
         "records": records,
     }
 

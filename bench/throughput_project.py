@@ -38,7 +38,11 @@ TINY = dict(LLAMA32_3B, hidden_size=128, intermediate_size=256, num_attention_he
 LEVERS = [
     ("torch kernels (no Liger)", {}, "torch"),
     ("no fused LoRA (PEFT+bnb modules)", {"fused_lora": False}, None),
+    ("dequantise through bitsandbytes.functional", {"direct_dequant": False}, None),
     ("no fused cross-entropy (full logits)", {"fused_cross_entropy": False}, None),
+    ("CE: Liger fused linear CE (instead of chunked)", {"cross_entropy": "liger"}, None),
+    ("CE: chunked, 512-token chunks", {"cross_entropy_chunk": 512}, None),
+    ("CE: chunked, 128-token chunks", {"cross_entropy_chunk": 128}, None),
     ("checkpoint kept on GPU (no offload)", {"checkpointing": "recompute"}, None),
     ("no checkpointing", {"checkpointing": "none"}, None),
 ]

@@ -1,14 +1,15 @@
 """QLoRA training speed on one GPU: the project's trainer vs the plain stack vs Unsloth, in one run.
 
-    python3 bench/train_throughput.py --tools .gpu8/tools --site /tmp/site --unsloth-site /tmp/u/site-uns \
+    python3 bench/train_throughput.py --tools .gpu9/tools --site /tmp/site --unsloth-site /tmp/u/site-uns \
         --correctness-model /tmp/smol.gguf --out $OUT                                  # GPU machine
     HF_HUB_OFFLINE=1 .venv/bin/python bench/train_throughput.py --dry-run --out /tmp/tt   # CPU plumbing
     .venv/bin/python bench/train_throughput.py --replot                                 # redraw the PNG
 
-On the device machine, ``.gpu8/tools/stage_a.sh`` then ``.gpu8/tools/run_b.sh`` (two calls back to
-back: the Unsloth bundle, which also supplies bitsandbytes, and the 98 MB GGUF exceed one call's
-64 MiB) do all of it; ``.gpu8/`` holds copies of the shared scripts, the bundle, the GGUF in two parts
-and the liger-kernel/gguf wheels.
+On the device machine: ``bash bench/gpu/pack.sh BUNDLE`` here builds the git-ignored ``.gpu9/`` (the Unsloth
+bundle, which also supplies bitsandbytes; the 98 MB GGUF for the correctness check in four parts; the
+liger-kernel/gguf wheels; copies of the shared reference scripts), then three calls back to back on the
+warm machine: ``bash .gpu9/tools/stage.sh .gpu9/a`` (carry .gpu9/a, .gpu9/tools), ``... stage.sh .gpu9/b``,
+``bash .gpu9/tools/run.sh .gpu9/c``: one call carries at most 64 MiB with the working tree.
 
 Workload (the issue's anchors): Llama-3.2-3B architecture with random weights, seq 2048, LoRA r16 on
 all 7 projections, NF4 double quantisation, bf16 compute, AdamW, median step time after 2 warm-up
@@ -53,7 +54,7 @@ def parse_args(argv):
     p.add_argument("--seq", type=int, default=2048, help="tokens per row")
     p.add_argument("--plain-batches", default="2", help="batch sizes for the plain stack (its anchor is batch 2)")
     p.add_argument("--lever-steps", type=int, default=6, help="steps per lever measurement (first 2 warm-up)")
-    p.add_argument("--tools", default=None, help="folder with the reference scripts (default .gpu8/tools, "
+    p.add_argument("--tools", default=None, help="folder with the reference scripts (default .gpu9/tools, "
                                                   "else ../shared/tools)")
     p.add_argument("--site", default="", help="extra PYTHONPATH for project/plain (bitsandbytes, liger-kernel)")
     p.add_argument("--unsloth-site", default="/tmp/u/site-uns", help="PYTHONPATH of the Unsloth bundle")
@@ -177,8 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     log = out / "train_throughput.log"
     work = Path(a.work or tempfile.mkdtemp(prefix="train_throughput_"))
     work.mkdir(parents=True, exist_ok=True)
-    tools = Path(a.tools) if a.tools else next((d for d in (ROOT / ".gpu8" / "tools", ROOT.parent / "shared" / "tools")
-                                                   if d.is_dir()), ROOT / ".gpu8" / "tools")
+    tools = Path(a.tools) if a.tools else next((d for d in (ROOT / ".gpu9" / "tools", ROOT.parent / "shared" / "tools")
+                                                   if d.is_dir()), ROOT / ".gpu9" / "tools")
     batches = [int(b) for b in a.batches.split(",")]
     plain_batches = [int(b) for b in a.plain_batches.split(",")]
     gpu = gpu_name()

@@ -1,6 +1,6 @@
 """``unsloth_reference_bench.py`` for several batch sizes on one loaded model (saves a model build per size).
 
-    PYTHONPATH=/tmp/u/site-uns python3 bench/unsloth_batches.py --tools .gpu8/tools --bs 2,4
+    PYTHONPATH=/tmp/u/site-uns python3 bench/unsloth_batches.py --tools .gpu9/tools --bs 2,4
 
 Same workload and code as the shared reference script (random Llama-3.2-3B weights, NF4, LoRA r16 on
 all 7 projections, Unsloth's offloaded checkpointing, AdamW, median of 10 steps after 2 warm-up); only

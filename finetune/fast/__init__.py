@@ -9,14 +9,16 @@ What it changes (each lever is a :class:`FastOptions` field, measured by ``bench
   autograd nodes over dequantised NF4 weights (:mod:`finetune.fast.lora`), Liger's Triton RMSNorm,
   RoPE and SwiGLU kernels when installed (:mod:`finetune.fast.kernels`), SDPA flash attention;
 * checkpointing keeps only each layer's input, in pinned CPU memory (:mod:`finetune.fast.checkpoint`);
+* NF4 weights are dequantised by direct calls into bitsandbytes' CUDA kernels
+  (:mod:`finetune.fast.dequant`, self-checked bit-exact against ``bitsandbytes.functional``);
 * the loss is computed from hidden states in token chunks, never building the logits
   (:mod:`finetune.fast.cross_entropy`); under TRL's ``SFTTrainer`` its own fused LM head is kept;
 * frozen fp32 norms/embeddings (``prepare_model_for_kbit_training`` upcasts them) go back to bf16.
 
 Without CUDA (or for an unsupported architecture) nothing is changed and the report says why.
-Measured on an H100 (``bench/results/train_throughput.json``): 11.6k tok/s at 3.06 GiB (batch 2) and
-19.9k tok/s at 3.56 GiB (batch 4) on the Llama-3.2-3B architecture, against Unsloth's 15.1k / 21.4k
-in the same run; ``bench/results/train_throughput_notes.md`` has the levers and what to try next.
+Measured on an H100 (``bench/results/train_throughput.json``, notes beside it): 16.6k tok/s at 3.06 GiB
+(batch 2) and 20.7k tok/s at 3.56 GiB (batch 4) on the Llama-3.2-3B architecture, against Unsloth's
+10.4k (19.6k on another machine) / 21.3k at 3.18 / 3.83 GiB.
 """
 
 from __future__ import annotations

@@ -18,6 +18,20 @@ import torch
 IGNORE_INDEX = -100
 
 
+_MM_OUT_DTYPE: dict[str, bool] = {}
+
+
+def _logits(h: torch.Tensor, weight: torch.Tensor, acc: torch.dtype) -> torch.Tensor:
+    """``h @ weight.T`` in ``acc``: bf16 inputs multiply straight into fp32 where torch can (CUDA), which
+    skips a bf16 logits tensor and its conversion pass; elsewhere multiply, then convert."""
+    if h.dtype != acc and h.device.type == "cuda" and _MM_OUT_DTYPE.get("ok", True):
+        try:
+            return torch.mm(h, weight.t(), out_dtype=acc)
+        except (RuntimeError, TypeError, NotImplementedError):
+            _MM_OUT_DTYPE["ok"] = False
+    return (h @ weight.t()).to(acc)
+
+
 class ChunkedLinearCrossEntropy(torch.autograd.Function):
     """Sum over tokens of ``CE(hidden @ weight.T, target)``; ``apply(hidden, weight, target, chunk)``.
 
@@ -34,7 +48,7 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
         for start in range(0, hidden.shape[0], chunk):
             h = hidden[start:start + chunk]
             t = target[start:start + chunk]
-            logits = (h @ weight.t()).to(acc)
+            logits = _logits(h, weight, acc)
             valid = t != IGNORE_INDEX
             safe_t = t.clamp(min=0)
             lse = torch.logsumexp(logits, dim=-1)

@@ -22,7 +22,8 @@ import torch.nn.functional as F
 
 from finetune.fast import lora
 from finetune.fast.checkpoint import checkpoint
-from finetune.fast.cross_entropy import causal_lm_loss
+from finetune.fast.dequant import lean_dense_weight
+from finetune.fast.cross_entropy import causal_lm_loss, chunked_cross_entropy_sum
 from finetune.fast.kernels import Kernels
 from finetune.fast.options import FastOptions
 
@@ -45,18 +46,19 @@ def layer_body(layer, hidden: torch.Tensor, mask, position_embeddings, options: 
                kernels: Kernels) -> torch.Tensor:
     """One Llama decoder layer (pre-norm attention + SwiGLU MLP, residuals) for training."""
     attn, fused = layer.self_attn, options.fused_lora
+    dequant = lean_dense_weight if options.direct_dequant else lora.dense_weight
     batch, seq = hidden.shape[:2]
     normed = kernels.rms_norm(layer.input_layernorm, hidden)
-    q, k, v = lora.project(normed, [attn.q_proj, attn.k_proj, attn.v_proj], fused)
+    q, k, v = lora.project(normed, [attn.q_proj, attn.k_proj, attn.v_proj], fused, dequant)
     q = q.view(batch, seq, -1, attn.head_dim).transpose(1, 2)
     k = k.view(batch, seq, -1, attn.head_dim).transpose(1, 2)
     v = v.view(batch, seq, -1, attn.head_dim).transpose(1, 2)
     cos, sin = position_embeddings
     q, k = kernels.rope(q, k, cos.to(q.dtype), sin.to(q.dtype))
     out = _attention(attn, q, k, v, mask).transpose(1, 2).reshape(batch, seq, -1)
-    hidden = hidden + lora.project(out, [attn.o_proj], fused)[0]
+    hidden = hidden + lora.project(out, [attn.o_proj], fused, dequant)[0]
     normed = kernels.rms_norm(layer.post_attention_layernorm, hidden)
-    return hidden + lora.mlp(normed, layer.mlp, kernels.swiglu, kernels.swiglu_backward, fused)
+    return hidden + lora.mlp(normed, layer.mlp, kernels.swiglu, kernels.swiglu_backward, fused, dequant)
 
 
 def _fast_layer_forward(self, hidden_states, *args, attention_mask=None, position_embeddings=None, **kwargs):
@@ -121,9 +123,13 @@ def _fast_causal_lm_forward(self, *args, labels=None, **kwargs):
         kwargs.pop(key, None)
     outputs = self.model(use_cache=False, **kwargs)
     kernels: Kernels = self.model.layers[0]._fast_kernels
+    if options.cross_entropy == "liger" and kernels.name == "liger":
+        cross_entropy_sum = kernels.cross_entropy_sum
+    else:
+        cross_entropy_sum = functools.partial(chunked_cross_entropy_sum, chunk=options.cross_entropy_chunk)
     loss = causal_lm_loss(outputs.last_hidden_state, self.lm_head.weight,
                           labels if shift_labels is None else shift_labels, num_items_in_batch=num_items_in_batch,
-                          shift=shift_labels is None, cross_entropy_sum=kernels.cross_entropy_sum)
+                          shift=shift_labels is None, cross_entropy_sum=cross_entropy_sum)
     return CausalLMOutputWithPast(loss=loss, logits=None)
 
 

@@ -68,13 +68,14 @@ def dense_weight(base: nn.Module, dtype: torch.dtype) -> torch.Tensor:
     return weight.to(dtype)
 
 
-def _forward_shared(x2: torch.Tensor, bases, scalings, As, Bs) -> tuple[torch.Tensor, list[torch.Tensor]]:
+def _forward_shared(x2: torch.Tensor, bases, scalings, As, Bs, dequant=dense_weight
+                    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Outputs of several LoRA projections of one input ``x2`` (tokens x in), and the shared ``x A^T``."""
     xa = x2 @ (torch.cat(As, 0) if len(As) > 1 else As[0]).t()
     outs, offset = [], 0
     for base, scale, A, B in zip(bases, scalings, As, Bs):
         rank = A.shape[0]
-        weight = dense_weight(base, x2.dtype)
+        weight = dequant(base, x2.dtype)
         y = x2 @ weight.t()
         del weight
         y.addmm_(xa[:, offset:offset + rank], B.t(), alpha=scale)
@@ -83,7 +84,8 @@ def _forward_shared(x2: torch.Tensor, bases, scalings, As, Bs) -> tuple[torch.Te
     return xa, outs
 
 
-def _backward_shared(x2, xa, grads, bases, scalings, As, Bs, need_x: bool, need_ab: list[bool]):
+def _backward_shared(x2, xa, grads, bases, scalings, As, Bs, need_x: bool, need_ab: list[bool],
+                     dequant=dense_weight):
     """``dx`` (or None) and ``[dA0, dB0, dA1, ...]`` for :func:`_forward_shared`."""
     dx, ab_grads, offset = None, [], 0
     for index, (grad, base, scale, A, B) in enumerate(zip(grads, bases, scalings, As, Bs)):
@@ -97,7 +99,7 @@ def _backward_shared(x2, xa, grads, bases, scalings, As, Bs, need_x: bool, need_
         dB = (grad.t() @ xa[:, offset:offset + rank]).mul_(scale) if need_ab[2 * index + 1] else None
         ab_grads += [dA, dB]
         if need_x:
-            weight = dense_weight(base, x2.dtype)
+            weight = dequant(base, x2.dtype)
             if dx is None:
                 dx = grad @ weight
             else:
@@ -113,16 +115,19 @@ def _cast(tensors, dtype) -> list[torch.Tensor]:
 
 
 class LoRAProjections(torch.autograd.Function):
-    """Several LoRA projections of one input: ``apply(x, bases, scalings, A0, B0, A1, B1, ...)``."""
+    """Several LoRA projections of one input: ``apply(x, bases, scalings, dequant, A0, B0, A1, B1, ...)``.
+
+    ``dequant(base, dtype)``: the dense base weight (:func:`dense_weight`, or the direct-kernel version).
+    """
 
     @staticmethod
-    def forward(ctx, x, bases, scalings, *ab):
+    def forward(ctx, x, bases, scalings, dequant, *ab):
         shape = x.shape
         x2 = x.reshape(-1, shape[-1])
         As, Bs = _cast(ab[0::2], x.dtype), _cast(ab[1::2], x.dtype)
-        xa, outs = _forward_shared(x2, bases, scalings, As, Bs)
+        xa, outs = _forward_shared(x2, bases, scalings, As, Bs, dequant)
         ctx.save_for_backward(x2, xa, *ab)
-        ctx.bases, ctx.scalings, ctx.shape = bases, scalings, shape
+        ctx.bases, ctx.scalings, ctx.shape, ctx.dequant = bases, scalings, shape, dequant
         return tuple(y.view(*shape[:-1], y.shape[-1]) for y in outs)
 
     @staticmethod
@@ -132,9 +137,9 @@ class LoRAProjections(torch.autograd.Function):
         As, Bs = _cast(ab[0::2], dtype), _cast(ab[1::2], dtype)
         grads2 = [None if g is None else g.reshape(-1, g.shape[-1]).to(dtype) for g in grads]
         dx, ab_grads = _backward_shared(x2, xa, grads2, ctx.bases, ctx.scalings, As, Bs,
-                                        ctx.needs_input_grad[0], list(ctx.needs_input_grad[3:]))
+                                        ctx.needs_input_grad[0], list(ctx.needs_input_grad[4:]), ctx.dequant)
         ab_grads = [None if g is None else g.to(t.dtype) for g, t in zip(ab_grads, ab)]
-        return (None if dx is None else dx.view(ctx.shape), None, None, *ab_grads)
+        return (None if dx is None else dx.view(ctx.shape), None, None, None, *ab_grads)
 
 
 def swiglu_torch(gate: torch.Tensor, up: torch.Tensor) -> torch.Tensor:
@@ -156,22 +161,22 @@ def swiglu_backward_torch(gate: torch.Tensor, up: torch.Tensor, dh: torch.Tensor
 class LoRAMLP(torch.autograd.Function):
     """``down(silu(gate(x)) * up(x))`` with LoRA on all three projections.
 
-    ``apply(x, bases, scalings, swiglu, swiglu_backward, Ag, Bg, Au, Bu, Ad, Bd)``; ``swiglu_backward``
+    ``apply(x, bases, scalings, swiglu, swiglu_backward, dequant, Ag, Bg, Au, Bu, Ad, Bd)``; ``swiglu_backward``
     may overwrite its ``gate``/``up`` arguments with the gradients (Liger's kernel does).
     """
 
     @staticmethod
-    def forward(ctx, x, bases, scalings, swiglu: Callable, swiglu_backward: Callable, *ab):
+    def forward(ctx, x, bases, scalings, swiglu: Callable, swiglu_backward: Callable, dequant: Callable, *ab):
         shape = x.shape
         x2 = x.reshape(-1, shape[-1])
         As, Bs = _cast(ab[0::2], x.dtype), _cast(ab[1::2], x.dtype)
-        xa, (gate, up) = _forward_shared(x2, bases[:2], scalings[:2], As[:2], Bs[:2])
+        xa, (gate, up) = _forward_shared(x2, bases[:2], scalings[:2], As[:2], Bs[:2], dequant)
         hidden = swiglu(gate, up)
-        ha, (y,) = _forward_shared(hidden, bases[2:], scalings[2:], As[2:], Bs[2:])
+        ha, (y,) = _forward_shared(hidden, bases[2:], scalings[2:], As[2:], Bs[2:], dequant)
         del hidden
         ctx.save_for_backward(x2, xa, gate, up, ha, *ab)
         ctx.bases, ctx.scalings, ctx.shape = bases, scalings, shape
-        ctx.swiglu, ctx.swiglu_backward = swiglu, swiglu_backward
+        ctx.swiglu, ctx.swiglu_backward, ctx.dequant = swiglu, swiglu_backward, dequant
         return y.view(*shape[:-1], y.shape[-1])
 
     @staticmethod
@@ -179,18 +184,18 @@ class LoRAMLP(torch.autograd.Function):
         x2, xa, gate, up, ha, *ab = ctx.saved_tensors
         dtype = x2.dtype
         As, Bs = _cast(ab[0::2], dtype), _cast(ab[1::2], dtype)
-        need_ab = list(ctx.needs_input_grad[5:])
+        need_ab = list(ctx.needs_input_grad[6:])
         dy2 = dy.reshape(-1, dy.shape[-1]).to(dtype)
         hidden = ctx.swiglu(gate, up)  # recomputed: cheaper than keeping it
         dh, down_grads = _backward_shared(hidden, ha, [dy2], ctx.bases[2:], ctx.scalings[2:], As[2:], Bs[2:],
-                                          True, need_ab[4:])
+                                          True, need_ab[4:], ctx.dequant)
         del hidden
         dgate, dup = ctx.swiglu_backward(gate, up, dh)
         del dh
         dx, gate_up_grads = _backward_shared(x2, xa, [dgate, dup], ctx.bases[:2], ctx.scalings[:2], As[:2], Bs[:2],
-                                             ctx.needs_input_grad[0], need_ab[:4])
+                                             ctx.needs_input_grad[0], need_ab[:4], ctx.dequant)
         ab_grads = [None if g is None else g.to(t.dtype) for g, t in zip(gate_up_grads + down_grads, ab)]
-        return (None if dx is None else dx.view(ctx.shape), None, None, None, None, *ab_grads)
+        return (None if dx is None else dx.view(ctx.shape), None, None, None, None, None, *ab_grads)
 
 
 def _compute_dtype(x: torch.Tensor) -> torch.dtype:
@@ -199,7 +204,8 @@ def _compute_dtype(x: torch.Tensor) -> torch.dtype:
     return x.dtype
 
 
-def project(x: torch.Tensor, modules: list[nn.Module], fused: bool = True) -> list[torch.Tensor]:
+def project(x: torch.Tensor, modules: list[nn.Module], fused: bool = True,
+            dequant: Callable = dense_weight) -> list[torch.Tensor]:
     """Outputs of ``modules`` (LoRA layers) on ``x``; one fused autograd node when all of them allow it."""
     parts = [lora_parts(m) for m in modules] if fused else [None]
     if any(p is None for p in parts):
@@ -209,11 +215,11 @@ def project(x: torch.Tensor, modules: list[nn.Module], fused: bool = True) -> li
     for p in parts:
         ab += [p.A, p.B]
     with torch.autocast(x.device.type, enabled=False):
-        return list(LoRAProjections.apply(x, [p.base for p in parts], [p.scaling for p in parts], *ab))
+        return list(LoRAProjections.apply(x, [p.base for p in parts], [p.scaling for p in parts], dequant, *ab))
 
 
 def mlp(x: torch.Tensor, module: nn.Module, swiglu: Callable, swiglu_backward: Callable,
-        fused: bool = True) -> torch.Tensor:
+        fused: bool = True, dequant: Callable = dense_weight) -> torch.Tensor:
     """A Llama MLP (``gate_proj``/``up_proj``/``down_proj``, SiLU) on ``x``; fused when all three are LoRA layers."""
     modules = [module.gate_proj, module.up_proj, module.down_proj]
     parts = [lora_parts(m) for m in modules] if fused else [None]
@@ -224,4 +230,5 @@ def mlp(x: torch.Tensor, module: nn.Module, swiglu: Callable, swiglu_backward: C
     for p in parts:
         ab += [p.A, p.B]
     with torch.autocast(x.device.type, enabled=False):
-        return LoRAMLP.apply(x, [p.base for p in parts], [p.scaling for p in parts], swiglu, swiglu_backward, *ab)
+        return LoRAMLP.apply(x, [p.base for p in parts], [p.scaling for p in parts], swiglu, swiglu_backward,
+                             dequant, *ab)

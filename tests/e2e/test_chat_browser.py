@@ -146,10 +146,34 @@ def send(page, text: str) -> None:
     page.wait_for_function("() => document.querySelector('#chat-input').value === ''")
 
 
+def click_answer(page, letter: str) -> int:
+    """Click answer ``letter`` of the newest question until the browser sends the action call; returns
+    the number of retries. A click that lands while Chainlit re-renders the message list can be lost
+    in the browser (no ``POST /project/action`` at all); the retry clicks the same button, found by
+    its action id, never a later question's (see ``bench/load_sessions.click_answer``)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+    from playwright.sync_api import expect
+
+    newest = page.get_by_role("button", name=letter, exact=True).last
+    newest.wait_for()
+    target = page.locator(f'[id="{newest.get_attribute("id")}"]')
+    for attempt in range(3):
+        if target.count() == 0:  # answered (its buttons were taken off)
+            return attempt
+        expect(target).to_be_enabled(timeout=STEP_WAIT_MS)
+        try:
+            with page.expect_request(lambda r: r.method == "POST" and "/project/action" in r.url, timeout=5_000):
+                target.click(timeout=5_000)
+            return attempt
+        except PlaywrightTimeout:
+            continue
+    raise AssertionError(f"three clicks on answer {letter} sent no action call")
+
+
 def answer(page, number: int, total: int, letter: str = "A") -> None:
     """Click ``letter`` on question ``number`` and wait for its feedback."""
     page.get_by_text(f"Question {number} of {total}", exact=False).first.wait_for(timeout=MODEL_WAIT_MS)
-    page.get_by_role("button", name=letter, exact=True).last.click()
+    click_answer(page, letter)
     page.get_by_text(re.compile(rf"Question {number} of {total} · score \d+/{number}")).wait_for()
 
 

@@ -38,7 +38,7 @@ def test_four_simultaneous_quizzes_do_not_cross_talk():
         pytest.skip("/usr/bin/chromium is not installed")
     bench = load_bench()
     result = asyncio.run(bench.run_load(SESSIONS, QUESTIONS, deadline_s=420, model_wait_ms=300_000))
-    assert result["problems"] == {}, result["problems"]
+    assert result["problems"] == {}, f"{result['problems']}\n--- server log (tail) ---\n{result['server_log_tail']}"
     assert result["completed_sessions"] == SESSIONS
     topics = {r["topic"] for r in result["records"]}
     assert len(topics) == SESSIONS  # distinct topics, so a foreign question line would be caught

@@ -76,6 +76,18 @@ def test_fast_loss_and_lora_grads_match_plain(base, checkpointing, padded):
         assert _close(grads[name], ref[name]), name
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 4096])
+def test_loss_chunk_size_changes_nothing_but_memory(base, chunk):
+    """``cross_entropy_chunk`` splits the fused LM-head loss; 1 token, an odd size and more than the batch agree."""
+    plain, fast = _peft(base), _peft(base)
+    apply(fast, options=FastOptions(force=True, cross_entropy_chunk=chunk))
+    ref_out, ref = _step(plain, **_batch(True))
+    out, grads = _step(fast, **_batch(True))
+    assert torch.allclose(out.loss.double(), ref_out.loss.double(), rtol=1e-6)
+    for name in ref:
+        assert _close(grads[name], ref[name]), name
+
+
 def test_trainer_checkpointing_toggle_does_not_double_checkpoint(base):
     fast = _peft(base)
     apply(fast, options=FastOptions(force=True))

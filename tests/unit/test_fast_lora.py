@@ -113,3 +113,15 @@ def test_swiglu_backward_matches_autograd(dtype):
     (TORCH.swiglu(gi, ui) * dh).sum().backward()
     dg, du = TORCH.swiglu_backward(g, u, dh)
     assert torch.allclose(dg, gi.grad, atol=1e-5) and torch.allclose(du, ui.grad, atol=1e-5)
+
+
+def test_direct_dequant_falls_back_to_dense_weight_off_cuda():
+    """Off CUDA (and for non-4-bit weights) the direct-kernel dequantiser is exactly ``dense_weight``;
+    its CUDA path is checked bit-exact against bitsandbytes at start-up and by bench/train_throughput.py."""
+    from finetune.fast.dequant import _usable, lean_dense_weight
+    from finetune.fast.lora import dense_weight
+
+    layer = torch.nn.Linear(8, 4, bias=False)
+    assert torch.equal(lean_dense_weight(layer, torch.float32), dense_weight(layer, torch.float32))
+    assert lean_dense_weight(layer, torch.bfloat16).dtype == torch.bfloat16
+    assert not _usable(layer.weight, torch.bfloat16)

@@ -1,0 +1,186 @@
+"""Decode speed *and* answer quality of CPU weight formats for the embedded model, side by side.
+
+    HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/decode_variants.py            # ~6 min
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/decode_variants.py --arc-n 100 --threads 2 --out /tmp/dv.json
+
+``bench/quiz_speed.py`` measures how fast each variant decodes; a faster format is only worth keeping
+if the tutor still answers the same, so here every variant of the embedded model (+ the shipped
+adapter, merged) also scores the first ``--arc-n`` ARC-Easy questions in loglik mode and is compared
+with fp32 token by token. Variants:
+
+* ``fp32``: the default on CPU;
+* ``bf16``: weights and activations in bfloat16;
+* ``int8 dynamic``: ``torch.ao.quantization.quantize_dynamic`` (int8 weights per output channel, int8
+  activations quantised per call);
+* ``int8 weights, bf16 activations``: weight-only int8 (per output channel) through
+  ``torch._weight_int8pack_mm`` for single-token steps, dequantised for prefill.
+
+Prints a table and writes JSON (``bench/results/decode_variants.json``) and a PNG beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+PROMPTS = ["Explain overfitting in machine learning.", "What is the role of the learning rate in gradient descent?",
+           "Describe k-means clustering in simple terms."]
+
+
+def int8_weight_only(model, act_dtype):
+    """A copy of ``model`` whose Linear layers keep int8 weights (per-row scales) and run in ``act_dtype``."""
+    import torch
+    from torch import nn
+
+    class Int8WeightLinear(nn.Module):
+        def __init__(self, linear: nn.Linear):
+            super().__init__()
+            weight = linear.weight.detach().float()
+            scale = weight.abs().amax(dim=1).clamp(min=1e-8) / 127
+            self.register_buffer("qweight", torch.round(weight / scale[:, None]).clamp(-127, 127).to(torch.int8))
+            self.register_buffer("scale", scale.to(act_dtype))
+            self.bias = linear.bias
+
+        def forward(self, x):
+            shape = x.shape
+            x2 = x.reshape(-1, shape[-1]).to(act_dtype)
+            if x2.shape[0] > 4:  # prefill: the int8 kernel is a matrix-vector product
+                y = x2 @ (self.qweight.to(act_dtype) * self.scale[:, None]).t()
+            else:
+                y = torch._weight_int8pack_mm(x2, self.qweight, self.scale)
+            y = y.reshape(*shape[:-1], -1).to(x.dtype)
+            return y if self.bias is None else y + self.bias
+
+    copy_ = copy.deepcopy(model)
+    for module in list(copy_.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, nn.Linear):
+                setattr(module, name, Int8WeightLinear(child))
+    return copy_
+
+
+def variants(fp32):
+    import torch
+    from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+    yield "fp32", fp32
+    yield "bf16", copy.deepcopy(fp32).to(torch.bfloat16)
+    yield "int8 dynamic (torch.ao, per channel)", quantize_dynamic(
+        copy.deepcopy(fp32), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
+    yield "int8 weights, bf16 activations", int8_weight_only(fp32, torch.bfloat16)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 decodes fastest here)")
+    parser.add_argument("--arc-n", type=int, default=400, help="ARC-Easy questions scored per variant")
+    parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "arc_easy_test.jsonl"))
+    parser.add_argument("--new-tokens", type=int, default=96)
+    parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "decode_variants.json"))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import torch
+
+    from evaluation.arc import cpu_name, loglik_requests
+    from evaluation.arc_data import read_jsonl
+    from evaluation.loglik import LoglikScorer
+    from evaluation.report import write_atomic
+    from evaluation.scoring import loglik_prediction
+    from llm.loading import LoadedModel, load_model
+
+    torch.set_num_threads(args.threads)
+    base = load_model()
+    tok = base.tokenizer
+    encoded = [tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
+                                       return_tensors="pt", return_dict=True) for p in PROMPTS]
+
+    def generate(model, inputs, n):
+        with torch.inference_mode():
+            return model.generate(**inputs, max_new_tokens=n, min_new_tokens=n, do_sample=False,
+                                  pad_token_id=tok.pad_token_id)[0, inputs["input_ids"].shape[1]:]
+
+    items = read_jsonl(args.data).items[: args.arc_n]
+    requests, continuations = loglik_requests(tok, items, [])
+    load_start = [round(x, 2) for x in os.getloadavg()]
+    rows, reference, reference_picks = [], None, None
+    for name, model in variants(base.model):
+        generate(model, encoded[0], 4)  # warm-up
+        best = min(_timed(lambda: generate(model, encoded[0], args.new_tokens)) for _ in range(2))
+        prefill = _timed(lambda: generate(model, encoded[0], 1))
+        outputs = [generate(model, inputs, 64) for inputs in encoded]
+        reference = reference or outputs
+        agree = [_prefix(a, b) / len(b) for a, b in zip(outputs, reference)]
+        started = time.perf_counter()
+        lm = LoadedModel(model, tok, base.spec, base.adapter, "cpu")
+        logliks = LoglikScorer(lm, threads=args.threads).score(requests, batch_size=16)
+        arc_s = time.perf_counter() - started
+        preds = [loglik_prediction(i, ll, c) for i, ll, c in zip(items, logliks, continuations)]
+        picks = [p["predicted"] for p in preds]
+        reference_picks = reference_picks or picks
+        row = {"variant": name, "decode_tok_s": round((args.new_tokens - 1) / (best - prefill), 1),
+               "greedy_prefix_share": [round(a, 2) for a in agree],
+               "arc_n": len(items), "arc_acc": round(sum(p["correct"] for p in preds) / len(preds), 4),
+               "arc_acc_norm": round(sum(p["correct_norm"] for p in preds) / len(preds), 4),
+               "arc_same_pick_as_fp32": round(sum(a == b for a, b in zip(picks, reference_picks)) / len(picks), 4),
+               "arc_seconds": round(arc_s, 1)}
+        rows.append(row)
+        print(f"{name:40s} decode {row['decode_tok_s']:5.1f} tok/s  greedy prefix {row['greedy_prefix_share']}  "
+              f"ARC-Easy[{len(items)}] acc {row['arc_acc']:.3f} norm {row['arc_acc_norm']:.3f} "
+              f"same picks {row['arc_same_pick_as_fp32']:.1%}  ({arc_s:.0f} s)", flush=True)
+    result = {"model": base.label + " + " + str(base.adapter), "cpu": cpu_name(), "threads": args.threads,
+              "torch": torch.__version__, "load_average_start": load_start,
+              "load_average_end": [round(x, 2) for x in os.getloadavg()], "target_decode_tok_s": 40,
+              "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}
+    write_atomic(args.out, json.dumps(result, indent=2) + "\n")
+    plot(result, Path(args.out).with_suffix(".png"))
+    print(f"wrote {args.out}")
+    return 0
+
+
+def _timed(fn) -> float:
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def _prefix(a, b) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and int(a[n]) == int(b[n]):
+        n += 1
+    return n
+
+
+def plot(result: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    for row in result["rows"]:
+        ax.scatter(row["decode_tok_s"], 100 * row["arc_acc"], s=60)
+        ax.annotate(row["variant"], (row["decode_tok_s"], 100 * row["arc_acc"]), textcoords="offset points",
+                    xytext=(5, 5), fontsize=8)
+    ax.axvline(result["target_decode_tok_s"], color="grey", linestyle="--", linewidth=1)
+    ax.set_xlabel(f"decode tokens/s ({result['threads']} thread(s), {result['cpu']})")
+    ax.set_ylabel(f"ARC-Easy loglik accuracy, first {result['rows'][0]['arc_n']} (%)")
+    ax.set_title("Embedded model on CPU: speed vs answers, per weight format")
+    fig.tight_layout()
+    from evaluation.report import write_atomic
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    write_atomic(path, buffer.getvalue())
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -73,7 +73,8 @@ async def click_answer(page, letter: str, wait_ms: int, record: dict) -> None:
 
     newest = page.get_by_role("button", name=letter, exact=True).last
     await newest.wait_for(timeout=wait_ms)
-    target = page.locator(f'[id="{await newest.get_attribute("id")}"]')
+    action_id = await newest.get_attribute("id")
+    target = page.locator(f'[id="{action_id}"]') if action_id else newest
     for attempt in range(3):
         if await target.count() == 0:  # answered (its buttons were taken off)
             return

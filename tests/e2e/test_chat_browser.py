@@ -156,7 +156,8 @@ def click_answer(page, letter: str) -> int:
 
     newest = page.get_by_role("button", name=letter, exact=True).last
     newest.wait_for()
-    target = page.locator(f'[id="{newest.get_attribute("id")}"]')
+    action_id = newest.get_attribute("id")
+    target = page.locator(f'[id="{action_id}"]') if action_id else newest
     for attempt in range(3):
         if target.count() == 0:  # answered (its buttons were taken off)
             return attempt

@@ -133,6 +133,8 @@ def test_scripts_from_the_student_never_run_and_show_as_text(secured, browser):
             page.locator("#email").fill(USER)
             page.locator("#password").fill(PASSWORD)
             page.locator("button[type=submit]").click()
+            # Let the login's own redirect finish first: a goto racing it can land back on /login.
+            page.wait_for_url(lambda url: "/login" not in url)
             open_page(page, server.url)
             # Echoed by the explanation header (and the model sees it), and by the quiz planner's notice.
             send(page, f"/explain {XSS_USER} what is overfitting? {XSS_IMG}")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import copy
+import io
 import json
 import os
 import sys
@@ -160,6 +161,8 @@ def _prefix(a, b) -> int:
 def plot(result: dict, path: Path) -> None:
     import matplotlib
 
+    from evaluation.report import write_atomic
+
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
@@ -173,9 +176,6 @@ def plot(result: dict, path: Path) -> None:
     ax.set_ylabel(f"ARC-Easy loglik accuracy, first {result['rows'][0]['arc_n']} (%)")
     ax.set_title("Embedded model on CPU: speed vs answers, per weight format")
     fig.tight_layout()
-    from evaluation.report import write_atomic
-    import io
-
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=120)
     plt.close(fig)

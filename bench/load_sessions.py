@@ -75,7 +75,7 @@ async def click_answer(page, letter: str, wait_ms: int, record: dict) -> None:
     await newest.wait_for(timeout=wait_ms)
     action_id = await newest.get_attribute("id")
     target = page.locator(f'[id="{action_id}"]') if action_id else newest
-    for attempt in range(3):
+    for _ in range(3):
         if await target.count() == 0:  # answered (its buttons were taken off)
             return
         await expect(target).to_be_enabled(timeout=wait_ms)

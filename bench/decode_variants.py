@@ -1,7 +1,11 @@
 """Decode speed *and* answer quality of CPU weight formats for the embedded model, side by side.
 
-    HF_HUB_OFFLINE=1 OMP_WAIT_POLICY=PASSIVE .venv/bin/python bench/decode_variants.py            # ~6 min
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/decode_variants.py --arc-n 100 --threads 2 --out /tmp/dv.json
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/decode_variants.py            # ~8 min, as the tutor runs
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/decode_variants.py --arc-n 100 --threads 1 --out /tmp/dv.json
+
+Run it in the tutor's own setting (no ``OMP_WAIT_POLICY``; threads as ``llm.loading.generate_threads``
+picks them): with ``OMP_WAIT_POLICY=PASSIVE`` every small kernel pays a thread wake-up and two threads
+decode slower than one, so the default here is one thread under PASSIVE and torch's otherwise.
 
 ``bench/quiz_speed.py`` measures how fast each variant decodes; a faster format is only worth keeping
 if the tutor still answers the same, so here every variant of the embedded model (+ the shipped
@@ -13,7 +17,13 @@ with fp32 token by token. Variants:
 * ``int8 dynamic``: ``torch.ao.quantization.quantize_dynamic`` (int8 weights per output channel, int8
   activations quantised per call);
 * ``int8 weights, bf16 activations``: weight-only int8 (per output channel) through
-  ``torch._weight_int8pack_mm`` for single-token steps, dequantised for prefill.
+  ``torch._weight_int8pack_mm`` for single-token steps, dequantised for prefill;
+* ``fp32, lean decode step``: dense weights, single-token steps through :mod:`llm.fast_decode`;
+* ``packed``: the runtime's default on CPU (:mod:`llm.packed`): the GGUF's own Q4_1 codes for every
+  linear layer (int4 kernel, bf16 inputs) and its Q8_0 codes for the LM head (int8 kernel), the
+  adapter's LoRA factors in fp32 beside them. Decoding and greedy outputs use it as the tutor does
+  (prefill dense); for the ARC columns *every* call goes through the packed kernels, so they measure
+  the format, not the dense prefill.
 
 Prints a table and writes JSON (``bench/results/decode_variants.json``) and a PNG beside it.
 """
@@ -71,7 +81,15 @@ def variants(fp32):
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
+    from llm.loading import load_model
+
+    from llm.fast_decode import install
+
     yield "fp32", fp32
+    lean = copy.deepcopy(fp32)
+    install(lean)
+    yield "fp32, lean decode step", lean
+    yield "packed + lean decode step (default)", load_model(cache=False, weights="auto").model
     yield "bf16", copy.deepcopy(fp32).to(torch.bfloat16)
     yield "int8 dynamic (torch.ao, per channel)", quantize_dynamic(
         copy.deepcopy(fp32), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
@@ -80,7 +98,8 @@ def variants(fp32):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (1 decodes fastest here)")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default: as the tutor generates, llm.loading.generate_threads)")
     parser.add_argument("--arc-n", type=int, default=400, help="ARC-Easy questions scored per variant")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "arc_easy_test.jsonl"))
     parser.add_argument("--new-tokens", type=int, default=96)
@@ -95,9 +114,13 @@ def main(argv: list[str] | None = None) -> int:
     from evaluation.report import write_atomic
     from evaluation.scoring import loglik_prediction
     from llm.loading import LoadedModel, load_model
+    from llm.packed import MAX_ROWS, set_max_rows
 
+    from llm.loading import generate_threads
+
+    args.threads = args.threads or generate_threads("cpu") or torch.get_num_threads()
     torch.set_num_threads(args.threads)
-    base = load_model()
+    base = load_model(weights="dense")
     tok = base.tokenizer
     encoded = [tok.apply_chat_template([{"role": "user", "content": p}], add_generation_prompt=True,
                                        return_tensors="pt", return_dict=True) for p in PROMPTS]
@@ -113,14 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     rows, reference, reference_picks = [], None, None
     for name, model in variants(base.model):
         generate(model, encoded[0], 4)  # warm-up
-        best = min(_timed(lambda: generate(model, encoded[0], args.new_tokens)) for _ in range(2))
+        best = min(_timed(lambda: generate(model, encoded[0], args.new_tokens)) for _ in range(3))
         prefill = _timed(lambda: generate(model, encoded[0], 1))
         outputs = [generate(model, inputs, 64) for inputs in encoded]
         reference = reference or outputs
         agree = [_prefix(a, b) / len(b) for a, b in zip(outputs, reference)]
         started = time.perf_counter()
         lm = LoadedModel(model, tok, base.spec, base.adapter, "cpu")
+        set_max_rows(model, 1 << 30)  # packed models: every scoring call through the packed kernels
         logliks = LoglikScorer(lm, threads=args.threads).score(requests, batch_size=16)
+        set_max_rows(model, MAX_ROWS)
         arc_s = time.perf_counter() - started
         preds = [loglik_prediction(i, ll, c) for i, ll, c in zip(items, logliks, continuations)]
         picks = [p["predicted"] for p in preds]
@@ -136,6 +161,7 @@ def main(argv: list[str] | None = None) -> int:
               f"ARC-Easy[{len(items)}] acc {row['arc_acc']:.3f} norm {row['arc_acc_norm']:.3f} "
               f"same picks {row['arc_same_pick_as_fp32']:.1%}  ({arc_s:.0f} s)", flush=True)
     result = {"model": base.label + " + " + str(base.adapter), "cpu": cpu_name(), "threads": args.threads,
+              "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset: libgomp default, spinning)"),
               "torch": torch.__version__, "load_average_start": load_start,
               "load_average_end": [round(x, 2) for x in os.getloadavg()], "target_decode_tok_s": 40,
               "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}

@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--folder", default="/tmp/ddp_llama3b", help="where rank 0 writes the random model")
     p.add_argument("--json", required=True, help="where rank 0 writes the result")
     p.add_argument("--tiny", action="store_true", help="tiny config on CPU (gloo): plumbing check only")
+    p.add_argument("--profile", help="after timing, profile 2 more steps and write rank 0's op table here")
     a = p.parse_args(argv)
 
     import torch
@@ -69,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         if cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
+    if a.profile:
+        profile_steps(model, optimizer, accelerator, config["vocab_size"], a.bs, seq, device, Path(a.profile))
     step = torch.tensor(statistics.median(times[2:]), device=device)
     step = accelerator.reduce(step, reduction="max") if accelerator.num_processes > 1 else step
     world = accelerator.num_processes
@@ -82,6 +85,29 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result), flush=True)
     accelerator.wait_for_everyone()
     return 0
+
+
+def profile_steps(model, optimizer, accelerator, vocab: int, bs: int, seq: int, device: str, out: Path) -> None:
+    """Two training steps under torch.profiler; rank 0 writes the ops sorted by device (or CPU) time."""
+    import torch
+    from torch.profiler import ProfilerActivity, profile
+
+    cuda = device == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
+    with profile(activities=activities) as prof:
+        for _ in range(2):
+            x = torch.randint(0, vocab, (bs, seq), device=device)
+            with torch.autocast(device, dtype=torch.bfloat16, enabled=cuda):
+                loss = model(input_ids=x, labels=x).loss
+            accelerator.backward(loss)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        if cuda:
+            torch.cuda.synchronize()
+    if accelerator.is_main_process:
+        key = "self_cuda_time_total" if cuda else "self_cpu_time_total"
+        out.write_text(prof.key_averages().table(sort_by=key, row_limit=60, max_name_column_width=90),
+                       encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -40,9 +40,9 @@ LEVERS = [
     ("no fused LoRA (PEFT+bnb modules)", {"fused_lora": False}, None),
     ("dequantise through bitsandbytes.functional", {"direct_dequant": False}, None),
     ("no fused cross-entropy (full logits)", {"fused_cross_entropy": False}, None),
-    ("CE: Liger fused linear CE (instead of chunked)", {"cross_entropy": "liger"}, None),
-    ("CE: chunked, 512-token chunks", {"cross_entropy_chunk": 512}, None),
-    ("CE: chunked, 128-token chunks", {"cross_entropy_chunk": 128}, None),
+    ("CE: chunked torch, 256-token chunks (instead of Liger)", {"cross_entropy": "chunked"}, None),
+    ("CE: chunked, chunk math compiled (torch.compile)", {"cross_entropy": "compiled"}, None),
+    ("CE: chunked torch, 512-token chunks", {"cross_entropy": "chunked", "cross_entropy_chunk": 512}, None),
     ("checkpoint kept on GPU (no offload)", {"checkpointing": "recompute"}, None),
     ("no checkpointing", {"checkpointing": "none"}, None),
 ]
@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--steps", type=int, default=12, help="steps per measurement (the first 2 are warm-up)")
     p.add_argument("--levers", action="store_true", help="also time each lever switched off (first batch size)")
     p.add_argument("--lever-steps", type=int, default=6, help="steps per lever measurement (first 2 warm-up)")
+    p.add_argument("--lever-batches", default="", help="batch sizes for the levers (default: the first of --bs)")
     p.add_argument("--layers", type=int, default=28, help="decoder layers (28 = Llama-3.2-3B)")
     p.add_argument("--tiny", action="store_true", help="tiny config on CPU (plumbing check, numbers meaningless)")
     p.add_argument("--json", required=True, help="where to write the results")
@@ -175,21 +176,23 @@ def main(argv: list[str] | None = None) -> int:
         if a.levers:
             selected = _layers(model)[0]._fast_kernels
             full = dataclasses.asdict(options)
-            for name, changes, kernels in LEVERS:
-                for key, value in changes.items():
-                    setattr(options, key, value)
-                if kernels == "torch":
-                    set_kernels(model, kernel_impls.TORCH)
-                try:
-                    result = time_steps(model, optimizer, batches[0], seq, config["vocab_size"], a.lever_steps, device)
-                except torch.OutOfMemoryError as exc:
-                    result = {"error": f"out of memory: {str(exc)[:120]}"}
-                out["levers"].append({"lever_off": name, "batch": batches[0], **result})
-                print(json.dumps({"lever_off": name, **{k: v for k, v in result.items() if k != "step_times"}}),
-                      flush=True)
-                for key, value in full.items():
-                    setattr(options, key, value)
-                set_kernels(model, selected)
+            lever_batches = [int(b) for b in a.lever_batches.split(",")] if a.lever_batches else batches[:1]
+            for batch in lever_batches:
+                for name, changes, kernels in LEVERS:
+                    for key, value in changes.items():
+                        setattr(options, key, value)
+                    if kernels == "torch":
+                        set_kernels(model, kernel_impls.TORCH)
+                    try:
+                        result = time_steps(model, optimizer, batch, seq, config["vocab_size"], a.lever_steps, device)
+                    except torch.OutOfMemoryError as exc:
+                        result = {"error": f"out of memory: {str(exc)[:120]}"}
+                    out["levers"].append({"lever_off": name, "batch": batch, **result})
+                    print(json.dumps({"lever_off": name, "batch": batch,
+                                      **{k: v for k, v in result.items() if k != "step_times"}}), flush=True)
+                    for key, value in full.items():
+                        setattr(options, key, value)
+                    set_kernels(model, selected)
     Path(a.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
     return 0
 

@@ -54,6 +54,7 @@ def parse_args(argv):
     p.add_argument("--seq", type=int, default=2048, help="tokens per row")
     p.add_argument("--plain-batches", default="2", help="batch sizes for the plain stack (its anchor is batch 2)")
     p.add_argument("--lever-steps", type=int, default=6, help="steps per lever measurement (first 2 warm-up)")
+    p.add_argument("--lever-batches", default="2,4", help="batch sizes at which each lever is switched in turn")
     p.add_argument("--tools", default=None, help="folder with the reference scripts (default .gpu9/tools, "
                                                   "else ../shared/tools)")
     p.add_argument("--site", default="", help="extra PYTHONPATH for project/plain (bitsandbytes, liger-kernel)")
@@ -110,12 +111,13 @@ def print_table(rows: list[dict], levers: list[dict]) -> None:
         print(f"{r['stack']:<10}{r['batch']:>6}{r['tokens_per_s']:>10.0f}{r['peak_gib']:>10.2f}{r['mfu']:>8.1%}"
               f"  {r['gpu']}")
     if levers:
-        print(f"\nproject, one lever off at a time (batch {levers[0]['batch']}):")
+        print("\nproject, one lever changed at a time:")
         for lever in levers:
+            label = f"b{lever.get('batch', '?')} {lever['lever_off']}"
             if "error" in lever:
-                print(f"  {lever['lever_off']:<40} {lever['error']}")
+                print(f"  {label:<52} {lever['error']}")
             else:
-                print(f"  {lever['lever_off']:<40}{lever['tokens_per_s']:>10.0f} tok/s{lever['peak_gib']:>8.2f} GiB")
+                print(f"  {label:<52}{lever['tokens_per_s']:>10.0f} tok/s{lever['peak_gib']:>8.2f} GiB")
     print(f"MFU = tok/s x 6 x {PARAMS_3B / 1e9:.2f}e9 / {PEAK_FLOPS / 1e12:.1f} TFLOP/s")
 
 
@@ -204,7 +206,7 @@ def main(argv: list[str] | None = None) -> int:
         if stack == "project":
             result_file = work / "project.json"
             cmd = [python, "bench/throughput_project.py", "--bs", a.batches, "--seq", str(a.seq), "--levers",
-                   "--lever-steps", str(a.lever_steps),
+                   "--lever-steps", str(a.lever_steps), "--lever-batches", a.lever_batches,
                    "--json", str(result_file)] + (["--tiny", "--layers", "2", "--steps", "3"] if a.dry_run else [])
             _, code = run_json(cmd, site_env, log, left())
             if result_file.is_file():

@@ -100,7 +100,7 @@ def load_for_eval(config: ArcEvalConfig, adapter: str | None):
 
     lm = load_model(config.model, adapter or "none", config.device)
     if config.dtype != "auto" and lm.model.dtype != getattr(torch, config.dtype):
-        lm = load_model(config.model, adapter or "none", config.device, cache=False)
+        lm = load_model(config.model, adapter or "none", config.device, cache=False, weights="dense")
         lm.model.to(getattr(torch, config.dtype))
     return lm
 
@@ -181,6 +181,7 @@ def run_arc(config: ArcEvalConfig) -> dict:
         model_results[key] = {"label": lm.label, "model_spec": spec.value, "adapter": adapter_path, "runs": runs}
 
     settings = {**asdict(config), "device": lm.device, "dtype": str(lm.model.dtype).replace("torch.", ""),
+                "weights": lm.weights,
                 "batch_size": config.batch_size or default_batch_size(lm.device), "runs": names,
                 "versions": _versions()}
     if not data.from_hub:  # config/split only mean something for a hub dataset

@@ -1,6 +1,9 @@
 """Load a model spec (see :mod:`llm.spec`) into a transformers model + tokenizer, once per process.
 
 CPU by default here; CUDA when present (bf16 there). A PEFT adapter is applied on top when given.
+On CPU, models whose weights are already 4-bit (the embedded Q4_1 GGUF) decode through packed
+kernels (:mod:`llm.packed`) and Llama-family models take single-token steps through a lean decode
+step (:mod:`llm.fast_decode`); ``weights="dense"`` or ``TUTOR_CPU_WEIGHTS=dense`` turns both off.
 
     from llm.loading import load_model
     lm = load_model()                      # the embedded default, cached
@@ -11,6 +14,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,6 +27,9 @@ _LOCK = threading.Lock()
 # Outlines' logits processors also hold per-call state.
 GENERATE_LOCK = threading.RLock()
 _CACHE: dict[tuple, "LoadedModel"] = {}
+WEIGHTS_ENV = "TUTOR_CPU_WEIGHTS"
+THREADS_ENV = "TUTOR_GENERATE_THREADS"
+WEIGHT_MODES = ("auto", "dense")
 
 
 @dataclass
@@ -34,6 +42,8 @@ class LoadedModel:
     adapter: str | None
     device: str
     extras: dict = field(default_factory=dict)  # per-process caches (e.g. Outlines generators)
+    weights: str = "dense"  # how decode steps read the weights: "dense", or llm.packed's report label
+    threads: int | None = None  # torch threads while generating on CPU, None = torch's (see generating())
 
     @property
     def label(self) -> str:
@@ -62,24 +72,72 @@ def model_source(spec: ModelSpec) -> tuple[str, dict]:
     return spec.value, {}
 
 
+def generate_threads(device: str) -> int | None:
+    """Torch threads for ``generate`` on CPU: ``$TUTOR_GENERATE_THREADS``; else 1 when OpenMP threads sleep
+    between parallel regions (``OMP_WAIT_POLICY=PASSIVE``, as the test suite sets), else torch's default.
+
+    A decode step is ~400 small kernels. With OpenMP's default (spinning) wait policy two threads decode the
+    packed embedded model ~20 % faster than one on the 2-core machines here; with passive waiting every
+    kernel pays a thread wake-up and two threads are ~35 % *slower* than one (``bench/decode_variants.py``).
+    """
+    if not device.startswith("cpu"):
+        return None
+    raw = os.environ.get(THREADS_ENV, "").strip()
+    if not raw:
+        return 1 if os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE" else None
+    try:
+        threads = int(raw)
+    except ValueError:
+        raise ModelSpecError(f"{THREADS_ENV} must be a whole number of threads, not {raw!r}") from None
+    if threads < 1:
+        raise ModelSpecError(f"{THREADS_ENV} must be at least 1, not {threads}")
+    return threads
+
+
+@contextmanager
+def generating(lm: "LoadedModel") -> Iterator[None]:
+    """Hold :data:`GENERATE_LOCK` and use ``lm.threads`` torch threads in this thread until the block ends."""
+    import torch
+
+    with GENERATE_LOCK:
+        before = torch.get_num_threads()
+        if lm.threads and lm.threads != before:
+            torch.set_num_threads(lm.threads)  # per calling thread under OpenMP: set where generate runs
+        try:
+            yield
+        finally:
+            if torch.get_num_threads() != before:
+                torch.set_num_threads(before)
+
+
+def weights_mode(weights: str | None = None) -> str:
+    """``auto`` (pack already-4-bit weights on CPU) or ``dense``, from ``weights`` or ``$TUTOR_CPU_WEIGHTS``."""
+    choice = (weights or os.environ.get(WEIGHTS_ENV) or "auto").strip().lower()
+    if choice not in WEIGHT_MODES:
+        raise ModelSpecError(f"{WEIGHTS_ENV}/weights must be one of {', '.join(WEIGHT_MODES)}, not {choice!r}")
+    return choice
+
+
 def load_model(
-    model: str | None = None, adapter: str | None = None, device: str | None = None, *, cache: bool = True
+    model: str | None = None, adapter: str | None = None, device: str | None = None, *, cache: bool = True,
+    weights: str | None = None,
 ) -> LoadedModel:
     """Load (or return the cached) model for ``model``/``adapter`` on ``device``."""
     spec = resolve_model(model)
     adapter_path = resolve_adapter(adapter, spec)
     dev = pick_device(device)
-    key = (spec, adapter_path, dev)
+    mode = weights_mode(weights)
+    key = (spec, adapter_path, dev, mode)
     with _LOCK:
         if cache and key in _CACHE:
             return _CACHE[key]
-        loaded = _load(spec, adapter_path, dev)
+        loaded = _load(spec, adapter_path, dev, mode)
         if cache:
             _CACHE[key] = loaded
         return loaded
 
 
-def _load(spec: ModelSpec, adapter_path: str | None, device: str) -> LoadedModel:
+def _load(spec: ModelSpec, adapter_path: str | None, device: str, mode: str = "auto") -> LoadedModel:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -94,14 +152,44 @@ def _load(spec: ModelSpec, adapter_path: str | None, device: str) -> LoadedModel
         raise ModelSpecError(f"could not load model from {source}: {exc}") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    pack = mode == "auto" and device == "cpu" and dtype == torch.float32 and _packing_works()
+    blocks = lora = None
+    if pack:
+        from llm.packed import encode_linears
+
+        blocks = encode_linears(hf_model)  # of the base weights, before an adapter is merged
     if adapter_path:
         from peft import PeftModel
 
-        # Merged once at load: inference then costs the same as the base model (no LoRA branches).
-        hf_model = PeftModel.from_pretrained(hf_model, adapter_path).merge_and_unload()
+        # Merged once at load: prefill then costs the same as the base model (no LoRA branches);
+        # packed decode steps keep the factors (see llm.packed).
+        peft_model = PeftModel.from_pretrained(hf_model, adapter_path)
+        if pack:
+            from llm.packed import lora_factors
+
+            lora = lora_factors(peft_model)
+        hf_model = peft_model.merge_and_unload()
     hf_model.to(device)
     hf_model.eval()
-    return LoadedModel(hf_model, tokenizer, spec, adapter_path, device)
+    weights = "dense"
+    if pack:
+        from llm.packed import pack_model
+
+        report = pack_model(hf_model, blocks, lora)
+        weights = report.label if report.packed or report.head else "dense"
+    if mode == "auto" and device == "cpu":
+        from llm.fast_decode import install
+
+        if install(hf_model):  # single-token steps skip transformers' generic layer code
+            weights += " + lean decode step"
+    return LoadedModel(hf_model, tokenizer, spec, adapter_path, device, weights=weights,
+                       threads=generate_threads(device))
+
+
+def _packing_works() -> bool:
+    from llm.packed import kernels_work
+
+    return kernels_work()
 
 
 def clear_cache() -> None:

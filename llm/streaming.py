@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 
-from llm.loading import GENERATE_LOCK, LoadedModel
+from llm.loading import LoadedModel, generating
 
 
 def stream_text(
@@ -46,7 +46,7 @@ def stream_text(
 
     def run() -> None:
         try:
-            with GENERATE_LOCK, torch.inference_mode():
+            with generating(lm), torch.inference_mode():
                 torch.manual_seed(seed)
                 lm.model.generate(**kwargs)
         except BaseException as exc:  # surfaced to the consumer below

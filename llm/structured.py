@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from llm.embedded import cache_root
-from llm.loading import GENERATE_LOCK, LoadedModel
+from llm.loading import LoadedModel, generating
 
 T = TypeVar("T", bound=BaseModel)
 _PERSIST_MIN_SECONDS = 1.0  # only indexes that are slow to build are worth a disk round-trip
@@ -125,7 +125,7 @@ class StructuredRuntime:
             kwargs.update(do_sample=True, temperature=temperature, top_p=0.95)
         else:
             kwargs.update(do_sample=False)
-        with GENERATE_LOCK:  # a generator's logits processor holds per-call state
+        with generating(self.lm):  # one call at a time: a generator's logits processor holds per-call state
             torch.manual_seed(seed)
             with torch.inference_mode():
                 return gen(prompt, **kwargs)

@@ -38,7 +38,7 @@ class Resources:
 
         notes = self.settings.notes_dir if self.settings.notes_dir.is_dir() else None
         service = TutorService.create(self.settings.model, self.settings.adapter, notes)
-        log.info("tutor ready: %s", service.lm.label if service.lm is not None else "no model")
+        log.info("tutor ready: %s", f"{service.lm.label}, weights {service.lm.weights}" if service.lm is not None else "no model")
         return service
 
     @staticmethod

@@ -12,5 +12,6 @@ cp "$bundle" .gpu9/a/site-uns.tar.xz && mv /tmp/gpu9split/smol.part0 .gpu9/a/
 mv /tmp/gpu9split/smol.part1 /tmp/gpu9split/smol.part2 .gpu9/b/ && mv /tmp/gpu9split/smol.part3 .gpu9/c/
 python3 -m pip download -q --no-deps --only-binary=:all: -d .gpu9/c liger-kernel==0.8.5 gguf==0.19.0
 cp ../shared/tools/qlora_reference_bench.py ../shared/tools/unsloth_reference_bench.py .gpu9/tools/
-cp bench/gpu/stage.sh bench/gpu/run.sh .gpu9/tools/
+cp bench/gpu/stage.sh bench/gpu/run.sh bench/gpu/ddp.sh .gpu9/tools/
+mkdir -p .gpu9/ddp && cp "$bundle" .gpu9/ddp/site-uns.tar.xz && cp .gpu9/c/liger_kernel-*.whl .gpu9/ddp/
 du -sh .gpu9/*

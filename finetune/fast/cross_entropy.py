@@ -32,6 +32,32 @@ def _logits(h: torch.Tensor, weight: torch.Tensor, acc: torch.dtype) -> torch.Te
     return (h @ weight.t()).to(acc)
 
 
+def chunk_loss_and_grad(logits: torch.Tensor, target: torch.Tensor, out_dtype: torch.dtype):
+    """Summed CE of one chunk of fp32 ``logits`` and its gradient w.r.t. them (softmax - one-hot, 0 where
+    ``target`` is -100), cast to ``out_dtype``. Written as one expression so that ``torch.compile`` can
+    fuse it into a reduction and one elementwise pass (eager runs ~8 passes over the chunk's logits)."""
+    valid = target != IGNORE_INDEX
+    safe = target.clamp(min=0)
+    lse = torch.logsumexp(logits, dim=-1)
+    picked = logits.gather(1, safe[:, None]).squeeze(1)
+    loss = ((lse - picked) * valid).sum()
+    probs = torch.exp(logits - lse[:, None])
+    columns = torch.arange(logits.shape[1], device=logits.device)
+    grad = torch.where(columns[None, :] == safe[:, None], probs - 1.0, probs) * valid[:, None]
+    return loss, grad.to(out_dtype)
+
+
+_COMPILED: dict[str, object] = {}
+
+
+def _compiled_chunk():
+    """``chunk_loss_and_grad`` through ``torch.compile`` (one compile per process, any chunk length);
+    ``None`` once compiling or running it failed, so callers fall back to the eager version."""
+    if "fn" not in _COMPILED:
+        _COMPILED["fn"] = torch.compile(chunk_loss_and_grad, dynamic=True)
+    return _COMPILED["fn"]
+
+
 class ChunkedLinearCrossEntropy(torch.autograd.Function):
     """Sum over tokens of ``CE(hidden @ weight.T, target)``; ``apply(hidden, weight, target, chunk)``.
 
@@ -39,7 +65,7 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
     """
 
     @staticmethod
-    def forward(ctx, hidden, weight, target, chunk: int):
+    def forward(ctx, hidden, weight, target, chunk: int, compiled: bool = False):
         need_hidden, need_weight = hidden.requires_grad, weight.requires_grad
         acc = torch.promote_types(hidden.dtype, torch.float32)
         total = torch.zeros((), dtype=acc, device=hidden.device)
@@ -49,6 +75,23 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
             h = hidden[start:start + chunk]
             t = target[start:start + chunk]
             logits = _logits(h, weight, acc)
+            fused = _compiled_chunk() if compiled and (need_hidden or need_weight) else None
+            if fused is not None:
+                try:
+                    loss, g = fused(logits, t, hidden.dtype)
+                except Exception as exc:  # noqa: BLE001 - any compiler failure: warn once, run eager
+                    import warnings
+
+                    warnings.warn(f"compiled cross-entropy failed, using the eager one: {exc!r:.300}", stacklevel=2)
+                    _COMPILED["fn"] = None
+                    loss, g = chunk_loss_and_grad(logits, t, hidden.dtype)
+                total += loss
+                del logits
+                if need_hidden:
+                    grad_hidden[start:start + chunk] = g @ weight.to(hidden.dtype)
+                if need_weight:
+                    grad_weight += (g.t() @ h).to(acc)
+                continue
             valid = t != IGNORE_INDEX
             safe_t = t.clamp(min=0)
             lse = torch.logsumexp(logits, dim=-1)
@@ -79,12 +122,13 @@ class ChunkedLinearCrossEntropy(torch.autograd.Function):
             dh = grad_hidden * grad_total.to(grad_hidden.dtype)
         if need_weight:
             dw = (saved.pop(0) * grad_total).to(ctx.weight_dtype)
-        return dh, dw, None, None
+        return dh, dw, None, None, None
 
 
-def chunked_cross_entropy_sum(hidden, weight, target, chunk: int = 512) -> torch.Tensor:
-    """Summed CE of ``hidden @ weight.T`` (tokens x hidden, vocab x hidden) in ``chunk``-token pieces."""
-    return ChunkedLinearCrossEntropy.apply(hidden, weight, target, chunk)
+def chunked_cross_entropy_sum(hidden, weight, target, chunk: int = 512, compiled: bool = False) -> torch.Tensor:
+    """Summed CE of ``hidden @ weight.T`` (tokens x hidden, vocab x hidden) in ``chunk``-token pieces;
+    ``compiled``: each chunk's softmax/gradient math through ``torch.compile`` (eager if that fails)."""
+    return ChunkedLinearCrossEntropy.apply(hidden, weight, target, chunk, compiled)
 
 
 def liger_cross_entropy_sum(hidden, weight, target) -> torch.Tensor:

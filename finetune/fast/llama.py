@@ -126,7 +126,8 @@ def _fast_causal_lm_forward(self, *args, labels=None, **kwargs):
     if options.cross_entropy == "liger" and kernels.name == "liger":
         cross_entropy_sum = kernels.cross_entropy_sum
     else:
-        cross_entropy_sum = functools.partial(chunked_cross_entropy_sum, chunk=options.cross_entropy_chunk)
+        cross_entropy_sum = functools.partial(chunked_cross_entropy_sum, chunk=options.cross_entropy_chunk,
+                                              compiled=options.cross_entropy == "compiled")
     loss = causal_lm_loss(outputs.last_hidden_state, self.lm_head.weight,
                           labels if shift_labels is None else shift_labels, num_items_in_batch=num_items_in_batch,
                           shift=shift_labels is None, cross_entropy_sum=cross_entropy_sum)

@@ -47,11 +47,13 @@ class FastOptions:
         metadata={"help": "Loss from hidden states in token chunks (LM head fused with cross-entropy): the "
                           "(tokens x vocab) logits are never materialised. Liger's kernel when available."},
     )
-    cross_entropy: Literal["chunked", "liger"] = field(
-        default="chunked",
-        metadata={"help": "Fused LM-head loss implementation: 'chunked' (torch, ``cross_entropy_chunk`` tokens at a "
-                          "time, no host synchronisation) or 'liger' (Liger's Triton kernel when the Liger kernels "
-                          "are in use; it synchronises with the host every step: ~80 ms/step on an H100)."},
+    cross_entropy: Literal["chunked", "compiled", "liger"] = field(
+        default="liger",
+        metadata={"help": "Fused LM-head loss implementation: 'liger' (Liger's Triton kernel when the Liger kernels "
+                          "are in use, else 'chunked'; one pass over each chunk's logits: +4 % tokens/s at batch 4 on "
+                          "an H100), 'chunked' (torch, ``cross_entropy_chunk`` tokens at a time, ~8 elementwise passes "
+                          "over each chunk's logits) or 'compiled' (the same, that math fused by torch.compile; eager "
+                          "if compiling fails). Measured in bench/results/train_throughput_notes.md."},
     )
     cross_entropy_chunk: int = field(
         default=256,

@@ -9,6 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from finetune.fast import cross_entropy
 from finetune.fast.cross_entropy import IGNORE_INDEX, causal_lm_loss, chunked_cross_entropy_sum
 
 
@@ -21,11 +22,13 @@ def _data(tokens=37, hidden=16, vocab=53, seed=0):
     return h, w, t
 
 
-@pytest.mark.parametrize("chunk", [1, 8, 37, 512])
-def test_chunked_sum_and_gradients_match_cross_entropy(chunk):
+@pytest.mark.parametrize("chunk,compiled", [(1, False), (8, False), (37, False), (512, False), (8, "eager")])
+def test_chunked_sum_and_gradients_match_cross_entropy(chunk, compiled, monkeypatch):
+    if compiled == "eager":  # the one-expression chunk math that 'compiled' hands to torch.compile, run eagerly
+        monkeypatch.setitem(cross_entropy._COMPILED, "fn", cross_entropy.chunk_loss_and_grad)
     h, w, t = _data()
     h1, w1 = h.clone().requires_grad_(True), w.clone().requires_grad_(True)
-    ours = chunked_cross_entropy_sum(h1, w1, t, chunk=chunk)
+    ours = chunked_cross_entropy_sum(h1, w1, t, chunk=chunk, compiled=bool(compiled))
     (ours * 0.7).backward()
     h2, w2 = h.clone().requires_grad_(True), w.clone().requires_grad_(True)
     ref = F.cross_entropy(h2 @ w2.t(), t, ignore_index=IGNORE_INDEX, reduction="sum")
@@ -34,6 +37,26 @@ def test_chunked_sum_and_gradients_match_cross_entropy(chunk):
     assert torch.allclose(h1.grad, h2.grad, rtol=1e-9, atol=1e-12)
     assert torch.allclose(w1.grad, w2.grad, rtol=1e-9, atol=1e-12)
     assert torch.all(h1.grad[::5] == 0)  # ignored tokens get no gradient
+
+
+def test_compiled_chunk_math_matches_eager_and_falls_back_when_compiling_fails(monkeypatch):
+    h, w, t = _data(tokens=20, vocab=40)
+    h = h.float().requires_grad_(True)
+    w = w.float()
+    expected = chunked_cross_entropy_sum(h, w, t, chunk=8)
+    expected.backward()
+    grad, h.grad = h.grad.clone(), None
+
+    def broken(*args):
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setitem(cross_entropy._COMPILED, "fn", broken)
+    with pytest.warns(UserWarning, match="compiled cross-entropy failed"):
+        got = chunked_cross_entropy_sum(h, w, t, chunk=8, compiled=True)
+    got.backward()
+    assert cross_entropy._COMPILED["fn"] is None  # later calls go straight to the eager math
+    torch.testing.assert_close(got, expected)
+    torch.testing.assert_close(h.grad, grad)
 
 
 def test_frozen_head_gets_no_gradient():

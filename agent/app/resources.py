@@ -38,7 +38,8 @@ class Resources:
 
         notes = self.settings.notes_dir if self.settings.notes_dir.is_dir() else None
         service = TutorService.create(self.settings.model, self.settings.adapter, notes)
-        log.info("tutor ready: %s", f"{service.lm.label}, weights {service.lm.weights}" if service.lm is not None else "no model")
+        lm = service.lm
+        log.info("tutor ready: %s", f"{lm.label}, weights {lm.weights}" if lm is not None else "no model")
         return service
 
     @staticmethod

@@ -58,15 +58,10 @@ def main(argv: list[str] | None = None) -> int:
         torch.cuda.reset_peak_memory_stats()
     times = []
     for _ in range(a.steps):
-        x = torch.randint(0, config["vocab_size"], (a.bs, seq), device=device)
         if cuda:
             torch.cuda.synchronize()
         start = time.perf_counter()
-        with torch.autocast(device, dtype=torch.bfloat16, enabled=cuda):
-            loss = model(input_ids=x, labels=x).loss
-        accelerator.backward(loss)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
+        loss = train_step(model, optimizer, accelerator, config["vocab_size"], a.bs, seq, device)
         if cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
@@ -87,6 +82,19 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+def train_step(model, optimizer, accelerator, vocab: int, bs: int, seq: int, device: str):
+    """One optimiser step on random tokens (speed does not depend on their values); returns the loss."""
+    import torch
+
+    x = torch.randint(0, vocab, (bs, seq), device=device)
+    with torch.autocast(device, dtype=torch.bfloat16, enabled=device == "cuda"):
+        loss = model(input_ids=x, labels=x).loss
+    accelerator.backward(loss)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return loss
+
+
 def profile_steps(model, optimizer, accelerator, vocab: int, bs: int, seq: int, device: str, out: Path) -> None:
     """Two training steps under torch.profiler; rank 0 writes the ops sorted by device (or CPU) time."""
     import torch
@@ -96,12 +104,7 @@ def profile_steps(model, optimizer, accelerator, vocab: int, bs: int, seq: int, 
     activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     with profile(activities=activities) as prof:
         for _ in range(2):
-            x = torch.randint(0, vocab, (bs, seq), device=device)
-            with torch.autocast(device, dtype=torch.bfloat16, enabled=cuda):
-                loss = model(input_ids=x, labels=x).loss
-            accelerator.backward(loss)
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
+            train_step(model, optimizer, accelerator, vocab, bs, seq, device)
         if cuda:
             torch.cuda.synchronize()
     if accelerator.is_main_process:

@@ -23,6 +23,9 @@ import types
 
 import torch
 import torch.nn.functional as F
+from transformers import DynamicCache
+from transformers.modeling_outputs import CausalLMOutputWithPast
+from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
 _SUPPORTED = ("llama",)
 
@@ -62,8 +65,6 @@ def install(model) -> bool:
 
 
 def _applies(input_ids, attention_mask, past, inputs_embeds, labels, use_cache, kwargs) -> bool:
-    from transformers import DynamicCache
-
     if torch.is_grad_enabled() or input_ids is None or inputs_embeds is not None or labels is not None:
         return False
     if tuple(input_ids.shape) != (1, 1) or input_ids.device.type != "cpu" or use_cache is False:
@@ -77,9 +78,6 @@ def _applies(input_ids, attention_mask, past, inputs_embeds, labels, use_cache, 
 
 def decode_step(model, input_ids: torch.Tensor, cache, position_ids: torch.Tensor | None = None):
     """Logits for one new token (batch 1) and ``cache`` extended by it: transformers' Llama math, leaner."""
-    from transformers.modeling_outputs import CausalLMOutputWithPast
-    from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
-
     body = model.model
     hidden = body.embed_tokens(input_ids)
     if position_ids is None:

@@ -152,7 +152,11 @@ def _load(spec: ModelSpec, adapter_path: str | None, device: str, mode: str = "a
         raise ModelSpecError(f"could not load model from {source}: {exc}") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    pack = mode == "auto" and device == "cpu" and dtype == torch.float32 and _packing_works()
+    pack = False
+    if mode == "auto" and device == "cpu" and dtype == torch.float32:
+        from llm.packed import kernels_work
+
+        pack = kernels_work()
     blocks = lora = None
     if pack:
         from llm.packed import encode_linears
@@ -185,11 +189,6 @@ def _load(spec: ModelSpec, adapter_path: str | None, device: str, mode: str = "a
     return LoadedModel(hf_model, tokenizer, spec, adapter_path, device, weights=weights,
                        threads=generate_threads(device))
 
-
-def _packing_works() -> bool:
-    from llm.packed import kernels_work
-
-    return kernels_work()
 
 
 def clear_cache() -> None:

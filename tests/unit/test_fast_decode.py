@@ -18,7 +18,12 @@ def tiny(seed: int = 0, **overrides):
     torch.manual_seed(seed)
     config = LlamaConfig(vocab_size=97, hidden_size=64, intermediate_size=96, num_hidden_layers=3,
                          num_attention_heads=4, num_key_value_heads=2, **overrides)
-    return LlamaForCausalLM(config).eval()
+    model = LlamaForCausalLM(config).eval()
+    with torch.no_grad():  # norms start as all-ones: make each one distinct, so a mixed-up norm shows
+        for name, param in model.named_parameters():
+            if "norm" in name:
+                param.uniform_(0.5, 1.5)
+    return model
 
 
 def test_generate_gives_the_same_tokens_and_the_step_is_used(monkeypatch):

@@ -98,7 +98,7 @@ def decode_speed(model, inputs, new_tokens: int, repeats: int, reference=None, *
 
 def constrained_vs_free(lm, repeats: int) -> dict:
     """The same QuestionDraft prompt: constrained (Outlines processor) vs unconstrained, same token count."""
-    from agent.prompts import write_question_messages
+    from prompts.tutor import write_question_messages
     from knowledge.base import KnowledgeBase
     from llm.structured import StructuredRuntime
     from schemas import QuestionDraft

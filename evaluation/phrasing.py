@@ -21,7 +21,7 @@ import json
 import time
 from pathlib import Path
 
-from agent.prompts import write_question_messages
+from prompts.tutor import write_question_messages
 from agent.quiz.assemble import build_question
 from agent.quiz.checks import distractor_problems, lexical_support, stem_problems
 

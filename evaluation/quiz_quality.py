@@ -195,7 +195,7 @@ def audit_quiz(quiz_json: str, kb, reanswer: Reanswer | None = None, seed: int =
 
 def model_reanswer(service, seed: int = 0) -> Reanswer:
     """The service's constrained chooser, asked which option the fact supports (prompt shared with the writer)."""
-    from agent.prompts import answer_with_fact_messages
+    from prompts.tutor import answer_with_fact_messages
 
     def reanswer(fact: str, question: str, options: Sequence[str]) -> int:
         return service.chooser.pick(answer_with_fact_messages(fact, question, options), len(options), seed)

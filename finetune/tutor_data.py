@@ -1,7 +1,7 @@
 """Build the tutor's SFT dataset from the knowledge cards (deterministic; no model needed).
 
 Three kinds of rows, each rendered with the exact prompts the tutor uses at run time
-(:mod:`agent.prompts`), as chat ``messages`` whose last assistant turn is the target:
+(:mod:`prompts`), as chat ``messages`` whose last assistant turn is the target:
 
 * **question writing** - a card fact -> a :class:`schemas.QuestionDraft` JSON (the generation
   schema of the "free" strategy), from the authored question form, answer and distractors;
@@ -24,7 +24,7 @@ import random
 import tempfile
 from pathlib import Path
 
-from agent.prompts import explain_messages, feedback_messages, write_question_messages
+from prompts.tutor import explain_messages, feedback_messages, write_question_messages
 from knowledge.cards import load_cards
 from schemas import QuestionDraft
 from schemas.knowledge import ConceptCard

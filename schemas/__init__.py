@@ -20,9 +20,11 @@ from schemas.quiz import (
     QuizResult,
     StudentAnswer,
 )
+from schemas.turn import INTENTS, Difficulty, Intent, Source, TurnRequest
 
 __all__ = [
     "DEFAULT_QUESTIONS", "LETTERS", "MAX_QUESTIONS", "PROMPT_VERSION", "CandidatePick", "ConceptCard",
     "Explanation", "Fact", "GradedAnswer", "Letter", "Misconception", "MultipleChoiceQuestion", "NoteChunk",
     "PlanItem", "QuestionDraft", "Quiz", "QuizMeta", "QuizPlan", "QuizPlanPicks", "QuizResult", "StudentAnswer",
+    "INTENTS", "Difficulty", "Intent", "Source", "TurnRequest",
 ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Literal
 
 from agent.graph.routing import Classifier
-from agent.prompts import classify_messages
+from prompts.tutor import classify_messages
 
 IntentWord = Literal["explain", "quiz", "answer", "other"]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import uuid
 
-from agent.prompts import plan_messages
+from prompts.tutor import plan_messages
 from agent.quiz.assemble import balanced_positions
 from agent.quiz.choosers import Chooser
 from knowledge.base import KnowledgeBase

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.prompts import explain_messages
+from prompts.tutor import explain_messages
 from agent.quiz.choosers import Chooser, ModelChooser, SeededChooser
 from agent.quiz.planning import QuizUnavailable, plan_quiz
 from agent.quiz.writing import QuestionWriter, Written

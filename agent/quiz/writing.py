@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from agent.prompts import answer_with_fact_messages, pick_question_messages, write_question_messages
+from prompts.tutor import answer_with_fact_messages, pick_question_messages, write_question_messages
 from agent.quiz.assemble import build_question
 from agent.quiz.checks import distractor_problems, lexical_support, stem_problems
 from agent.quiz.choosers import Chooser

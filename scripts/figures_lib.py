@@ -107,18 +107,19 @@ def date(d: dict) -> str:
 
 @dataclass(frozen=True)
 class Row:
-    """One table row from one results file: fixed leading cells, the figures, the machine it records."""
+    """One table row from one results file: leading cells, the figures, the machine the file records."""
 
     source: str
-    lead: tuple[str, ...]
+    lead: tuple[str | Callable[[Any], str], ...]  # text, or read from the results (e.g. the command that made them)
     figures: Callable[[Any], str]
     machine: Callable[[Any], str]
 
     def render(self, results: Results) -> str:
         data = results(self.source)
         with reading(self.source):
-            cells = [*self.lead, self.figures(data), self.machine(data), f"`{self.source}` ({self._date(data)})"]
-        return "| " + " | ".join(cells) + " |"
+            lead = [cell if isinstance(cell, str) else cell(data) for cell in self.lead]
+            cells = [*lead, self.figures(data), self.machine(data), f"`{self.source}` ({self._date(data)})"]
+        return "| " + " | ".join(cell.replace("|", "\\|") for cell in cells) + " |"
 
     @staticmethod
     def _date(data: Any) -> str:

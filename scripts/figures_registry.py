@@ -54,12 +54,12 @@ def quiz_soak(d: dict) -> str:
 
 
 def train_throughput(rows: list[dict]) -> str:
-    def cell(row: dict) -> str:
+    def cell(stack: str, batch: int) -> str:
+        row = by(rows, stack=stack, batch=batch)
         return f"{kilo(row['tokens_per_s'])} tok/s, {row['peak_gib']:.2f} GiB"
 
-    return (f"batch 2: {cell(by(rows, stack='project', batch=2))} (Unsloth {cell(by(rows, stack='unsloth', batch=2))}; "
-            f"plain stack {cell(by(rows, stack='plain', batch=2))}); batch 4: {cell(by(rows, stack='project', batch=4))} "
-            f"(Unsloth {cell(by(rows, stack='unsloth', batch=4))})")
+    return (f"batch 2: {cell('project', 2)} (Unsloth {cell('unsloth', 2)}; plain stack {cell('plain', 2)}); "
+            f"batch 4: {cell('project', 4)} (Unsloth {cell('unsloth', 4)})")
 
 
 def gpus(rows: list[dict]) -> str:
@@ -88,7 +88,8 @@ BENCHMARKS = Table(
     ("script", "measures", "latest", "machine (as the JSON records it)", "results"),
     (
         Row("bench/results/quiz_speed.json",
-            ("`bench/quiz_speed.py`", "constrained vs free decode, Outlines index cold/cached, first question, 10 questions"),
+            ("`bench/quiz_speed.py`",
+             "constrained vs free decode, Outlines index cold/cached, first question, 10 questions"),
             quiz_speed, cpu_machine),
         Row("bench/results/decode_variants.json",
             ("`bench/decode_variants.py`", "decode tok/s *and* ARC-Easy answers per CPU weight format"),
@@ -105,7 +106,8 @@ BENCHMARKS = Table(
             ("`bench/quiz_soak.py`", "100 quizzes: validity, duplicates, letter spread"),
             quiz_soak, cpu_machine),
         Row("bench/results/train_throughput.json",
-            ("`bench/train_throughput.py`", "QLoRA tokens/s and peak memory: this trainer vs plain stack vs Unsloth, same run"),
+            ("`bench/train_throughput.py`",
+             "QLoRA tokens/s and peak memory: this trainer vs plain stack vs Unsloth, same run"),
             train_throughput, gpus),
         Row("bench/results/train_throughput_ddp.json",
             ("`bench/throughput_ddp.py`", "the same trainer through accelerate DDP, 1 vs 2 GPUs"),
@@ -124,38 +126,53 @@ def arc(d: dict) -> str:
             f"{100 * high:+.1f}, McNemar p = {c['mcnemar']['p_value']:.2g})")
 
 
+def arc_command(d: dict) -> str:
+    s = d["settings"]
+    base = " --compare-base" if s["compare_base"] else ""
+    adapter = f" --adapter {s['adapter']}" if s["adapter"] else ""
+    return (f"`tutor eval arc --data {s['data']}{adapter}{base} --mode {s['mode']} --chat-template "
+            f"{s['chat_template']} --dtype {s['dtype']} --out {s['out']}`")
+
+
+def quiz_command(d: dict) -> str:
+    c = d["config"]
+    return f"`tutor eval quiz --topics {c['topics']} --questions {c['questions']} --seed {c['seed']} --out {c['out']}`"
+
+
 def arc_machine(d: dict) -> str:
     return f"{d['machine']['cpu']}, {d['machine']['torch_threads']} threads, {d['settings']['dtype']}"
 
 
 def quiz_quality(d: dict) -> str:
     s, env = d["summary"], d["environment"]
+    per_quiz, first = s["seconds_per_quiz"]["median"], s["seconds_to_first_question"]["median"]
     return (f"{s['valid_quizzes']['n']} of {s['valid_quizzes']['of']} quizzes valid ({s['questions']} questions), "
-            f"keys verified {pct(s['verified_meta']['rate'])}, key stated by its fact {pct(s['recheck_lexical']['rate'])}, "
-            f"largest letter share {pct(s['max_letter_share_overall'])}; median {secs(s['seconds_per_quiz']['median'], 1)} "
-            f"a quiz, {secs(s['seconds_to_first_question']['median'], 1)} to the first question ({env['strategy']} strategy)")
+            f"keys verified {pct(s['verified_meta']['rate'])}, key stated by its fact "
+            f"{pct(s['recheck_lexical']['rate'])}, largest letter share {pct(s['max_letter_share_overall'])}; "
+            f"median {secs(per_quiz, 1)} a quiz, {secs(first, 1)} to the first question ({env['strategy']} strategy)")
 
 
 def phrasing(d: dict) -> str:
-    base, adapter = d["base"], d["adapter"]
-    return (f"usable drafts: base {pct(base['rates']['usable'], 0)}, tutor adapter {pct(adapter['rates']['usable'], 0)} "
-            f"of {adapter['n']} held-out facts (valid {pct(base['rates']['valid'], 0)} → {pct(adapter['rates']['valid'], 0)})")
+    base, adapter = d["base"]["rates"], d["adapter"]["rates"]
+    return (f"usable drafts: base {pct(base['usable'], 0)}, tutor adapter {pct(adapter['usable'], 0)} of "
+            f"{d['adapter']['n']} held-out facts (valid {pct(base['valid'], 0)} → {pct(adapter['valid'], 0)})")
 
 
 QUALITY = Table(
     ("command", "measures", "latest", "machine (as the JSON records it)", "results"),
     (
         Row("evaluation/reports/tutor-vs-base/arc_easy/results.json",
-            ("`tutor eval arc --compare-base`", "ARC-Easy test, base vs tutor adapter, same questions"),
+            (arc_command, "ARC-Easy test, base vs tutor adapter, same questions"),
             arc, arc_machine),
         Row("evaluation/reports/tutor-vs-base/openbookqa/results.json",
-            ("`tutor eval arc --compare-base`", "OpenBookQA test, base vs tutor adapter, same questions"),
+            (arc_command, "OpenBookQA test, base vs tutor adapter, same questions"),
             arc, arc_machine),
         Row("evaluation/reports/quiz-embedded/results.json",
-            ("`tutor eval quiz`", "quizzes on the topics in `evaluation/data/quiz_topics.txt`, embedded model + tutor adapter"),
+            (quiz_command, "quiz quality, embedded model + tutor adapter"),
             quiz_quality, lambda d: cpu_machine(d["environment"], threads="torch_threads")),
         Row("evaluation/reports/phrasing/phrasing.json",
-            ("`python -m evaluation.phrasing`", "can the model phrase a question itself (`QuestionDraft`, first try)"),
+            ("`python -m evaluation.phrasing --adapter llm/adapters/tutor-smollm2 --compare-base --out DIR`",
+             "can the model phrase a question itself (`QuestionDraft`, first try)"),
             phrasing, lambda d: "not recorded"),
     ),
 )

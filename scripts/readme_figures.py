@@ -59,6 +59,8 @@ def doc_problems(root: Path, results: Results, write: bool) -> list[str]:
     problems = []
     for fig in DOC_FIGURES:
         file = root / fig.path
+        if not file.is_file():
+            raise FigureError(f"{fig.path}, which quotes a figure of {fig.source}, is missing")
         text = file.read_text(encoding="utf-8")
         want = fig.expected(results)
         if want in text:

@@ -42,6 +42,10 @@ class Results:
                 raise FigureError(f"results file {path} is not valid JSON: {exc}") from None
         return self._cache[path]
 
+    @property
+    def count(self) -> int:
+        return len(self._cache)
+
 
 @contextmanager
 def reading(source: str) -> Iterator[None]:

@@ -130,5 +130,5 @@ def test_every_row_names_the_machine_its_results_record():
         for row in table.rows:
             machine = row.machine(results(row.source))
             assert machine.strip(), row.source
-    decode = figures.SECTIONS["benchmarks"].rows[1]
+    decode = next(row for row in figures.SECTIONS["benchmarks"].rows if row.source.endswith("decode_variants.json"))
     assert decode.machine(results(decode.source)) == "AMD EPYC, 2 threads"

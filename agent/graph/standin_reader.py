@@ -68,9 +68,11 @@ def read_turn(text: str, options: Sequence[str] | None = None) -> TurnRequest:
 
 
 def _letter(text: str, options: Sequence[str] | None) -> str | None:
-    found = _LETTER.findall(text)
+    found = set(_LETTER.findall(text))
+    if len(found) > 1:  # "A B C D", "is it A or B?": not one answer
+        return None
     if found and (options or _CUE.search(text)):
-        return found[-1]
+        return found.pop()
     lower = _LOWER_LETTER.search(text)
     if lower:
         return lower.group(1).upper()

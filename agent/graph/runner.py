@@ -21,14 +21,14 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from langgraph.types import Command
 
 from agent.graph.cache import QuestionCache
+from agent.graph.checkpoint import open_saver, shown_question
 from agent.graph.context import Service, TurnReader, TutorContext
 from agent.graph.events import Output, QuestionShown, Turn
 from agent.graph.graph import build_graph
-from agent.graph.state import CHECKPOINTED, waiting_question
+from agent.graph.state import TutorState, waiting_question
 from agent.quiz.writing import Written
 
 log = logging.getLogger(__name__)
@@ -50,18 +50,8 @@ class Tutor:
     @classmethod
     @asynccontextmanager
     async def open(cls, db_path: str | Path, service: Service, **kwargs) -> AsyncIterator["Tutor"]:
-        """A tutor whose graph state lives in the SQLite file ``db_path`` (created if missing).
-
-        The checkpointer rebuilds only the state's own classes (:data:`CHECKPOINTED`) from a
-        checkpoint, not any class a checkpoint names.
-        """
-        import aiosqlite
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        async with aiosqlite.connect(str(db_path)) as conn:
-            saver = AsyncSqliteSaver(conn, serde=JsonPlusSerializer(allowed_msgpack_modules=CHECKPOINTED))
-            await saver.setup()
+        """A tutor whose graph state lives in the SQLite file ``db_path`` (see :mod:`.checkpoint`)."""
+        async with open_saver(db_path) as saver:
             tutor = cls(service, saver, **kwargs)
             try:
                 yield tutor
@@ -80,10 +70,10 @@ class Tutor:
 
     # ----------------------------------------------------------------------------- queries
 
-    async def state(self, thread_id: str) -> dict[str, Any]:
+    async def state(self, thread_id: str) -> TutorState:
         """The thread's current state values (empty for a new thread)."""
         snapshot = await self.graph.aget_state(self.config(thread_id))
-        return dict(snapshot.values or {})
+        return TutorState(**(snapshot.values or {}))
 
     async def pending_question(self, thread_id: str) -> QuestionShown | None:
         """The question the thread waits on (the interrupt payload), or None.
@@ -93,7 +83,7 @@ class Tutor:
         """
         snapshot = await self.graph.aget_state(self.config(thread_id))
         for pending in snapshot.interrupts:
-            return pending.value
+            return shown_question(pending.value)
         return waiting_question(snapshot.values or {})
 
     # ------------------------------------------------------------------------------- turns
@@ -112,7 +102,7 @@ class Tutor:
                     yield chunk
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
                     for pending in chunk["__interrupt__"]:
-                        yield pending.value
+                        yield shown_question(pending.value)
         await self.start_write_ahead(thread_id)
 
     async def start_write_ahead(self, thread_id: str) -> None:

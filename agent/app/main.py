@@ -4,8 +4,8 @@ Start it with ``tutor chat`` (see :mod:`agent.app.launch`); Chainlit loads this 
 
 Every handler turns browser input into a typed turn (:data:`agent.graph.events.Turn`, checked in
 :mod:`agent.app.inputs`), runs one graph turn for the chat thread and renders each typed output
-event (:mod:`agent.app.render`), dispatching on its class in one place (:func:`_show`). Handlers never let an exception reach the UI: the student sees one
-clear line, the server log gets the traceback.
+event (:mod:`agent.app.render`), dispatching on its class in one place (:func:`_show`). Handlers
+never let an exception reach the UI: the student sees one clear line, the server log gets the traceback.
 """
 
 from __future__ import annotations
@@ -90,7 +90,8 @@ async def _starters(user=None, language=None) -> list[cl.Starter]:
         cl.Starter(label="Explain overfitting", message="/explain What is overfitting?"),
         cl.Starter(label="Quiz me: bias-variance trade-off", message="/quiz bias-variance trade-off"),
         cl.Starter(label="How does dropout work?", message="How does dropout reduce overfitting?"),
-        cl.Starter(label="Quiz me: precision and recall", message="/quiz precision and recall"),
+        cl.Starter(label="Quiz me: precision and recall",
+                   message="Can you test me on precision and recall? 5 questions, hard ones"),
     ]
 
 
@@ -140,7 +141,8 @@ async def _resume_quiz(thread_id: str) -> None:
 async def _settings_update(chat_settings: dict[str, Any]) -> None:
     async def confirm() -> None:
         prefs = preferences(chat_settings)
-        text = f"New quizzes will have {prefs['questions']} questions ({prefs['difficulty']})."
+        text = (f"New quizzes will have {prefs['questions']} questions ({prefs['difficulty']}), unless your "
+                "message asks for another number or difficulty.")
         await cl.Message(content=text).send()
 
     await _guard(confirm)

@@ -127,7 +127,8 @@ def summary(event: Summary) -> Shown:
     buttons = [Button("new_quiz", "New quiz", {"topic": r.topic, "origin": f"{r.quiz_id}:new"},
                       tooltip="Fresh questions on this topic")]
     if missed:
-        buttons.append(Button("retry", "Retry missed questions", {"quiz_id": r.quiz_id, "origin": f"{r.quiz_id}:retry"}))
+        buttons.append(Button("retry", "Retry missed questions",
+                              {"quiz_id": r.quiz_id, "origin": f"{r.quiz_id}:retry"}))
     return Shown("\n".join(lines), buttons)
 
 

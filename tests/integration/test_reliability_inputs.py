@@ -131,6 +131,11 @@ def service(knowledge_base):
     return TutorService(knowledge_base, lm=None)
 
 
+def open_tutor(tmp_path, service, **kwargs):
+    """The graph with the turn reader the app builds."""
+    return Tutor.open(tmp_path / "g.sqlite", service, read_turn=build_reader(service), write_ahead=False, **kwargs)
+
+
 def shown_text(out: Output) -> str:
     """What the student would see for one graph output (as :mod:`agent.app.main` renders it)."""
     if isinstance(out, ExplanationStart):
@@ -185,7 +190,7 @@ async def start_quiz(tutor: Tutor, topic: str) -> dict:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_bad_input_with_no_quiz(service, tmp_path, case):
-    async with Tutor.open(tmp_path / "g.sqlite", service, read_turn=build_reader(service), seed=1, write_ahead=False) as tutor:
+    async with open_tutor(tmp_path, service, seed=1) as tutor:
         outputs, texts = await deliver(tutor, case, {"current": FAKE, "stale": FAKE})
         check_shown(case, texts)
         assert (await tutor.state(THREAD)).get("quiz") is None  # no quiz appeared from bad input
@@ -198,7 +203,7 @@ async def test_bad_input_with_no_quiz(service, tmp_path, case):
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_bad_input_mid_quiz(service, tmp_path, case):
-    async with Tutor.open(tmp_path / "g.sqlite", service, read_turn=build_reader(service), seed=2, write_ahead=False) as tutor:
+    async with open_tutor(tmp_path, service, seed=2) as tutor:
         stale = await start_quiz(tutor, "precision and recall")
         [_ async for _ in tutor.turn(THREAD, event_from_action("answer", {
             "quiz_id": stale.quiz_id, "index": 0, "letter": stale.question.answer}, SETTINGS))]
@@ -230,7 +235,7 @@ async def test_bad_input_mid_quiz(service, tmp_path, case):
 
 
 async def test_double_click_and_replayed_click_grade_once(service, tmp_path):
-    async with Tutor.open(tmp_path / "g.sqlite", service, read_turn=build_reader(service), seed=3, write_ahead=False) as tutor:
+    async with open_tutor(tmp_path, service, seed=3) as tutor:
         question = await start_quiz(tutor, "overfitting")
         right = {"quiz_id": question.quiz_id, "index": 0, "letter": question.question.answer}
         wrong = {**right, "letter": next(l for l in LETTERS if l != right["letter"])}

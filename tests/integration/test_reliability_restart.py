@@ -129,7 +129,8 @@ def test_ten_sigkills_mid_quiz_keep_every_answer(tmp_path):
     from schemas.turn import TurnRequest
 
     async def final_state():
-        service, reader = TutorService(KnowledgeBase.load(), lm=None), lambda text, options=None: TurnRequest(intent="help")
+        service = TutorService(KnowledgeBase.load(), lm=None)
+        reader = lambda text, options=None: TurnRequest(intent="help")  # noqa: E731 - no free text is sent
         async with Tutor.open(db, service, read_turn=reader, write_ahead=False) as tutor:
             return await tutor.state(THREAD), await tutor.pending_question(THREAD)
 

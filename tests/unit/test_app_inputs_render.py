@@ -89,9 +89,9 @@ def _graded(correct: bool) -> dict:
 
 
 def test_feedback_says_right_or_wrong_with_answer_explanation_and_source():
-    right = render.feedback(Feedback(quiz_id="q1", graded=_graded(True), total=10, score=3, source_title="Overfitting"))
-    wrong = render.feedback(Feedback(quiz_id="q1", graded=_graded(False), total=10, score=2, source_title="Overfitting"))
-    right, wrong = right.content, wrong.content
+    shown = [render.feedback(Feedback(quiz_id="q1", graded=_graded(ok), total=10, score=score,
+                                      source_title="Overfitting")) for ok, score in ((True, 3), (False, 2))]
+    right, wrong = (s.content for s in shown)
     assert "Correct" in right and "score 3/3" in right and "source: Overfitting" in right
     assert "Not quite" in wrong and "You chose A" in wrong and "**B. the right one**" in wrong
     assert "Because of the fact" in wrong
@@ -113,8 +113,8 @@ def test_summary_reviews_missed_questions_and_offers_new_and_retry():
 
 
 def test_explanation_footer_offers_a_quiz_and_flags_ungrounded_answers():
-    footer = render.explanation_footer(ExplanationEnd(sources=["Overfitting"], key_facts=["A fact."], topic="Overfitting",
-                                                      origin="e1"))
+    footer = render.explanation_footer(
+        ExplanationEnd(sources=["Overfitting"], key_facts=["A fact."], topic="Overfitting", origin="e1"))
     assert "Sources: Overfitting" in footer.content
     assert footer.buttons[0].payload == {"topic": "Overfitting", "origin": "e1"}
     bare = render.explanation_footer(ExplanationEnd())
@@ -132,7 +132,8 @@ def test_every_output_kind_validates_into_its_class_and_renders():
         {"kind": "quiz_started", "quiz_id": "q", "topic": "trees", "total": 3, "difficulty": "hard"},
         QUESTION.model_dump(),
         {"kind": "feedback", "quiz_id": "q1", "graded": _graded(True), "total": 10, "score": 3},
-        {"kind": "summary", "result": {"quiz_id": "q1", "topic": "t", "score": 1, "total": 1, "graded": [_graded(True)]}},
+        {"kind": "summary",
+         "result": {"quiz_id": "q1", "topic": "t", "score": 1, "total": 1, "graded": [_graded(True)]}},
         {"kind": "help", "text": "**help**"},
     ]
     events = [OUTPUT.validate_python(sample) for sample in samples]

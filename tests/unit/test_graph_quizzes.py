@@ -24,11 +24,15 @@ def _question(n: int, answer: str = "A") -> MultipleChoiceQuestion:
                                   source=f"card:c{n}")
 
 
+def _other(letter: str) -> str:
+    return LETTERS[(LETTERS.index(letter) + 1) % 4]
+
+
 def _last(right: list[bool]) -> LastQuiz:
     questions = [_question(n, LETTERS[n % 4]) for n in range(len(right))]
     quiz = Quiz(topic="things", questions=questions, meta=QuizMeta(quiz_id="old", model="m", seed=1,
                                                                    requested=len(right)))
-    answers = [StudentAnswer(quiz_id="old", index=n, letter=q.answer if ok else LETTERS[(LETTERS.index(q.answer) + 1) % 4])
+    answers = [StudentAnswer(quiz_id="old", index=n, letter=q.answer if ok else _other(q.answer))
                for n, (q, ok) in enumerate(zip(questions, right))]
     return LastQuiz(quiz=quiz, result=summarise(quiz, [grade(quiz, a) for a in answers]))
 

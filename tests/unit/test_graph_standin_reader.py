@@ -28,7 +28,8 @@ OPTIONS = ["It memorises noise", "It generalises well", "Lower bias", "More data
         ("thanks!", None, {"intent": "smalltalk"}),
         ("what can you do?", None, {"intent": "help"}),
         ("Can I retry the ones I got wrong?", None, {"intent": "retry"}),
-        ("Can you explain the bias-variance trade-off?", None, {"intent": "explain", "topic": "bias-variance trade-off"}),
+        ("Can you explain the bias-variance trade-off?", None,
+         {"intent": "explain", "topic": "bias-variance trade-off"}),
     ],
 )
 def test_rules_read_the_issue_messages(text, options, expected):

@@ -3,8 +3,8 @@
 The active quiz is one :class:`ActiveQuiz` under the key ``quiz``, which ``plan_quiz`` and
 ``prepare_retry`` replace as a whole (a new quiz never inherits an earlier quiz's answers); nodes
 update it with ``model_copy``. The checkpointer stores Pydantic values as their ``model_dump()``
-plus the class name and rebuilds them on load (:data:`CHECKPOINTED` lists the classes it may
-rebuild), so a restarted server reads the same typed state back.
+plus the class name and rebuilds them on load (only the classes in :data:`CHECKPOINTED`; see
+:mod:`agent.graph.checkpoint`), so a restarted server reads the same typed state back.
 
 Per turn: ``event`` is the UI event (validated once, when the app built it), ``turn`` what it asks
 for (:class:`schemas.turn.TurnRequest`), ``message`` the student's words that go with it (the

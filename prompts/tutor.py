@@ -93,16 +93,3 @@ def feedback_messages(question: str, chosen: str, correct: str, fact: str) -> Me
             f"Fact: {fact}\n\nIn one or two sentences, explain to the student why the correct answer is right.",
         },
     ]
-
-
-def classify_messages(text: str) -> Messages:
-    """Classify a chat message as explain / quiz / answer / other (constrained to a Literal)."""
-    return [
-        {"role": "system", "content": SYSTEM},
-        {
-            "role": "user",
-            "content": "Classify the student's message. 'explain' = asks about a concept; 'quiz' = asks to be "
-            "quizzed or tested; 'answer' = answers a quiz question with a letter; 'other' = anything else.\n\n"
-            f"Message: {text[:500]}",
-        },
-    ]

@@ -132,9 +132,10 @@ class TutorService:
 
     # -------------------------------------------------------------- explanations
 
-    def explain(self, question: str, max_new_tokens: int = 160) -> ExplanationStream:
-        """Stream an explanation grounded in the best-matching cards/notes."""
-        hits = self.kb.search(question, k=2)
+    def explain(self, question: str, topic: str | None = None, max_new_tokens: int = 160) -> ExplanationStream:
+        """Stream an explanation of ``question`` grounded in the cards/notes that best match ``topic``
+        (the reader's span of the question; the whole question when there is none)."""
+        hits = self.kb.search(topic or question, k=2)
         references = [h.text for h in hits]
         key_facts = [f.statement for f in hits[0].card.facts[:3]] if hits and hits[0].card else []
         sources = [h.key for h in hits]

@@ -38,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     quiz = sub.add_parser("quiz", help="generate a multiple-choice quiz on a topic")
     quiz.add_argument("--topic", required=True, help="what the quiz is about, e.g. 'bias-variance trade-off'")
     quiz.add_argument("--questions", type=question_count, default=None,
-                      help=f"number of questions (1-{MAX_QUESTIONS}; default TUTOR_QUESTIONS, else {DEFAULT_QUESTIONS})")
+                      help=f"number of questions (1-{MAX_QUESTIONS}; default: TUTOR_QUESTIONS, else "
+                      f"{DEFAULT_QUESTIONS})")
     quiz.add_argument("--seed", type=int, default=0, help="seed for planning, key positions and choices")
     quiz.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
     quiz.add_argument("--strategy", choices=["auto", "template", "free", "mixed"], default="auto",

@@ -49,7 +49,8 @@ def test_defaults_without_variables():
     assert settings.llm.model is None and settings.llm.cpu_weights == "auto"
     assert settings.llm.cache_dir == Path.home() / ".cache" / "ml-tutor"
     assert settings.knowledge.data_dir == Path.home() / ".local" / "share" / "ml-tutor"
-    assert (settings.app.host, settings.app.port, settings.app.open, settings.questions) == ("127.0.0.1", 8000, True, 10)
+    app = settings.app
+    assert (app.host, app.port, app.open, settings.questions) == ("127.0.0.1", 8000, True, 10)
 
 
 def test_a_given_value_wins_over_its_variable(environ):

@@ -16,8 +16,8 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from scipy import stats
-
+# scipy.stats is imported inside each function: it takes seconds to import, and `tutor --help` reaches this
+# module through the eval commands' registration.
 CONFIDENCE = 0.95
 EXACT_BELOW = 25  # discordant pairs; below this the chi-square approximation is poor
 
@@ -28,6 +28,8 @@ def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> t
         return (0.0, 1.0)
     if not 0 <= successes <= n:
         raise ValueError(f"successes={successes} outside 0..{n}")
+    from scipy import stats
+
     interval = stats.binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
     return (float(interval.low), float(interval.high))
 
@@ -36,6 +38,8 @@ def binomial_two_sided(k: int, n: int) -> float:
     """Exact two-sided p-value of ``k`` successes in ``n`` fair coin flips."""
     if n == 0:
         return 1.0
+    from scipy import stats
+
     return float(stats.binomtest(k, n, 0.5).pvalue)
 
 
@@ -46,6 +50,8 @@ def mcnemar(b: int, c: int) -> dict:
     n = b + c
     if n < EXACT_BELOW:
         return {"b": b, "c": c, "method": "exact binomial", "statistic": None, "p_value": binomial_two_sided(b, n)}
+    from scipy import stats
+
     statistic = (abs(b - c) - 1) ** 2 / n
     p_value = float(stats.chi2.sf(statistic, df=1))
     return {"b": b, "c": c, "method": "chi-square, continuity-corrected", "statistic": statistic, "p_value": p_value}
@@ -70,6 +76,8 @@ def paired_comparison(
     c = sum(1 for x, y in zip(first_correct, second_correct) if y and not x)
     both = sum(1 for x, y in zip(first_correct, second_correct) if x and y)
     difference = (c - b) / n
+    from scipy import stats
+
     z = float(stats.norm.ppf(0.5 + confidence / 2))
     se = math.sqrt(max((b + c) - (c - b) ** 2 / n, 0.0)) / n
     result = {

@@ -127,3 +127,16 @@ def test_question_count_accepts_1_to_20_only():
     for bad in ("0", "21", "ten"):
         with pytest.raises(argparse.ArgumentTypeError):
             question_count(bad)
+
+
+def test_the_command_line_parser_stays_light():
+    """``tutor --help`` (every subcommand's flags, settings included) imports no heavy library."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from tutor.cli import build_parser; build_parser().format_help(); "
+            "print(sorted(m for m in ('torch', 'transformers', 'scipy', 'chainlit', 'outlines') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"})
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

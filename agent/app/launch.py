@@ -128,8 +128,10 @@ def prepare_environment(settings: Settings) -> Path:
     env |= {name: value for name, value in (("TUTOR_MODEL", llm.model), ("TUTOR_ADAPTER", llm.adapter)) if value}
     os.environ.update(env)
     if app.open and not is_loopback(app.host):
+        hosts = ", ".join(sorted(allowed_hosts(app.host, app.port)))
         print(
-            f"warning: serving on {app.host} without a password; set TUTOR_PASSWORD to require a login",
+            f"warning: serving on {app.host} without a password; set TUTOR_PASSWORD to require a login "
+            f"(open mode answers only requests addressed to {hosts})",
             file=sys.stderr,
         )
     return root

@@ -17,21 +17,24 @@ from contextlib import aclosing
 from typing import Any
 
 import chainlit as cl
+from chainlit.config import config
 from chainlit.input_widget import Select, Slider
+from chainlit.server import app as chainlit_server
 
 from agent.app import render
-from agent.app.auth import AuthSettings
+from agent.app.auth import check_login
 from agent.app.data_layer import SQLiteDataLayer
+from agent.app.guard import SameOriginGuard, allowed_hosts
 from agent.app.inputs import event_from_action, event_from_message, preferences
 from agent.app.resources import Resources
 from agent.graph.events import ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Output
 from agent.graph.events import QuestionShown, Turn
 from agent.settings import Settings
-from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
+from schemas import MAX_QUESTIONS
 
 log = logging.getLogger("agent.app")
-SETTINGS = Settings.from_env()
-AUTH = AuthSettings.from_env()
+SETTINGS = Settings.from_env()  # set by the launcher (agent.app.launch) from flags and environment
+AUTH = SETTINGS.app
 RESOURCES = Resources(SETTINGS)
 RESUME_DELAY_S = 0.5
 EXECUTOR_THREADS = 64  # mostly idle threads waiting on GENERATE_LOCK or SQLite; see _startup
@@ -67,6 +70,9 @@ def _data_layer() -> SQLiteDataLayer:
 
 
 if AUTH.open:
+    # Every visitor is the local user: answer only pages of this server at the address it is bound to
+    # (Chainlit's run config holds it, whether started by `tutor chat` or by `chainlit run`).
+    chainlit_server.add_middleware(SameOriginGuard, hosts=allowed_hosts(config.run.host, config.run.port))
 
     @cl.header_auth_callback
     async def _open_mode(headers) -> cl.User:
@@ -77,7 +83,7 @@ else:
 
     @cl.password_auth_callback
     async def _login(username: str, password: str) -> cl.User | None:
-        if not AUTH.check(username, password):
+        if not check_login(AUTH, username, password):
             return None
         return cl.User(identifier=AUTH.username, metadata={"mode": "password"})
 
@@ -97,11 +103,11 @@ async def _starters(user=None, language=None) -> list[cl.Starter]:
 
 
 def _settings_widgets(current: dict[str, Any]) -> cl.ChatSettings:
-    prefs = preferences(current)
+    prefs = preferences({"questions": SETTINGS.questions, **current})  # TUTOR_QUESTIONS until the student moves it
     return cl.ChatSettings(
         [
             Slider(id="questions", label="Questions per quiz", initial=prefs["questions"], min=1,
-                   max=MAX_QUESTIONS, step=1, description=f"Default {DEFAULT_QUESTIONS}"),
+                   max=MAX_QUESTIONS, step=1, description=f"Default {SETTINGS.questions}"),
             Select(id="difficulty", label="Difficulty", values=["easy", "medium", "hard"],
                    initial_value=prefs["difficulty"]),
         ]

@@ -40,8 +40,8 @@ class Resources:
     def _load_service(self):
         from agent.quiz.service import TutorService
 
-        notes = self.settings.notes_dir if self.settings.notes_dir.is_dir() else None
-        service = TutorService.create(self.settings.model, self.settings.adapter, notes)
+        llm, notes = self.settings.llm, self.settings.knowledge.notes_dir
+        service = TutorService.create(llm.model, llm.adapter, notes if notes.is_dir() else None)
         lm = service.lm
         log.info("tutor ready: %s", f"{lm.label}, weights {lm.weights}" if lm is not None else "no model")
         return service

@@ -1,12 +1,13 @@
 """Build the tutor's SFT dataset from the knowledge cards (deterministic; no model needed).
 
-Three kinds of rows, each rendered with the exact prompts the tutor uses at run time
+Four kinds of rows, each rendered with the exact prompts the tutor uses at run time
 (:mod:`prompts`), as chat ``messages`` whose last assistant turn is the target:
 
 * **question writing** - a card fact -> a :class:`schemas.QuestionDraft` JSON (the generation
   schema of the "free" strategy), from the authored question form, answer and distractors;
 * **explanations** - "What is <concept>?" with the card as reference -> a teaching-assistant answer;
-* **feedback** - a wrong answer -> why the correct one is right, quoting the fact.
+* **feedback** - a wrong answer -> why the correct one is right, quoting the fact;
+* **turn** - a student's chat message -> the turn reader's one-line answer (:mod:`finetune.turn_data`).
 
 A fixed set of concepts is held out (never trained on) so the adapter can be judged on facts it
 has not seen: ``heldout.jsonl`` lists their facts.
@@ -24,6 +25,7 @@ import random
 import tempfile
 from pathlib import Path
 
+from finetune.turn_data import turn_rows
 from prompts.tutor import explain_messages, feedback_messages, write_question_messages
 from knowledge.cards import load_cards
 from schemas import QuestionDraft
@@ -86,7 +88,8 @@ def build(out: Path) -> dict:
     rng = random.Random(SEED)
     train: list[dict] = []
     heldout: list[dict] = []
-    for card in load_cards():
+    cards = load_cards()
+    for card in cards:
         if is_heldout(card.id):
             heldout.extend(
                 {"card": card.id, "concept": card.title, "fact": i, "statement": f.statement, "answer": f.answer}
@@ -94,11 +97,14 @@ def build(out: Path) -> dict:
             )
             continue
         train += question_rows(card, rng) + explanation_rows(card) + feedback_rows(card, rng)
+    train += turn_rows(
+        [c for c in cards if not is_heldout(c.id)], [c for c in cards if is_heldout(c.id)], random.Random(SEED + 1)
+    )
     rng.shuffle(train)
     out.mkdir(parents=True, exist_ok=True)
     digest = _write_jsonl(out / "train.jsonl", train)
     _write_jsonl(out / "heldout.jsonl", heldout)
-    kinds = {k: sum(r["kind"] == k for r in train) for k in ("question", "explain", "feedback")}
+    kinds = {k: sum(r["kind"] == k for r in train) for k in ("question", "explain", "feedback", "turn")}
     manifest = {
         "train_rows": len(train),
         "kinds": kinds,

@@ -42,7 +42,7 @@ class RuleReading:
 def read_rules(text: str, options: Sequence[str] | None = None) -> RuleReading:
     """Read ``text`` (and the waiting ``options``) with rules alone; never raises."""
     cleaned = clean_text(text)
-    intent, strong = _intent(cleaned, options)
+    intent, strong = ("help", True) if cues.JUNK.search(text or "") else _intent(cleaned, options)
     fields: dict = {"intent": intent}
     if intent == "answer":
         fields["letter"] = find_letter(cleaned, options)

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from schemas.turn import INTENTS, Difficulty, Intent, Source
+from prompts.turns import TurnReading, find_span, message_words
 from schemas.quiz import Letter
+from schemas.turn import INTENTS, Difficulty, Intent, Source
 
 DETAILS = ("questions", "difficulty", "letter", "same_topic", "source")
 _DEFAULTS = {"same_topic": False, "source": "any"}
@@ -42,6 +43,16 @@ class TurnRow(BaseModel):
     def expected(self) -> dict:
         """The labels (every field but the text), as written in the row."""
         return self.model_dump(exclude={"text"}, exclude_none=True, exclude_defaults=True) | {"intent": self.intent}
+
+
+def expected_reading(row: TurnRow) -> TurnReading:
+    """The answer line a perfect reader would give for ``row`` (its topic located in the message's words)."""
+    span = find_span(message_words(row.text), row.topic) if row.topic else None
+    return TurnReading(
+        intent=row.intent, start=span[0] if span else None, end=span[1] if span else None,
+        same_topic=bool(row.same_topic), source=row.source or "any", questions=row.questions,
+        difficulty=row.difficulty, letter=row.letter,
+    )
 
 
 def load_rows(path: str | Path) -> list[TurnRow]:

@@ -62,8 +62,8 @@ class Reader:
         except Exception:  # the rules are pure and tested; a failure here must still not reach the student
             log.exception("turn rules failed")
             return _FALLBACK
-        if self.mode == "rules":
-            return rules.request
+        if self.mode == "rules" or (self.mode == "both" and rules.strong):
+            return rules.request  # where the rules are sure, the model's answer could not change the result
         reading = self.read_model(text, options)
         if reading is None:
             return rules.request

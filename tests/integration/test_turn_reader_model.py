@@ -18,8 +18,8 @@ from prompts.turns import TurnReading, message_words
 
 pytestmark = pytest.mark.model
 DEV = Path(__file__).resolve().parents[2] / "evaluation" / "data" / "turns_dev.jsonl"
-PICKED = (  # dev rows: eight intents, topics starting at words 3, 4 and 5
-    "quiz me on overfitting", "Tell me about k-nearest neighbours", "can you explain the kernel trick?",
+PICKED = (  # dev rows: eight intents, topics starting at words 2, 4 and 5
+    "quiz me on overfitting", "Explian PCA", "can you explain the kernel trick?",
     "I think it's D", "retry the wrong ones", "show me my progress please", "export to anki", "thanks a lot",
     "what do I need to review?",
 )

@@ -211,10 +211,8 @@ def find_topic(cleaned: str, intent: str) -> str | None:
     candidate = _after_lead(cleaned, leads, latest=intent == "quiz")
     if candidate is None and intent == "explain":
         candidate = _until_stop(cleaned)
-    if candidate and candidate.lower() in PRONOUNS and intent == "explain" or (
-        candidate and candidate.lower() in PRONOUNS and "," in cleaned
-    ):
-        candidate = _until_stop(cleaned.split(",")[0])
+    if candidate and candidate.lower() in PRONOUNS and (intent == "explain" or "," in cleaned):
+        candidate = _until_stop(cleaned.split(",")[0])  # "supervised learning, what is it?"
     if candidate and candidate.lower() in PRONOUNS:
         other = _after_lead(cleaned, cues.EXPLAIN_LEADS, latest=False) if intent == "quiz" else None
         candidate = other if other and other.lower() not in PRONOUNS else None

@@ -5,7 +5,8 @@ Each kind of row is rendered with the exact prompts the tutor uses at run time
 
 * **question writing** - a card fact -> a :class:`schemas.QuestionDraft` JSON (the generation
   schema of the "free" strategy), from the authored question form, answer and distractors;
-* **explanations** - "What is <concept>?" with the card as reference -> a teaching-assistant answer.
+* **explanations** - "What is <concept>?" with the card as reference -> a teaching-assistant answer;
+* **turn** - a student's chat message -> the turn reader's one-line answer (:mod:`finetune.turn_data`).
 
 (Feedback rows were dropped with their prompt: no turn of the tutor asks the model for feedback; the
 grade and the card's fact are shown as they are.)
@@ -25,6 +26,7 @@ import random
 from pathlib import Path
 
 from common.files import write_atomic
+from finetune.turn_data import turn_rows
 from prompts.tutor import explain_messages, write_question_messages
 from knowledge.cards import load_cards
 from schemas import QuestionDraft
@@ -78,7 +80,8 @@ def build(out: Path) -> dict:
     rng = random.Random(SEED)
     train: list[dict] = []
     heldout: list[dict] = []
-    for card in load_cards():
+    cards = load_cards()
+    for card in cards:
         if is_heldout(card.id):
             heldout.extend(
                 {"card": card.id, "concept": card.title, "fact": i, "statement": f.statement, "answer": f.answer}
@@ -86,11 +89,14 @@ def build(out: Path) -> dict:
             )
             continue
         train += question_rows(card, rng) + explanation_rows(card)
+    train += turn_rows(
+        [c for c in cards if not is_heldout(c.id)], [c for c in cards if is_heldout(c.id)], random.Random(SEED + 1)
+    )
     rng.shuffle(train)
     out.mkdir(parents=True, exist_ok=True)
     digest = _write_jsonl(out / "train.jsonl", train)
     _write_jsonl(out / "heldout.jsonl", heldout)
-    kinds = {k: sum(r["kind"] == k for r in train) for k in ("question", "explain")}
+    kinds = {k: sum(r["kind"] == k for r in train) for k in ("question", "explain", "turn")}
     manifest = {
         "train_rows": len(train),
         "kinds": kinds,

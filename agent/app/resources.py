@@ -12,7 +12,7 @@ import logging
 import threading
 from contextlib import AsyncExitStack
 
-from agent.graph.standin_reader import build_reader  # at merge: from agent.turns import build_reader
+from agent.turns import build_reader
 from agent.settings import Settings
 
 log = logging.getLogger(__name__)

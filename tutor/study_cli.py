@@ -5,7 +5,8 @@
     tutor progress --format json                                   # mastery per area and concept
     tutor progress --png progress.png
     tutor export --what history --format anki --out deck.apkg      # one Anki note per question
-    tutor quiz --topic dropout --format json > quiz.json && tutor export --quiz quiz.json --format markdown --out quiz.md
+    tutor quiz --topic dropout --format json > quiz.json
+    tutor export --quiz quiz.json --format markdown --out quiz.md  # a printable quiz
 
 The history lives in ``<TUTOR_DATA_DIR>/chat.sqlite`` (the web app's database), per user: by default
 the app's open-mode user, so the terminal and the browser share it. ``TUTOR_CLOCK_OFFSET_DAYS`` moves
@@ -44,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     export.description = ("Study export: tutor export --what quizzes|history|due (or --quiz FILE.json) --format "
                           "anki|markdown|json --out FILE.  Model export: tutor export merge|gguf ... (see their --help).")
     what = export.add_mutually_exclusive_group()
-    what.add_argument("--what", choices=["quizzes", "history", "due"], help="what to export from the study history")
+    what.add_argument("--what", choices=["quizzes", "history", "due"],
+                      help="what to export from the study history")
     what.add_argument("--quiz", default=None, help="a quiz document printed by `tutor quiz --format json`")
     export.add_argument("--format", choices=["anki", "markdown", "json"], default=None, help="study export format")
     export.add_argument("--out", default=None, help="file to write (.apkg for anki)")
@@ -150,4 +152,5 @@ def _read_quiz(path: Path):
     except FileNotFoundError:
         raise ValueError(f"no such quiz file: {path}") from None
     except ValidationError as exc:
-        raise ValueError(f"{path} is not a quiz printed by `tutor quiz --format json` ({exc.error_count()} errors)") from None
+        problem = f"{exc.error_count()} errors"
+        raise ValueError(f"{path} is not a quiz printed by `tutor quiz --format json` ({problem})") from None

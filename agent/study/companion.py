@@ -74,8 +74,10 @@ class StudyCompanion:
         """One line for a quiz summary: the weakest concepts and when each is next due."""
         concepts = weakest(self.progress(user), k)
         now = self.clock.now()
-        parts = [f"{c.concept} ({100 * c.mastery:.0f}%, " + ("due now" if c.next_due <= now else
-                 f"next due {c.next_due:%Y-%m-%d}") + ")" for c in concepts if c.next_due is not None]
+        # No percentage here: right after an answer FSRS predicts ~100% recall even for a miss; the
+        # ranking (lowest recall, then earliest due) still puts the missed concepts first.
+        parts = [f"{c.concept} (" + ("due now" if c.next_due <= now else f"next due {c.next_due:%Y-%m-%d %H:%M} UTC")
+                 + ")" for c in concepts if c.next_due is not None]
         return "Weakest concepts: " + "; ".join(parts) if parts else ""
 
     # --------------------------------------------------------------------------------- review

@@ -63,6 +63,11 @@ def quiz_export(quiz: Quiz, now: datetime) -> Questions:
     return from_export(Export(what="quiz", exported_at=now, quiz=quiz), f"Quiz: {quiz.topic}")
 
 
+def export_name(what: str, fmt: str) -> str:
+    """A file name for a download: ``ml-tutor-history.apkg``."""
+    return f"ml-tutor-{what}{SUFFIX[fmt]}"
+
+
 def note_key(question: MultipleChoiceQuestion) -> str:
     return f"{fact_id_of(question)}|{question.question.casefold()}"
 

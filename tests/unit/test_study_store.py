@@ -103,3 +103,33 @@ def test_a_correct_retry_rates_hard(knowledge_base, quiz, tmp_path):
     record = answer(companion, "ana", quiz, 0, right=True, retry=True)
     assert record.rating == "hard" and record.retry
     assert companion.store.memories("ana")[0].due - NOW == timedelta(days=1)
+
+
+def test_facts_from_notes_are_remembered_and_reviewed(tmp_path):
+    from knowledge.base import KnowledgeBase
+    from knowledge.cards import load_cards
+    from knowledge.cloze import note_fact
+    from schemas import PlanItem, Quiz, QuizMeta
+    from schemas.knowledge import NoteChunk
+
+    note = NoteChunk(note_id="0123456789ab", path="/home/student/week5.md", chunk=2, text=(
+        "Dropout randomly zeroes hidden activations during training, which stops units from co-adapting.\n"
+        "PCA projects the data onto the directions of largest variance."))
+    kb = KnowledgeBase(list(load_cards()), [note])
+    index = next(i for i in range(2) if _has_cloze(kb, note.source, i, note_fact))
+    card, _ = note_fact(kb, note.source, index)
+    written = TutorService(kb).writer.write(PlanItem(source=note.source, fact=index, concept=card.title), "B", 1)
+    quiz = Quiz(topic="my notes", questions=[written.question], meta=QuizMeta(quiz_id="q1", model="m", seed=1))
+    companion = companion_at(kb, tmp_path, NOW)
+    record = answer(companion, "ana", quiz, 0, right=False)
+    assert record.fact.source == note.source and record.fact.card_id == card.id
+    plan = companion_at(kb, tmp_path, NOW + timedelta(days=1, minutes=1)).review_plan("ana")
+    assert [(i.source, i.fact) for i in plan.items] == [(note.source, index)]
+
+
+def _has_cloze(kb, source, index, note_fact) -> bool:
+    try:
+        note_fact(kb, source, index)
+    except KeyError:
+        return False
+    return True

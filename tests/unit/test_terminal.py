@@ -96,3 +96,4 @@ def test_model_export_subcommands_still_parse():
 
     args = build_parser().parse_args(["export", "merge", "--adapter", "a", "--out", "b"])
     assert args.export_command == "merge" and args.out == "b" and args.what is None
+    assert args.handler.__name__ == "run_merge"

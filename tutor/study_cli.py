@@ -74,7 +74,7 @@ def run_review(args) -> int:
     companion = _companion(args)
     plan = companion.review_plan(args.user, args.questions, args.seed)
     if plan is None:
-        sys.stdout.write(_nothing_due(companion, args.user) + "\n")
+        sys.stdout.write(companion.nothing_due_message(args.user) + "\n")
         return 0
     from agent.cli import _service
 
@@ -95,15 +95,6 @@ def run_review(args) -> int:
 
         sys.stdout.write(quiz_as_text(quiz) + "\n")
     return 0
-
-
-def _nothing_due(companion, user: str) -> str:
-    progress = companion.progress(user)
-    if not progress.seen:
-        return f"Nothing to review yet for {user}: take a quiz first (tutor quiz --topic T --interactive)."
-    upcoming = sorted((c.next_due, c.concept) for a in progress.areas for c in a.concepts if c.next_due)
-    when, concept = upcoming[0]
-    return f"Nothing is due for review now. Next: {concept} on {when:%Y-%m-%d %H:%M} UTC."
 
 
 def run_progress(args) -> int:

@@ -80,6 +80,14 @@ class StudyCompanion:
                  + ")" for c in concepts if c.next_due is not None]
         return "Weakest concepts: " + "; ".join(parts) if parts else ""
 
+    def nothing_due_message(self, user: str) -> str:
+        """What to tell a student who asks for a review when nothing is due."""
+        progress = self.progress(user)
+        if not progress.seen:
+            return "Nothing to review yet: take a quiz first, and the facts you meet come back here when they are due."
+        when, concept = min((c.next_due, c.concept) for a in progress.areas for c in a.concepts if c.next_due)
+        return f"Nothing is due for review now. Next: {concept} on {when:%Y-%m-%d %H:%M} UTC."
+
     # --------------------------------------------------------------------------------- review
 
     def review_plan(self, user: str, count: int = 10, seed: int = 0, model_label: str = "") -> QuizPlan | None:

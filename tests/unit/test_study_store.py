@@ -87,8 +87,11 @@ def test_missed_facts_are_due_tomorrow_most_overdue_first(knowledge_base, quiz, 
 def test_review_plan_asks_the_due_facts_again(knowledge_base, quiz, tmp_path):
     companion = companion_at(knowledge_base, tmp_path, NOW)
     assert companion.review_plan("ana") is None
+    assert companion.nothing_due_message("ana").startswith("Nothing to review yet")
     for i in range(4):
         answer(companion, "ana", quiz, i, right=i == 3)
+    assert companion.review_plan("ana") is None
+    assert f"on {NOW + timedelta(days=1):%Y-%m-%d %H:%M} UTC" in companion.nothing_due_message("ana")
     later = companion_at(knowledge_base, tmp_path, NOW + timedelta(days=1, minutes=1))
     plan = later.review_plan("ana", count=2, seed=5)
     assert len(plan.items) == 2 and len(plan.spares) == 1 and len(plan.letters) == 2

@@ -97,3 +97,25 @@ def test_model_export_subcommands_still_parse():
     args = build_parser().parse_args(["export", "merge", "--adapter", "a", "--out", "b"])
     assert args.export_command == "merge" and args.out == "b" and args.what is None
     assert args.handler.__name__ == "run_merge"
+
+
+def test_cli_exports_a_quiz_document_and_draws_progress(knowledge_base, monkeypatch, tmp_path, capsys):
+    import sqlite3
+    import zipfile
+
+    from tutor.cli import main
+
+    monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path))
+    quiz = TutorService(knowledge_base).generate_quiz("dropout", 3, seed=0)
+    (tmp_path / "quiz.json").write_text(quiz.model_dump_json())
+    deck, printable = tmp_path / "quiz.apkg", tmp_path / "quiz.md"
+    assert main(["export", "--quiz", str(tmp_path / "quiz.json"), "--format", "anki", "--out", str(deck)]) == 0
+    with zipfile.ZipFile(deck) as archive:
+        (tmp_path / "c.anki2").write_bytes(archive.read("collection.anki2"))
+    with sqlite3.connect(tmp_path / "c.anki2") as db:
+        assert db.execute("SELECT COUNT(*) FROM notes").fetchone()[0] == 3
+    assert main(["export", "--quiz", str(tmp_path / "quiz.json"), "--format", "markdown", "--out", str(printable)]) == 0
+    assert all(q.question.split()[1] in printable.read_text() for q in quiz.questions)
+    assert main(["progress", "--png", str(tmp_path / "p.png")]) == 0
+    assert (tmp_path / "p.png").read_bytes().startswith(b"\x89PNG")
+    assert not list(tmp_path.glob(".*partial"))  # atomic writes leave no temporary files

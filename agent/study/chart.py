@@ -53,8 +53,9 @@ def _mastery_panel(ax, rows, progress: Progress) -> None:
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.set_xlim(0, 100)
     ax.set_xlabel("mastery: mean recall probability of the facts seen (%)")
-    handles = [ax.bar(0, 0, color=colour[a], label=a) for a in areas]
-    ax.legend(handles=handles, fontsize=7, loc="lower right")
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=colour[a], label=a) for a in areas], fontsize=7, loc="lower right")
     ax.set_title(f"{progress.user}: {progress.seen} facts seen, {progress.due} due now")
 
 

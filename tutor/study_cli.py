@@ -42,8 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     # `tutor export merge|gguf` (finetune.cli) already owns the command: its study flags join the same parser.
     export = sub.choices.get("export") or sub.add_parser("export", help="export quizzes, history or due facts")
-    export.description = ("Study export: tutor export --what quizzes|history|due (or --quiz FILE.json) --format "
-                          "anki|markdown|json --out FILE.  Model export: tutor export merge|gguf ... (see their --help).")
+    export.description = (
+        "Study export: tutor export --what quizzes|history|due (or --quiz FILE.json) --format anki|markdown|json "
+        "--out FILE.  Model export: tutor export merge|gguf ... (see their --help)."
+    )
     what = export.add_mutually_exclusive_group()
     what.add_argument("--what", choices=["quizzes", "history", "due"],
                       help="what to export from the study history")
@@ -79,6 +81,9 @@ def run_review(args) -> int:
     from agent.cli import _service
 
     service = _service(args)
+    if service.lm is not None:  # provenance: the model that writes the review (the plan was made before loading it)
+        meta = plan.meta.model_copy(update={"model": service.lm.label, "adapter": service.lm.adapter})
+        plan = plan.model_copy(update={"meta": meta})
     sys.stderr.write(f"{len(plan.items)} facts due for review\n")
     if args.format == "interactive":
         from agent.terminal import quiz_in_terminal

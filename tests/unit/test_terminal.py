@@ -78,6 +78,11 @@ def test_cli_progress_and_export_errors(monkeypatch, tmp_path, capsys):
     monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path))
     assert main(["progress", "--format", "json", "--user", "nobody"]) == 0
     assert json.loads(capsys.readouterr().out)["seen"] == 0
+    assert main(["review", "--user", "nobody"]) == 0  # nothing due: answered without loading a model
+    assert capsys.readouterr().out.startswith("Nothing to review yet")
+    monkeypatch.setenv("TUTOR_CLOCK_OFFSET_DAYS", "soon")
+    assert main(["review"]) == 1 and "TUTOR_CLOCK_OFFSET_DAYS" in capsys.readouterr().err
+    monkeypatch.delenv("TUTOR_CLOCK_OFFSET_DAYS")
     assert main(["export", "--what", "history", "--format", "anki", "--out", str(tmp_path / "d.apkg")]) == 1
     assert "nothing to export" in capsys.readouterr().err
     (tmp_path / "bad.json").write_text('{"topic": "x"}')

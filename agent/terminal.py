@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import TextIO
 
 from agent.grading import grade, summarise
+from agent.quiz.planning import QuizUnavailable
 from agent.render import result_as_text
 from agent.study.companion import StudyCompanion
 from schemas import LETTERS, GradedAnswer, MultipleChoiceQuestion, Quiz, QuizPlan, QuizResult, StudentAnswer
@@ -85,7 +86,11 @@ def run_quiz(
     graded: list[GradedAnswer] = []
     total = len(plan.items)
     for index in range(total):
-        written = service.write_question(plan, index, questions).question
+        try:
+            written = service.write_question(plan, index, questions).question
+        except QuizUnavailable as exc:  # as in the app: the quiz ends with the questions written so far
+            stdout.write(f"\n{exc} The quiz ends after {index} question{'' if index == 1 else 's'}.\n")
+            break
         questions.append(written)
         quiz = Quiz(topic=plan.topic, questions=questions, meta=plan.meta)
         stdout.write("\n" + question_text(written, index, total, plan.topic, retry) + "\n")

@@ -124,3 +124,22 @@ def test_cli_exports_a_quiz_document_and_draws_progress(knowledge_base, monkeypa
     assert main(["progress", "--png", str(tmp_path / "p.png")]) == 0
     assert (tmp_path / "p.png").read_bytes().startswith(b"\x89PNG")
     assert not list(tmp_path.glob(".*partial"))  # atomic writes leave no temporary files
+
+
+def test_a_question_that_cannot_be_written_ends_the_quiz_keeping_answers(session, monkeypatch):
+    from agent.quiz.planning import QuizUnavailable
+
+    service, companion = session
+    plan = service.plan("overfitting", 3, seed=4)
+    real = service.write_question
+
+    def second_fails(plan, index, taken=()):
+        if index == 1:
+            raise QuizUnavailable("I could not write a verified question 2.")
+        return real(plan, index, taken)
+
+    monkeypatch.setattr(service, "write_question", second_fails)
+    out = io.StringIO()
+    result = run_quiz(service, plan, companion, "ana", io.StringIO("A\nB\nC\n"), out)
+    assert result.total == 1 and "The quiz ends after 1 question." in out.getvalue()
+    assert len(companion.store.quizzes("ana")) == 1 and len(companion.store.answers("ana")) == 1

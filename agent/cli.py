@@ -45,6 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     quiz.add_argument("--strategy", choices=["auto", "template", "free", "mixed"], default="auto",
                       help="template: curated question forms; free: the model phrases questions (checked)")
     quiz.add_argument("--format", choices=["json", "text"], default="text")
+    quiz.add_argument("--interactive", action="store_true",
+                      help="ask one question at a time on stdin (A-D or the option's words); answers are recorded")
+    quiz.add_argument("--user", default=None, help="whose study history records the answers (default: the app's user)")
     add_tutor_arguments(quiz)
     quiz.set_defaults(handler=run_quiz)
 
@@ -100,6 +103,10 @@ def run_quiz(args) -> int:
     settings = settings_from_args(args)
     service = _service(args, settings, topic=args.topic)
     count = settings.questions
+    if args.interactive:
+        from agent.terminal import quiz_in_terminal  # one question at a time, recorded in the study history
+
+        return quiz_in_terminal(service, service.plan(args.topic, count, args.seed, args.difficulty), args.user)
     with tqdm(total=count, desc="writing questions", unit="q", file=sys.stderr) as bar:
         quiz = service.generate_quiz(
             args.topic, count, args.seed, args.difficulty, on_question=lambda i, q: bar.update(1)

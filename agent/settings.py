@@ -19,6 +19,7 @@ from pathlib import Path
 from pydantic import Field
 
 from agent.app.settings import AppSettings
+from agent.study.settings import StudySettings
 from common.settings import EnvSettings, SettingsError, markdown_table, setting
 from knowledge.settings import KnowledgeSettings
 from llm.settings import LLMSettings
@@ -31,6 +32,7 @@ class Settings(EnvSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     app: AppSettings = Field(default_factory=AppSettings)
+    study: StudySettings = Field(default_factory=StudySettings)
     questions: int = setting(
         DEFAULT_QUESTIONS, env="TUTOR_QUESTIONS", ge=1, le=MAX_QUESTIONS,
         doc=f"default quiz length (1-{MAX_QUESTIONS}): `tutor quiz --questions` and the web app's slider",

@@ -9,10 +9,15 @@ mkdir -p "$STAGE" "$SITE" "$WORK" "$OUT"
 export PYTHONUNBUFFERED=1 HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export ML_TUTOR_CACHE=$ROOT/cache HF_HOME=$ROOT/hf TUTOR_DATA_DIR=$ROOT/state
 if [ -n "${DRY_RUN:-}" ]; then
-  # CPU dry run: the project venv, with every package hidden that neither the GPU image nor the bundle has.
-  : "${PY:?DRY_RUN needs PY=<the project venv python>}"
-  export GPU_SIM_IMAGE=$PWD/bench/gpu/gpu_image_packages.txt GPU_SIM_BUNDLE=$STAGE/wheels.txt
-  export PYTHONPATH=$PWD/bench/gpu/gpu_sim:$PWD
+  # CPU dry run: the project venv's Python without its site-packages (-S), seeing only the packages that the
+  # GPU image or the bundle has (bench/gpu/gpu_sim.py links them into $SIM once the wheel list is staged). $SIM's
+  # name holds "site-packages": under -S, sys.prefix is the base Python's, and dill (datasets' fingerprints) pickles
+  # classes of modules outside a prefix or a site-packages folder by value, which fails for pyarrow's.
+  VENV_PY=${VENV_PY:-${PY:?DRY_RUN needs PY=<the project venv python>}}
+  PY=$ROOT/python-sim
+  printf '#!/bin/sh\nexec %s -S "$@"\n' "$VENV_PY" > "$PY" && chmod +x "$PY"
+  SIM=$ROOT/sim/site-packages
+  export PYTHONPATH=$SIM:$PWD
   BASE=${BASE:-$WORK/tree} DATA_DIR=${DATA_DIR:-$ROOT/shared/data}
 else
   PY=${PY:-python3}
@@ -29,18 +34,22 @@ left() { echo $(( ${LIMIT_S:-585} - ($(date +%s) - T0) )); }
 stage_part() {
   [ -f "$1/parts.env" ] || { echo "error: $1 is not here: name it in the call's carry list"; exit 3; }
   cp "$1"/smol.ggsq.part* "$1/parts.env" "$1/wheels.txt" "$STAGE/"
+  if [ -n "${DRY_RUN:-}" ] && [ ! -d "$SIM" ]; then
+    "$VENV_PY" bench/gpu/gpu_sim.py --image bench/gpu/gpu_image_packages.txt --bundle "$STAGE/wheels.txt" \
+      --out "$SIM" || exit 4
+  fi
   if [ -f "$1/site.tar.xz" ]; then
     rm -rf "$SITE" && mkdir -p "$SITE"
     "$PY" -c "import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2], filter='data')" \
       "$1/site.tar.xz" "$SITE" || exit 4
     # typing_extensions comes along for pydantic (>= 4.16); keep the image's own if it is as new.
-    PYTHONPATH= "$PY" - "$SITE" <<'PY' || exit 4
+    PYTHONPATH= "${VENV_PY:-$PY}" - "$SITE" <<'PY' || exit 4
 import glob, os, shutil, sys
 from importlib.metadata import version
 from packaging.version import Version
 site = sys.argv[1]
 ours = glob.glob(f"{site}/typing_extensions-*.dist-info")
-if ours and Version(version("typing_extensions")) >= Version(ours[0].split("-")[-1].removesuffix(".dist-info")):
+if ours and Version(version("typing_extensions")) >= Version(ours[0].removesuffix(".dist-info").split("-")[-1]):
     shutil.rmtree(ours[0]); os.remove(f"{site}/typing_extensions.py")
     print("typing_extensions: the image's", version("typing_extensions"))
 PY

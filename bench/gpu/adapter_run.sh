@@ -10,10 +10,11 @@
 # Time: the script keeps to LIMIT_S=585 s of the call's 600. Loglik evals (the quick ones) come first, the letter
 # modes only while time is left. Stages already done on this (warm) machine are skipped, so if the call runs out,
 # `bash bench/gpu/adapter_run.sh` again at once (no carry) resumes training from its last checkpoint, or evaluates.
-# Knobs: MAX_STEPS, TRAIN_BATCH (16), MAX_LENGTH, EVAL_LIMIT, LIMIT_S, FORCE_TRAIN=1, SKIP_LETTER=1.
+# Knobs: MAX_STEPS, TRAIN_BATCH (16), MAX_LENGTH, EVAL_LIMIT, EVAL_SETS ("openbookqa arc_easy"), LIMIT_S,
+# FORCE_TRAIN=1, SKIP_LETTER=1.
 #
 # Dry run on the CPU machine (tiny settings, a few minutes; the same code path, imports limited to the GPU image's
-# packages + the bundle by bench/gpu/gpu_sim):
+# packages + the bundle by bench/gpu/gpu_sim.py):
 #   bash bench/gpu/adapter_pack.sh && export DRY_RUN=1 PY=/work/main/.venv/bin/python MAX_STEPS=2 TRAIN_BATCH=2 \
 #     MAX_LENGTH=256 EVAL_LIMIT=20 LIMIT_S=1800 ADAPTER_TMP=$(mktemp -d) OUT=$(mktemp -d) && \
 #   bash bench/gpu/adapter_stage.sh .adapter_gpu/p1 && bash bench/gpu/adapter_run.sh .adapter_gpu/p2 && ls -l $OUT
@@ -84,9 +85,10 @@ fi
 mkdir -p "$ADAPTER" "$TRAIN_REPORT"
 cp "$WORK"/train/adapter/adapter_model.safetensors "$WORK"/train/adapter/adapter_config.json "$ADAPTER/"
 cp "$WORK"/train/adapter/adapter_model.safetensors "$WORK"/train/adapter/adapter_config.json "$OUT/"
-cp "$WORK"/train/metrics.json "$WORK"/train/loss_curve.png "$TRAIN_REPORT/"
+for f in metrics.json loss_curve.png run_config.json; do  # no loss curve when fewer steps than logging_steps
+  [ -f "$WORK/train/$f" ] && cp "$WORK/train/$f" "$TRAIN_REPORT/"
+done
 cp runs/tutor_sft/manifest.json "$TRAIN_REPORT/data_manifest.json"
-[ -f "$WORK/train/run_config.json" ] && cp "$WORK/train/run_config.json" "$TRAIN_REPORT/"
 tar -czf "$OUT/train_report.tar.gz" -C "$BASE" finetune/reports/tutor-smollm2
 ls -l "$ADAPTER"
 
@@ -100,18 +102,21 @@ evaluate() {  # name file mode budget_s
   [ -f "$scratch/results.json" ] || return 1
   rm -rf "${REPORTS:?}/$1" && mkdir -p "$REPORTS" && mv "$scratch" "$REPORTS/$1"
   tar -czf "$OUT/eval_reports.tar.gz" -C "$BASE" evaluation/reports/tutor-vs-base
+  summary > /dev/null
 }
 summary() {
   "$PY" bench/gpu/adapter_summary.py --train "$WORK/train" --reports "$REPORTS" --adapter "$ADAPTER" \
     --timings "$WORK/timings.tsv" --out "$OUT/summary.json"
 }
+sets=()
+for name in ${EVAL_SETS:-openbookqa arc_easy}; do sets+=("$name:${name}_test.jsonl"); done
 stamp eval-loglik
-for pair in openbookqa:openbookqa_test.jsonl arc_easy:arc_easy_test.jsonl; do
+for pair in "${sets[@]}"; do
   [ "$(left)" -gt 40 ] && evaluate "${pair%%:*}" "${pair#*:}" loglik "$(( $(left) - 30 ))"
 done
 stamp eval-letter
 if [ -z "${SKIP_LETTER:-}" ]; then
-  for pair in openbookqa:openbookqa_test.jsonl arc_easy:arc_easy_test.jsonl; do
+  for pair in "${sets[@]}"; do
     [ "$(left)" -gt 60 ] && evaluate "${pair%%:*}" "${pair#*:}" both "$(( $(left) - 20 ))" \
       || echo "letter modes of ${pair%%:*} not done: its report keeps loglik only"
   done

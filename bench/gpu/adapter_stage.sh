@@ -12,6 +12,7 @@ if [ -z "${_ADAPTER_TEED:-}" ]; then
 fi
 set -u -o pipefail
 source "$(dirname "$0")/adapter_common.sh"
+TIMINGS=$WORK/stage_timings.tsv
 stamp "stage $1"
 stage_part "${1:?usage: adapter_stage.sh .adapter_gpu/pK}"
 ls -l "$STAGE"

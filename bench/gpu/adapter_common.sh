@@ -18,14 +18,14 @@ if [ -n "${DRY_RUN:-}" ]; then
   printf '#!/bin/sh\nexec %s -S "$@"\n' "$VENV_PY" > "$PY" && chmod +x "$PY"
   SIM=$ROOT/sim/site-packages
   export PYTHONPATH=$SIM:$PWD
-  BASE=${BASE:-$WORK/tree} DATA_DIR=${DATA_DIR:-$ROOT/shared/data}
+  BASE=${BASE:-$WORK/repo} DATA_DIR=${DATA_DIR:-$ROOT/shared/data}
 else
   PY=${PY:-python3}
   export PYTHONPATH=$SITE:$PWD
   BASE=${BASE:-.} DATA_DIR=${DATA_DIR:-../shared/data}
 fi
 
-# Where results go, as repo paths under $BASE (the repo itself on the machine; a scratch tree in a dry run).
+# Repo paths under $BASE: the repo copy itself on the machine; a scratch folder in a dry run.
 at() { if [ "$BASE" = . ]; then echo "$1"; else echo "$BASE/$1"; fi; }
 # Stage marks: printed, and kept in ${TIMINGS} for summary.json (the stage script keeps its own file).
 stamp() { echo "[$(( $(date +%s) - T0 )) s] $*"; printf '%s\t%s\n' "$1" "$(date +%s)" >> "${TIMINGS:-$WORK/timings.tsv}"; }

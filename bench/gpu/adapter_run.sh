@@ -26,8 +26,10 @@ if [ -z "${_ADAPTER_TEED:-}" ]; then
 fi
 set -u -o pipefail
 source "$(dirname "$0")/adapter_common.sh"
-ADAPTER=$(at llm/adapters/tutor-smollm2) REPORTS=$(at evaluation/reports/tutor-vs-base)
-TRAIN_REPORT=$(at finetune/reports/tutor-smollm2)
+# The evaluation reads the adapter from, and writes its reports to, the repo paths of v1 (recorded in results.json);
+# what is kept and returned is copied to $KEEP, outside the repo copy, which every call re-sends (v1's files).
+ADAPTER=$(at llm/adapters/tutor-smollm2) WRITE=$(at evaluation/reports/tutor-vs-base) KEEP=$WORK/tree
+REPORTS=$KEEP/evaluation/reports/tutor-vs-base TRAIN_REPORT=$KEEP/finetune/reports/tutor-smollm2
 GGUF=$ROOT/smol/SmolLM2-135M-Instruct.Q4_1.gguf
 
 stamp gguf
@@ -89,19 +91,19 @@ for f in metrics.json loss_curve.png run_config.json; do  # no loss curve when f
   [ -f "$WORK/train/$f" ] && cp "$WORK/train/$f" "$TRAIN_REPORT/"
 done
 cp runs/tutor_sft/manifest.json "$TRAIN_REPORT/data_manifest.json"
-tar -czf "$OUT/train_report.tar.gz" -C "$BASE" finetune/reports/tutor-smollm2
+tar -czf "$OUT/train_report.tar.gz" -C "$KEEP" finetune/reports/tutor-smollm2
 ls -l "$ADAPTER"
 
-# `tutor eval arc`, base and adapter on identical prompts; written to a scratch folder, moved into place when done.
+# `tutor eval arc`, base and adapter on identical prompts; a finished report replaces the kept one (a cut-off
+# run never mixes with it, nor with v1's files in the repo copy).
 evaluate() {  # name file mode budget_s
-  local scratch=$WORK/eval-$1-$3
-  rm -rf "$scratch"
+  rm -rf "${WRITE:?}/$1"
   echo "eval $1 ($3), at most $4 s"
   timeout -k 10 "$4" "$PY" -m tutor eval arc --data "$DATA_DIR/$2" --adapter "$ADAPTER" --compare-base \
-    --mode "$3" --chat-template both --dtype float32 ${EVAL_LIMIT:+--limit "$EVAL_LIMIT"} --out "$scratch" || return 1
-  [ -f "$scratch/results.json" ] || return 1
-  rm -rf "${REPORTS:?}/$1" && mkdir -p "$REPORTS" && mv "$scratch" "$REPORTS/$1"
-  tar -czf "$OUT/eval_reports.tar.gz" -C "$BASE" evaluation/reports/tutor-vs-base
+    --mode "$3" --chat-template both --dtype float32 ${EVAL_LIMIT:+--limit "$EVAL_LIMIT"} --out "$WRITE/$1" || return 1
+  [ -f "$WRITE/$1/results.json" ] || return 1
+  rm -rf "${REPORTS:?}/$1" && mkdir -p "$REPORTS" && cp -r "$WRITE/$1" "$REPORTS/$1"
+  tar -czf "$OUT/eval_reports.tar.gz" -C "$KEEP" evaluation/reports/tutor-vs-base
   summary > /dev/null
 }
 summary() {

@@ -28,7 +28,7 @@ fi
 # Repo paths under $BASE: the repo copy itself on the machine; a scratch folder in a dry run.
 at() { if [ "$BASE" = . ]; then echo "$1"; else echo "$BASE/$1"; fi; }
 # Stage marks: printed, and kept in ${TIMINGS} for summary.json (the stage script keeps its own file).
-stamp() { echo "[$(( $(date +%s) - T0 )) s] $*"; printf '%s\t%s\n' "$1" "$(date +%s)" >> "${TIMINGS:-$WORK/timings.tsv}"; }
+stamp() { echo "[$(( $(date +%s) - T0 )) s] $*"; printf '%s\t%s\t%s\n' "$1" "$(date +%s)" "$T0" >> "${TIMINGS:-$WORK/timings.tsv}"; }
 left() { echo $(( ${LIMIT_S:-585} - ($(date +%s) - T0) )); }
 
 # Copy one carried part folder of .adapter_gpu into $STAGE; unpack the wheels and the data if it holds them.

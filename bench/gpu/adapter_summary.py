@@ -16,11 +16,16 @@ FLOOR = -0.02  # lower bound of the paired difference's 95% CI, as a fraction
 
 
 def stage_seconds(timings: Path) -> dict[str, int]:
-    """Seconds from each ``stamp`` to the next (the last one runs to the end of the file's writer)."""
+    """Seconds from each ``stamp`` (name, time, the call's start) to the next one of the same call; a stage
+    run again in a later call (a resumed run) adds up."""
     if not timings.is_file():
         return {}
-    marks = [line.split("\t") for line in timings.read_text().splitlines() if "\t" in line]
-    return {name: int(marks[i + 1][1]) - int(t) for i, (name, t) in enumerate(marks[:-1])}
+    marks = [line.split("\t") for line in timings.read_text().splitlines() if line.count("\t") == 2]
+    out: dict[str, int] = {}
+    for (name, t, call), (_, t_next, call_next) in zip(marks, marks[1:]):
+        if call == call_next:
+            out[name] = out.get(name, 0) + int(t_next) - int(t)
+    return out
 
 
 def comparison_rows(reports: Path) -> list[dict]:

@@ -80,3 +80,11 @@ def test_non_regression_floor_is_minus_two_points(tmp_path, low, passes):
     assert out["non_regression"]["all_modes"] is passes
     assert [r["passes"] for r in out["comparisons"] if r["mode"] == "letter_chat"] == [True]
     assert out["adapter_under_20_mb"] is False  # no adapter files: nothing shipped
+
+
+def test_stage_seconds_stay_within_each_call(tmp_path):
+    summary = _load("adapter_summary")
+    timings = tmp_path / "t.tsv"
+    timings.write_text("gguf\t100\t100\ntrain\t130\t100\n"  # call 2: cut off during training
+                       "gguf\t500\t500\ntrain\t502\t500\neval-loglik\t560\t500\ndone\t600\t500\n")  # call 3
+    assert summary.stage_seconds(timings) == {"gguf": 32, "train": 58, "eval-loglik": 40}

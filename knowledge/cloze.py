@@ -50,10 +50,12 @@ class ClozeItem:
     sentence_index: int  # index into ``split_sentences(chunk.text)``
     card_id: str  # the card the answer names
     concept: str  # that card's title
+    fact_id: str  # stable: from the chunk's text and the sentence index (NoteChunk.fact_id)
 
     def as_fact(self) -> Fact:
         """The item in the card-fact shape the quiz writer already handles."""
         return Fact(
+            id=self.fact_id,
             statement=self.sentence, answer=self.answer, questions=[self.stem], distractors=list(self.distractors)
         )
 
@@ -90,7 +92,8 @@ def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: 
     if len(distractors) < 3:
         return None
     card = names.cards[min(key.card_ids)]
-    return ClozeItem(stem, answer, tuple(distractors), sentence, chunk.source, index, card.id, card.title)
+    return ClozeItem(stem, answer, tuple(distractors), sentence, chunk.source, index, card.id, card.title,
+                     chunk.fact_id(index))
 
 
 def _key_name(matches: list[tuple[Term, Span]], names: ConceptNames) -> tuple[Term, Span] | None:

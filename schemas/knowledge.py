@@ -13,6 +13,9 @@ needs, so that a small model never has to invent the key:
 * ``distractors`` - plausible wrong answers of the same kind as ``answer`` (most embody one of
   the card's misconceptions).
 
+``references`` name the published sources a card's facts were checked against (required of
+cards with ten or more facts by ``tests/unit/test_cards.py``).
+
 ``misconceptions`` are false claims students commonly hold, with the correction. They give
 "which statement is true?" questions (the fact's statement against false claims) and
 feedback on wrong answers.
@@ -84,6 +87,9 @@ class ConceptCard(_Strict):
     facts: list[Fact] = Field(min_length=3, max_length=16)
     misconceptions: list[Misconception] = Field(min_length=2, max_length=3)
     related: list[CardId] = Field(default_factory=list, max_length=8)
+    references: list[Annotated[str, StringConstraints(strip_whitespace=True, min_length=10, max_length=200)]] = Field(
+        default_factory=list, max_length=8, description="published sources the facts were checked against"
+    )
 
     @field_validator("facts")
     @classmethod

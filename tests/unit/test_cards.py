@@ -78,6 +78,17 @@ def test_every_card_fact_is_labelled_with_kind_and_difficulty(cards):
     assert set(kinds) == {"recall", "understanding", "application", "computation", "scenario"}
 
 
+def test_deep_cards_mix_item_kinds_and_cite_sources(cards):
+    # Issue 13: a card that can fill a 10-question quiz on itself mixes recall with harder kinds.
+    deep = [c for c in cards if len(c.facts) >= 10]
+    assert len(deep) >= 7
+    for card in deep:
+        kinds = Counter(f.kind for f in card.facts)
+        assert len(kinds) >= 3 and kinds["recall"] <= len(card.facts) // 2, (card.id, kinds)
+        assert {f.difficulty for f in card.facts} >= {"easy", "hard"} or len({f.difficulty for f in card.facts}) == 3
+        assert len(card.references) >= 3, card.id
+
+
 def test_titles_are_distinct(cards):
     titles = Counter(normalise(c.title) for c in cards)
     assert [t for t, n in titles.items() if n > 1] == []

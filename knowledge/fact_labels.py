@@ -3,8 +3,8 @@
 Run once when facts were written without ids (the 727 facts of December were labelled by it);
 facts that already have the fields keep them, so hand labels are never overwritten:
 
-    PYTHONPATH=$PWD .venv/bin/python scripts/add_fact_ids.py            # edit knowledge/cards/*.yaml
-    PYTHONPATH=$PWD .venv/bin/python scripts/add_fact_ids.py --dry-run  # print what would be added
+    PYTHONPATH=$PWD .venv/bin/python -m knowledge.fact_labels            # edit knowledge/cards/*.yaml
+    PYTHONPATH=$PWD .venv/bin/python -m knowledge.fact_labels --dry-run  # print what would be added
 
 Then append the new ids to ``knowledge/data/fact_ids.txt`` (``python -m knowledge.fact_ids --update``).
 

@@ -56,6 +56,8 @@ class ClozeItem:
         """The item in the card-fact shape the quiz writer already handles."""
         return Fact(
             id=self.fact_id,
+            kind="recall",  # a blanked name from the student's own sentence
+            difficulty="easy",
             statement=self.sentence, answer=self.answer, questions=[self.stem], distractors=list(self.distractors)
         )
 

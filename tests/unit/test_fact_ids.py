@@ -144,4 +144,6 @@ def test_cloze_facts_from_notes_get_the_chunk_sentence_id(cards):
     items = cloze_items(chunk, ConceptNames.build(cards, [chunk.text]), max_items=3)
     assert items
     for item in items:
-        assert item.as_fact().id == item.fact_id == chunk.fact_id(item.sentence_index)
+        fact = item.as_fact()
+        assert fact.id == item.fact_id == chunk.fact_id(item.sentence_index)
+        assert (fact.kind, fact.difficulty) == ("recall", "easy")

@@ -200,3 +200,22 @@ def note_fact(kb: "KnowledgeBase", source: str, index: int) -> tuple[ConceptCard
     if item is None:
         raise KeyError(f"no cloze question for {source} sentence {index}")
     return kb.card(item.card_id), item.as_fact()
+
+
+def note_fact_by_id(kb: "KnowledgeBase", fact_id: str) -> tuple[ConceptCard, Fact] | None:
+    """The note fact with stable id ``fact_id`` (``note-<hash>.s<n>``) among ``kb``'s chunks, or None.
+
+    For stored answers and review schedules: the id survives re-indexing and moving the file, and a
+    chunk whose text changed simply no longer has the fact.
+    """
+    prefix, _, position = fact_id.rpartition(".s")
+    if not prefix.startswith("note-") or not position.isdigit():
+        return None
+    index = int(position)
+    for chunk in kb.chunks.values():
+        if chunk.fact_id(index) == fact_id:
+            try:
+                return note_fact(kb, chunk.source, index)
+            except KeyError:
+                return None
+    return None

@@ -147,3 +147,22 @@ def test_cloze_facts_from_notes_get_the_chunk_sentence_id(cards):
         fact = item.as_fact()
         assert fact.id == item.fact_id == chunk.fact_id(item.sentence_index)
         assert (fact.kind, fact.difficulty) == ("recall", "easy")
+
+
+def test_note_facts_are_found_again_by_id_after_reindexing(cards):
+    from knowledge.base import KnowledgeBase
+    from knowledge.cloze import cloze_items, names_for, note_fact_by_id
+
+    text = ("Overfitting shows up when the training loss keeps falling while the validation loss rises. "
+            "A common remedy is dropout, which zeroes random hidden units at every training step.")
+    first = KnowledgeBase(list(cards), [NoteChunk(note_id="aaa", path="/a.md", chunk=0, text=text)])
+    item = cloze_items(first.chunks["note:aaa#0"], names_for(first), max_items=1)[0]
+    # The same text re-added from another path, at another chunk position: same id, same question.
+    again = KnowledgeBase(list(cards), [NoteChunk(note_id="bbb", path="/moved/b.md", chunk=4, text=text)])
+    found = note_fact_by_id(again, item.fact_id)
+    assert found is not None
+    fact = found[1]  # distractors are drawn with the chunk's source as seed, so only they may differ
+    assert (fact.id, fact.statement, fact.answer, fact.questions) == (item.fact_id, item.sentence, item.answer,
+                                                                       [item.stem])
+    assert note_fact_by_id(again, "note-000000000000.s0") is None
+    assert note_fact_by_id(again, "dropout.random-units") is None

@@ -89,6 +89,16 @@ def test_deep_cards_mix_item_kinds_and_cite_sources(cards):
         assert len(card.references) >= 3, card.id
 
 
+def test_deep_card_keys_are_stated_by_their_facts(cards):
+    # The standard for facts written since issue 13: the statement states the key and no distractor as well,
+    # so the quiz writer verifies the key without a model (agent.quiz.checks.lexical_support).
+    from agent.quiz.checks import lexical_support
+
+    unverified = [f.id for c in cards if len(c.facts) >= 10 for f in c.facts
+                  if not lexical_support(f.statement, f.answer, list(f.distractors)).verified]
+    assert unverified == []
+
+
 def test_titles_are_distinct(cards):
     titles = Counter(normalise(c.title) for c in cards)
     assert [t for t, n in titles.items() if n > 1] == []

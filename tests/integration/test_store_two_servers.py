@@ -168,7 +168,9 @@ async def test_two_servers_share_a_quiz_and_grade_each_click_once(servers, fresh
     assert await _graph_answers(fresh_database, "ada", thread_id) == [0, 1]  # each answer once
     assert len(on_a.messages) > shown_a and len(on_b.messages) > shown_b  # each click got a reply
     replies = [m["output"] for m in on_a.messages[shown_a:] + on_b.messages[shown_b:]]
-    assert any("already answered question 2" in text for text in replies), replies
+    graded = [text for text in replies if text.startswith(("✓ **Correct!**", "✗ **Not quite.**"))]
+    assert len(graded) == 1, replies  # one click graded, ...
+    assert sum("already answered question 2" in text for text in replies) == 1, replies  # ... the other told
 
     bob = Student(b_url, _login(b_url, "bob", "bob's password"), thread_id)
     with pytest.raises(Exception, match="(?i)connect|auth"):

@@ -23,7 +23,7 @@ from chainlit.server import app as chainlit_server
 
 from agent.app import render
 from agent.app.accounts import Accounts, account_names
-from agent.app.auth import authenticate, graph_thread_id
+from agent.app.auth import authenticate, graph_thread_id, require_accounts
 from agent.app.data_layer import ChatDataLayer
 from agent.app.guard import SameOriginGuard, allowed_hosts
 from agent.app.inputs import event_from_action, event_from_message, preferences
@@ -74,8 +74,9 @@ def _data_layer() -> ChatDataLayer:
 
 
 if not LOGINS:
-    # Every visitor is the local user: answer only pages of this server at the address it is bound to
-    # (Chainlit's run config holds it, whether started by `tutor chat` or by `chainlit run`).
+    # Every visitor is the local user: serve loopback only, and answer only pages of this server at the
+    # address it is bound to (Chainlit's run config holds it, whether started by `tutor chat` or `chainlit run`).
+    require_accounts(AUTH.model_copy(update={"host": config.run.host}), 0)
     chainlit_server.add_middleware(SameOriginGuard, hosts=allowed_hosts(config.run.host, config.run.port))
 
     @cl.header_auth_callback

@@ -104,3 +104,18 @@ def test_users_cli(tmp_path, monkeypatch, capsys):
     assert capsys.readouterr().out.split() == ["added", "ada", "ada"]
     assert tutor(["users", "remove", "nobody"]) == 1
     assert tutor(["users", "remove", "ada"]) == 0 and account_names(tmp_path / "chat.sqlite") == []
+
+
+async def test_tutor_chat_refuses_open_mode_off_loopback_until_an_account_exists(tmp_path):
+    from agent.app.launch import prepare_environment
+    from agent.settings import Settings
+    from knowledge.settings import KnowledgeSettings
+
+    settings = Settings(app=AppSettings(host="0.0.0.0"), knowledge=KnowledgeSettings(data_dir=tmp_path))
+    with pytest.raises(OpenModeError, match="refusing to serve 0.0.0.0"):
+        prepare_environment(settings)
+    accounts = Accounts(settings.chat_database)
+    await accounts.add("ada", "correct horse")
+    await accounts.close()
+    with pytest.raises(RuntimeError, match="Chainlit was imported"):  # past the refusal (tests import Chainlit)
+        prepare_environment(settings)

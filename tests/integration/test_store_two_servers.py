@@ -172,8 +172,11 @@ async def test_two_servers_share_a_quiz_and_grade_each_click_once(servers, fresh
     assert len(graded) == 1, replies  # one click graded, ...
     assert sum("already answered question 2" in text for text in replies) == 1, replies  # ... the other told
 
-    bob = Student(b_url, _login(b_url, "bob", "bob's password"), thread_id)
+    bob_token = _login(b_url, "bob", "bob's password")
     with pytest.raises(Exception, match="(?i)connect|auth"):
-        await bob.connect()  # Chainlit refuses another user's thread
+        await Student(b_url, bob_token, thread_id).connect()  # Chainlit refuses another user's thread ...
+    own = Student(b_url, bob_token, str(uuid.uuid4()))
+    await own.connect()  # ... while bob's own threads open
+    await own.sio.disconnect()
     await on_a.sio.disconnect()
     await on_b.sio.disconnect()

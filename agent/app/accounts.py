@@ -13,12 +13,11 @@ asks for a login as soon as one account exists (:mod:`agent.app.auth`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import threading
 from pathlib import Path
 
-from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 
 from agent.app.chat_schema import POSTGRES_EXTRA, SCHEMA, utc_now
 from common.database import Database
@@ -26,9 +25,20 @@ from common.database import Database
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
-_HASHER = PasswordHasher()
 # Verifying an unknown name still costs one hash, so a login's timing does not tell which names exist.
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _hasher():
+    """argon2's hasher, imported on first use so ``tutor --help`` and the GPU training image need no argon2."""
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    return _hasher().hash("not a password of anyone")
 
 
 class AccountError(ValueError):
@@ -64,7 +74,7 @@ class Accounts:
 
     async def add(self, name: str, password: str) -> None:
         check_name(name)
-        digest = await asyncio.to_thread(_HASHER.hash, check_password(password))
+        digest = await asyncio.to_thread(_hasher().hash, check_password(password))
         db = await self._database()
         async with db.transaction() as tx:
             if await tx.rows('SELECT 1 FROM accounts WHERE "identifier" = ?', (name,)):
@@ -90,9 +100,11 @@ class Accounts:
         rows = await (await self._database()).rows(
             'SELECT "passwordHash" FROM accounts WHERE "identifier" = ?', (name,)
         )
-        digest = rows[0]["passwordHash"] if rows else _DUMMY_HASH
+        digest = rows[0]["passwordHash"] if rows else _dummy_hash()
+        from argon2.exceptions import InvalidHashError, VerificationError
+
         try:
-            ok = await asyncio.to_thread(_HASHER.verify, digest, password)
+            ok = await asyncio.to_thread(_hasher().verify, digest, password)
         except (VerificationError, InvalidHashError):
             return False
         return bool(ok and rows)

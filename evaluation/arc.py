@@ -195,7 +195,7 @@ def run_arc(config: ArcEvalConfig) -> dict:
         "comparison": compare(predictions, names) if len(models) == 2 else {},
         "wall_seconds": round(time.perf_counter() - started, 2),
         # Wall times on a small shared CPU depend on what else runs: record how busy it was.
-        "machine": {"cpu": cpu_name(), "torch_threads": _torch_threads(), "load_average_start": load_start,
+        "machine": {"cpu": cpu_name(), "gpu": _gpu_name(), "torch_threads": _torch_threads(), "load_average_start": load_start,
                     "load_average_end": load_average()},
     }
     from evaluation.report import write_outputs
@@ -209,3 +209,9 @@ def _torch_threads() -> int:
     import torch
 
     return torch.get_num_threads()
+
+
+def _gpu_name() -> str | None:
+    import torch
+
+    return torch.cuda.get_device_name(0) if torch.cuda.is_available() else None

@@ -140,6 +140,8 @@ def quiz_command(d: dict) -> str:
 
 
 def arc_machine(d: dict) -> str:
+    if d["settings"].get("device") == "cuda":
+        return f"{d['machine'].get('gpu') or 'CUDA, card not recorded'}, {d['settings']['dtype']}"
     return f"{d['machine']['cpu']}, {d['machine']['torch_threads']} threads, {d['settings']['dtype']}"
 
 

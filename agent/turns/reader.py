@@ -79,12 +79,24 @@ class Reader:
         """The model's reading of the turn, or None when its output is unusable."""
         try:
             prompt = self.runtime.chat(turn_messages(text, options))
-            line = self.runtime.generate_text(self._type, prompt, max_new_tokens=MAX_READING_TOKENS)
+            line = self._generate(prompt)
             return TurnReading.parse(line)
         except Exception as exc:
             self.failures += 1
             log.warning("model turn reading failed (%s); using the rules", str(exc)[:120])
             return None
+
+
+    def _generate(self, prompt: str) -> str:
+        """The answer line: in-process models decode it with :func:`llm.pattern_decode.decode_pattern` (Outlines'
+        index loses this grammar's optional fields for SmolLM2's tokenizer, see there); a served model gets the
+        pattern as the server's structured output."""
+        lm = getattr(self.runtime, "lm", None)
+        if lm is not None and hasattr(lm, "model"):
+            from llm.pattern_decode import decode_pattern
+
+            return decode_pattern(lm, READING_PATTERN, prompt, max_new_tokens=MAX_READING_TOKENS)
+        return self.runtime.generate_text(self._type, prompt, max_new_tokens=MAX_READING_TOKENS)
 
 
 def make_reader(runtime: Any = None, mode: str | None = None) -> Reader:

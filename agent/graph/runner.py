@@ -1,7 +1,7 @@
 """Drive the tutor graph one student turn at a time, per chat thread, with SQLite checkpoints.
 
     async with Tutor.open(settings.checkpoint_db, service, read_turn=build_reader(service)) as tutor:
-        async for shown in tutor.turn("thread-1", TextTurn(text="/quiz overfitting")):
+        async for shown in tutor.turn("thread-1", TextTurn(text="/quiz overfitting"), user="ada"):
             print(shown.kind)             # quiz_started, question, ... (agent.graph.events)
         pending = await tutor.pending_question("thread-1")   # after a restart too
 
@@ -9,6 +9,9 @@ A turn resumes the graph (``Command(resume=...)``) when it waits in ``present_qu
 starts a new run otherwise. Turns of one thread run one at a time (a double click waits for the
 first click, then finds its question answered). After a turn that leaves a question waiting, the
 remaining questions of the quiz are written in the background (:mod:`agent.graph.cache`).
+
+With a study companion (``study=StudyCompanion.open(...)``) every graded answer and finished quiz
+of a turn's ``user`` is recorded, and review, progress and export work; a thread belongs to one user.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.types import Command
 
@@ -31,6 +34,9 @@ from agent.graph.graph import build_graph
 from agent.graph.state import TutorState, waiting_question
 from agent.quiz.writing import Written
 
+if TYPE_CHECKING:
+    from agent.study.companion import StudyCompanion
+
 log = logging.getLogger(__name__)
 
 
@@ -38,13 +44,14 @@ class Tutor:
     """The graph, its checkpointer and the per-process helpers (locks, write-ahead cache)."""
 
     def __init__(self, service: Service, checkpointer, *, read_turn: TurnReader, seed: int | None = None,
-                 write_ahead: bool = True):
+                 write_ahead: bool = True, study: StudyCompanion | None = None):
         self.service = service
         self.graph = build_graph(checkpointer)
         self.cache = QuestionCache()
         self.read_turn = read_turn
         self.seed = seed
         self.write_ahead = write_ahead
+        self.study = study
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @classmethod
@@ -63,9 +70,10 @@ class Tutor:
     def config(thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}}
 
-    def context(self, thread_id: str) -> TutorContext:
+    def context(self, thread_id: str, user: str = "") -> TutorContext:
         return TutorContext(
-            service=self.service, read_turn=self.read_turn, thread_id=thread_id, cache=self.cache, seed=self.seed
+            service=self.service, read_turn=self.read_turn, thread_id=thread_id, cache=self.cache, seed=self.seed,
+            study=self.study, user=user,
         )
 
     # ----------------------------------------------------------------------------- queries
@@ -88,14 +96,15 @@ class Tutor:
 
     # ------------------------------------------------------------------------------- turns
 
-    async def turn(self, thread_id: str, event: Turn) -> AsyncIterator[Output]:
-        """Run one student turn; yields what to show (the nodes' events and the waiting question)."""
+    async def turn(self, thread_id: str, event: Turn, user: str = "") -> AsyncIterator[Output]:
+        """Run one student turn of ``user`` ("" records nothing); yields what to show (the nodes' events
+        and the waiting question)."""
         async with self._locks[thread_id]:
             config = self.config(thread_id)
             snapshot = await self.graph.aget_state(config)
             payload: Any = Command(resume=event) if snapshot.interrupts else {"event": event}
             stream = self.graph.astream(
-                payload, config, context=self.context(thread_id), stream_mode=["custom", "updates"]
+                payload, config, context=self.context(thread_id, user), stream_mode=["custom", "updates"]
             )
             async for mode, chunk in stream:
                 if mode == "custom":

@@ -21,13 +21,13 @@ from chainlit.config import config
 from chainlit.input_widget import Select, Slider
 from chainlit.server import app as chainlit_server
 
-from agent.app import render
+from agent.app import brand, render
 from agent.app.auth import check_login
 from agent.app.data_layer import SQLiteDataLayer
 from agent.app.guard import SameOriginGuard, allowed_hosts
 from agent.app.inputs import event_from_action, event_from_message, preferences
 from agent.app.resources import Resources
-from agent.graph.events import ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Output
+from agent.graph.events import ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Output, ProgressReport
 from agent.graph.events import QuestionShown, Turn
 from agent.settings import Settings
 from schemas import MAX_QUESTIONS
@@ -91,6 +91,12 @@ else:
 # ----------------------------------------------------------------------------- chat set-up
 
 
+@cl.set_chat_profiles
+async def _profiles(user=None, language=None) -> list[cl.ChatProfile]:
+    """One profile, never offered as a choice: Chainlit shows its icon and welcome text above the starters."""
+    return [cl.ChatProfile(name=brand.NAME, markdown_description=brand.WELCOME, icon=brand.ICON_URL, default=True)]
+
+
 @cl.set_starters
 async def _starters(user=None, language=None) -> list[cl.Starter]:
     return [
@@ -99,6 +105,8 @@ async def _starters(user=None, language=None) -> list[cl.Starter]:
         cl.Starter(label="How does dropout work?", message="How does dropout reduce overfitting?"),
         cl.Starter(label="Quiz me: precision and recall",
                    message="Can you test me on precision and recall? 5 questions, hard ones"),
+        cl.Starter(label="Review due", message="/review"),
+        cl.Starter(label="My progress", message="/progress"),
     ]
 
 
@@ -172,12 +180,18 @@ async def _action(action: cl.Action) -> None:
     await _guard(_turn, event_from_action(action.name, action.payload, _chat_settings()))
 
 
-for _name in ("answer", "quiz_on", "new_quiz", "retry"):
+for _name in ("answer", "quiz_on", "new_quiz", "retry", "review"):
     cl.action_callback(_name)(_action)
 
 
 def _chat_settings() -> dict[str, Any]:
     return dict(cl.context.session.chat_settings or {})
+
+
+def _user() -> str:
+    """Whose study history a turn records: the signed-in Chainlit user (open mode: the local student)."""
+    user = cl.context.session.user
+    return user.identifier if user is not None else AUTH.username
 
 
 async def _turn(event: Turn | str) -> None:
@@ -190,7 +204,7 @@ async def _turn(event: Turn | str) -> None:
     streaming: cl.Message | None = None
     long_output = False  # after an explanation or help, show the waiting question again below it
     try:
-        async with aclosing(tutor.turn(thread_id, event)) as outputs:
+        async with aclosing(tutor.turn(thread_id, event, user=_user())) as outputs:
             async for out in outputs:
                 streaming, long_output = await _show(out, streaming, long_output)
     finally:
@@ -221,6 +235,9 @@ async def _show(out: Output, streaming: cl.Message | None, long_output: bool):
         case Help():
             long_output = True
             await _send(render.help_text(out))
+        case ProgressReport():
+            long_output = True
+            await _send(render.shown(out))
         case _:
             await _send(render.shown(out))
     return streaming, long_output
@@ -233,8 +250,14 @@ def _actions(shown: render.Shown) -> list[cl.Action]:
     return [cl.Action(name=b.name, label=b.label, payload=b.payload, tooltip=b.tooltip) for b in shown.buttons]
 
 
+def _elements(shown: render.Shown) -> list[cl.Element]:
+    """The message's files: the progress picture inline, exports as download links."""
+    kinds = {"image": cl.Image, "file": cl.File}
+    return [kinds[a.display](name=a.name, content=a.data, mime=a.mime, display="inline") for a in shown.attachments]
+
+
 async def _send(shown: render.Shown) -> cl.Message:
-    return await cl.Message(content=shown.content, actions=_actions(shown)).send()
+    return await cl.Message(content=shown.content, actions=_actions(shown), elements=_elements(shown)).send()
 
 
 async def _show_question(question: QuestionShown, resumed: bool = False, force: bool = False) -> None:

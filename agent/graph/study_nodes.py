@@ -29,6 +29,7 @@ from schemas import GradedAnswer, MultipleChoiceQuestion, Quiz, QuizPlan, QuizRe
 log = logging.getLogger(__name__)
 Update = dict[str, Any]
 MIME = {"anki": "application/apkg", "markdown": "text/markdown", "json": "application/json"}
+NO_PROGRESS = "No answers recorded yet: take a quiz (e.g. `/quiz overfitting`) and your progress shows here."
 NOT_STUDYING = "Your study history is not kept in this session, so there is nothing to {what}."
 
 
@@ -86,11 +87,13 @@ async def show_progress(state: TutorState, runtime: Runtime[TutorContext]) -> Up
         runtime.stream_writer(Help(text=NOT_STUDYING.format(what="report")))
         return {}
 
-    def work() -> ProgressReport:
+    def work() -> ProgressReport | Help:
         from agent.study.chart import progress_png
         from agent.study.progress import progress_text
 
         progress = ctx.study.progress(ctx.user)
+        if not progress.seen:
+            return Help(text=NO_PROGRESS)
         return ProgressReport(text=progress_text(progress), png=progress_png(progress))
 
     runtime.stream_writer(await asyncio.to_thread(work))
@@ -114,8 +117,9 @@ async def export_history(state: TutorState, runtime: Runtime[TutorContext]) -> U
 
     offer = await asyncio.to_thread(work)
     if offer is None:
-        empty = {"history": "no answers yet", "quizzes": "no finished quizzes yet", "due": "nothing due now"}[what]
-        runtime.stream_writer(Notice(text=f"Nothing to export: {empty}. Take a quiz first, then `/export` again."))
+        empty = {"history": "no answers yet. Take a quiz first", "quizzes": "no finished quizzes yet",
+                 "due": "nothing is due now. `/progress` shows when facts come due"}[what]
+        runtime.stream_writer(Notice(text=f"Nothing to export: {empty}."))
     else:
         runtime.stream_writer(offer)
     return {}

@@ -18,7 +18,8 @@ _MARK = f"""<rect x="2" y="2" width="60" height="60" rx="14" fill="{INDIGO}"/>
   <path d="M52 24 V33" stroke="{AMBER}" stroke-width="2.5" stroke-linecap="round"/>
   <circle cx="52" cy="35" r="2.6" fill="{AMBER}"/>
   <g stroke="#C7D2FE" stroke-width="2.2">
-    <line x1="20" y1="50" x2="32" y2="44"/><line x1="32" y1="44" x2="44" y2="50"/><line x1="20" y1="50" x2="44" y2="50"/>
+    <line x1="20" y1="50" x2="32" y2="44"/><line x1="32" y1="44" x2="44" y2="50"/>
+    <line x1="20" y1="50" x2="44" y2="50"/>
   </g>
   <circle cx="20" cy="50" r="3.6" fill="#FFFFFF"/><circle cx="32" cy="44" r="3.6" fill="{AMBER}"/>
   <circle cx="44" cy="50" r="3.6" fill="#FFFFFF"/>"""

@@ -11,7 +11,8 @@ Chainlit takes its app root from ``CHAINLIT_APP_ROOT`` (else the working directo
 first imported, and writes ``.chainlit/config.toml``, ``.chainlit/translations/``, ``.files/`` and
 ``chainlit.md`` there. This module points it at ``<data_dir>/web`` and writes the tutor's own
 config (HTML off, uploads off, message editing off, only this server's origins allowed), its welcome
-page and its logo and favicon (``public/``, :mod:`agent.app.brand`) before importing Chainlit, so nothing lands in the user's working directory or in the package.
+page and its logo and favicon (``public/``, :mod:`agent.app.brand`) before importing Chainlit, so
+nothing lands in the user's working directory or in the package.
 """
 
 from __future__ import annotations

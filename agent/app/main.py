@@ -6,6 +6,9 @@ Every handler turns browser input into a typed turn (:data:`agent.graph.events.T
 :mod:`agent.app.inputs`), runs one graph turn for the chat thread and renders each typed output
 event (:mod:`agent.app.render`), dispatching on its class in one place (:func:`_show`). Handlers
 never let an exception reach the UI: the student sees one clear line, the server log gets the traceback.
+
+Every turn carries the Chainlit user's identifier, whose study history (agent.study) it records;
+the progress picture and exports arrive as typed events and are shown as Chainlit Image/File elements.
 """
 
 from __future__ import annotations
@@ -27,8 +30,9 @@ from agent.app.data_layer import SQLiteDataLayer
 from agent.app.guard import SameOriginGuard, allowed_hosts
 from agent.app.inputs import event_from_action, event_from_message, preferences
 from agent.app.resources import Resources
-from agent.graph.events import ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Output, ProgressReport
-from agent.graph.events import QuestionShown, Turn
+from agent.graph.events import (
+    ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Output, ProgressReport, QuestionShown, Turn,
+)
 from agent.settings import Settings
 from schemas import MAX_QUESTIONS
 

@@ -167,7 +167,8 @@ def test_review_summary_progress_and_downloads_render_with_their_files():
     deck = render.shown(FileOffer(label="Anki deck", filename="ml-tutor-quiz.apkg", mime="application/apkg",
                                   data=b"PK"))
     assert "Anki deck" in deck.content and "File > Import" in deck.content
-    assert [(a.display, a.name, a.mime) for a in deck.attachments] == [("file", "ml-tutor-quiz.apkg", "application/apkg")]
+    assert [(a.display, a.name, a.mime) for a in deck.attachments] == [
+        ("file", "ml-tutor-quiz.apkg", "application/apkg")]
     with pytest.raises(ValueError):  # a file name never carries a path
         FileOffer(label="x", filename="../etc/passwd", mime="text/plain", data=b"")
 

@@ -177,3 +177,13 @@ async def test_without_a_user_nothing_is_recorded_and_the_study_commands_say_why
         for command in ("/review", "/progress", "/export"):
             assert "not kept in this session" in only(await run(tutor, command, user=""), "help").text
     assert study.store.answers("") == [] and study.store.answers(USER) == []
+
+
+async def test_a_right_answer_on_a_retry_is_recorded_as_hard(service, study, tmp_path):
+    async with tutor_on(tmp_path, service, study) as tutor:
+        asked, _ = await take_quiz(tutor, "/quiz overfitting", [False, True, True])
+        retried, outputs = await take_quiz(tutor, "/retry", [True])
+        assert only(outputs, "summary").retry
+    ratings = [(a.retry, a.rating, a.graded.is_correct) for a in study.store.answers(USER)]
+    assert ratings == [(False, "again", False), (False, "good", True), (False, "good", True), (True, "hard", True)]
+    assert fact_id_of(retried[0].question) == fact_id_of(asked[0].question)

@@ -17,7 +17,7 @@ from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
 from schemas.text import strip_control
 
 DIFFICULTIES = ("easy", "medium", "hard")
-ACTIONS = ("answer", "quiz_on", "new_quiz", "retry")
+ACTIONS = ("answer", "quiz_on", "new_quiz", "retry", "review")
 INVALID_BUTTON = "That button is not valid any more. Use the buttons of the current question, or type /help."
 
 

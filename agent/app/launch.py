@@ -11,8 +11,9 @@ passes them on to the server through the environment, where Chainlit and :mod:`a
 Chainlit takes its app root from ``CHAINLIT_APP_ROOT`` (else the working directory) when it is
 first imported, and writes ``.chainlit/config.toml``, ``.chainlit/translations/``, ``.files/`` and
 ``chainlit.md`` there. This module points it at ``<data_dir>/web`` and writes the tutor's own
-config (HTML off, uploads off, message editing off, only this server's origins allowed) before importing
-Chainlit, so nothing lands in the user's working directory or in the package.
+config (HTML off, uploads off, message editing off, only this server's origins allowed), its welcome
+page and its logo and favicon (``public/``, :mod:`agent.app.brand`) before importing Chainlit, so
+nothing lands in the user's working directory or in the package.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import sys
 from pathlib import Path
 
+from agent.app import brand
 from agent.app.guard import allowed_hosts, allowed_origins
 from agent.settings import Settings
 from common.files import write_atomic
@@ -65,8 +67,11 @@ favorites = false
     enabled = false
 
 [UI]
-name = "ML Tutor"
-description = "A teaching assistant for machine learning: explanations and graded quizzes."
+name = {name}
+description = {description}
+# Our own logo, favicon and link preview (agent.app.brand), not Chainlit's.
+custom_meta_image_url = "/favicon"
+custom_meta_url = "/"
 cot = "hidden"
 default_theme = "light"
 default_sidebar_state = "open"
@@ -77,12 +82,7 @@ confirm_new_chat = false
 generated_by = "{version}"
 """
 
-WELCOME_MD = """\
-# ML Tutor
-
-Ask about a machine-learning concept, or type `/quiz TOPIC` for a multiple-choice quiz.
-`/help` lists every command. Your conversations and quiz progress are kept on this computer.
-"""
+WELCOME_MD = brand.WELCOME + "\nYour conversations, answers and progress are kept on this server.\n"
 
 
 def app_root(settings: Settings) -> Path:
@@ -96,10 +96,13 @@ def _write_if_changed(path: Path, text: str) -> None:
 
 
 def prepare_app_root(root: Path, chainlit_version: str, origins: list[str]) -> None:
-    """The Chainlit app root: our config and welcome page (Chainlit adds translations and .files)."""
-    config = CONFIG_TOML.format(version=chainlit_version, origins=json.dumps(origins))
+    """The Chainlit app root: our config, welcome page, logo and favicon (Chainlit adds translations and .files)."""
+    config = CONFIG_TOML.format(version=chainlit_version, origins=json.dumps(origins), name=json.dumps(brand.NAME),
+                                description=json.dumps(brand.DESCRIPTION))
     _write_if_changed(root / ".chainlit" / "config.toml", config)
     _write_if_changed(root / "chainlit.md", WELCOME_MD)
+    for name, svg in brand.PUBLIC_FILES.items():
+        _write_if_changed(root / "public" / name, svg)
 
 
 def chainlit_version() -> str:

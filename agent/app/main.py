@@ -6,6 +6,9 @@ Every handler turns browser input into a typed turn (:data:`agent.graph.events.T
 :mod:`agent.app.inputs`), runs one graph turn for the chat thread and renders each typed output
 event (:mod:`agent.app.render`), dispatching on its class in one place (:func:`_show`). Handlers
 never let an exception reach the UI: the student sees one clear line, the server log gets the traceback.
+
+Every turn carries the Chainlit user's identifier, whose study history (agent.study) it records;
+the progress picture and exports arrive as typed events and are shown as Chainlit Image/File elements.
 """
 
 from __future__ import annotations
@@ -21,15 +24,16 @@ from chainlit.config import config
 from chainlit.input_widget import Select, Slider
 from chainlit.server import app as chainlit_server
 
-from agent.app import render
+from agent.app import brand, render
 from agent.app.accounts import Accounts, account_names
 from agent.app.auth import authenticate, graph_thread_id, require_accounts
 from agent.app.data_layer import ChatDataLayer
 from agent.app.guard import SameOriginGuard, allowed_hosts
 from agent.app.inputs import event_from_action, event_from_message, preferences
 from agent.app.resources import Resources
-from agent.graph.events import ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Output
-from agent.graph.events import QuestionShown, Turn
+from agent.graph.events import (
+    ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Output, ProgressReport, QuestionShown, Turn,
+)
 from agent.settings import Settings
 from schemas import MAX_QUESTIONS
 
@@ -95,6 +99,12 @@ else:
 # ----------------------------------------------------------------------------- chat set-up
 
 
+@cl.set_chat_profiles
+async def _profiles(user=None, language=None) -> list[cl.ChatProfile]:
+    """One profile, never offered as a choice: Chainlit shows its icon and welcome text above the starters."""
+    return [cl.ChatProfile(name=brand.NAME, markdown_description=brand.WELCOME, icon=brand.ICON_URL, default=True)]
+
+
 @cl.set_starters
 async def _starters(user=None, language=None) -> list[cl.Starter]:
     return [
@@ -103,6 +113,8 @@ async def _starters(user=None, language=None) -> list[cl.Starter]:
         cl.Starter(label="How does dropout work?", message="How does dropout reduce overfitting?"),
         cl.Starter(label="Quiz me: precision and recall",
                    message="Can you test me on precision and recall? 5 questions, hard ones"),
+        cl.Starter(label="Review due", message="/review"),
+        cl.Starter(label="My progress", message="/progress"),
     ]
 
 
@@ -176,7 +188,7 @@ async def _action(action: cl.Action) -> None:
     await _guard(_turn, event_from_action(action.name, action.payload, _chat_settings()))
 
 
-for _name in ("answer", "quiz_on", "new_quiz", "retry"):
+for _name in ("answer", "quiz_on", "new_quiz", "retry", "review"):
     cl.action_callback(_name)(_action)
 
 
@@ -189,6 +201,12 @@ def _chat_settings() -> dict[str, Any]:
     return dict(cl.context.session.chat_settings or {})
 
 
+def _user() -> str:
+    """Whose study history a turn records: the signed-in Chainlit user (open mode: the local student)."""
+    user = cl.context.session.user
+    return user.identifier if user is not None else AUTH.username
+
+
 async def _turn(event: Turn | str) -> None:
     """Run one graph turn for this thread and show its output as it arrives."""
     if isinstance(event, str):  # refused input: say why, touch nothing
@@ -199,7 +217,7 @@ async def _turn(event: Turn | str) -> None:
     streaming: cl.Message | None = None
     long_output = False  # after an explanation or help, show the waiting question again below it
     try:
-        async with aclosing(tutor.turn(thread_id, event)) as outputs:
+        async with aclosing(tutor.turn(thread_id, event, user=_user())) as outputs:
             async for out in outputs:
                 streaming, long_output = await _show(out, streaming, long_output)
     finally:
@@ -230,6 +248,9 @@ async def _show(out: Output, streaming: cl.Message | None, long_output: bool):
         case Help():
             long_output = True
             await _send(render.help_text(out))
+        case ProgressReport():
+            long_output = True
+            await _send(render.shown(out))
         case _:
             await _send(render.shown(out))
     return streaming, long_output
@@ -242,8 +263,14 @@ def _actions(shown: render.Shown) -> list[cl.Action]:
     return [cl.Action(name=b.name, label=b.label, payload=b.payload, tooltip=b.tooltip) for b in shown.buttons]
 
 
+def _elements(shown: render.Shown) -> list[cl.Element]:
+    """The message's files: the progress picture inline, exports as download links."""
+    kinds = {"image": cl.Image, "file": cl.File}
+    return [kinds[a.display](name=a.name, content=a.data, mime=a.mime, display="inline") for a in shown.attachments]
+
+
 async def _send(shown: render.Shown) -> cl.Message:
-    return await cl.Message(content=shown.content, actions=_actions(shown)).send()
+    return await cl.Message(content=shown.content, actions=_actions(shown), elements=_elements(shown)).send()
 
 
 async def _show_question(question: QuestionShown, resumed: bool = False, force: bool = False) -> None:

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.graph.events import (
-    ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Notice, Output, QuestionShown, QuizStarted,
-    Summary,
+    ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, FileOffer, Help, Notice, Output, ProgressReport,
+    QuestionShown, QuizStarted, Summary,
 )
+from agent.study.companion import REVIEW_TOPIC
 from schemas import LETTERS
 from schemas.text import strip_control
 
@@ -28,18 +29,29 @@ _MARKDOWN_PUNCTUATION = set("\\`*_{}[]()<>#+-.!|~&$")
 
 @dataclass(frozen=True)
 class Button:
-    name: str  # the action callback ("answer", "quiz_on", "new_quiz", "retry")
+    name: str  # the action callback ("answer", "quiz_on", "new_quiz", "retry", "review")
     label: str
     payload: dict[str, Any]
     tooltip: str = ""
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file shown with a message: ``image`` inline (the progress picture), ``file`` as a download link."""
+
+    display: str  # "image" or "file"
+    name: str
+    mime: str
+    data: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Shown:
-    """One chat message: markdown content and its buttons."""
+    """One chat message: markdown content, its buttons and its attached files."""
 
     content: str
     buttons: list[Button] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
 
 def literal(text: str) -> str:
@@ -63,7 +75,8 @@ def question(event: QuestionShown, resumed: bool = False) -> Shown:
     lines = []
     if resumed:
         lines.append("_Welcome back: your quiz continues where you left it._\n")
-    lines.append(f"**{kind} {event.index + 1} of {event.total}** · {literal(event.topic)}\n")
+    concept = f" · {literal(q.concept)}" if event.topic == REVIEW_TOPIC else ""  # a review spans concepts
+    lines.append(f"**{kind} {event.index + 1} of {event.total}** · {literal(event.topic)}{concept}\n")
     lines.append(f"### {literal(q.question)}\n")
     lines.extend(f"- **{letter}.** {literal(option)}" for letter, option in zip(LETTERS, q.options))
     buttons = [
@@ -124,8 +137,15 @@ def summary(event: Summary) -> Shown:
             lines.append("\n**Study next:** " + ", ".join(literal(c) for c in r.study_next))
     else:
         lines.append("\nEvery answer was right. Well done!")
-    buttons = [Button("new_quiz", "New quiz", {"topic": r.topic, "origin": f"{r.quiz_id}:new"},
-                      tooltip="Fresh questions on this topic")]
+    if event.review_note:
+        lines.append(f"\n**Review:** {literal(event.review_note)}. `/review` brings due facts back; "
+                     "`/progress` shows the whole picture.")
+    if event.review:
+        buttons = [Button("review", "Review due facts", {"origin": f"{r.quiz_id}:review"},
+                          tooltip="A quiz of the facts due now")]
+    else:
+        buttons = [Button("new_quiz", "New quiz", {"topic": r.topic, "origin": f"{r.quiz_id}:new"},
+                          tooltip="Fresh questions on this topic")]
     if missed:
         buttons.append(Button("retry", "Retry missed questions",
                               {"quiz_id": r.quiz_id, "origin": f"{r.quiz_id}:retry"}))
@@ -164,13 +184,28 @@ def notice(event: Notice) -> Shown:
     return Shown(prefix + model_text(event.text))
 
 
+def progress(event: ProgressReport) -> Shown:
+    """The progress report's numbers (as ``tutor progress`` prints them) and its picture inline."""
+    text = event.text.replace("`", "'")  # inside a code block: card titles and dates, shown verbatim
+    return Shown(f"## Your progress\n\n```text\n{text}\n```",
+                 attachments=[Attachment("image", "progress.png", "image/png", event.png)])
+
+
+def file_offer(event: FileOffer) -> Shown:
+    """A download: what it is, and the file as a link."""
+    hint = " (import it in Anki: File > Import)" if event.filename.endswith(".apkg") else ""
+    return Shown(f"**Download:** {literal(event.label)}{hint}",
+                 attachments=[Attachment("file", event.filename, event.mime, event.data)])
+
+
 def help_text(event: Help) -> Shown:
     return Shown(event.text)  # written by us (agent.graph.replies), markdown on purpose
 
 
 RENDERERS = {
     QuestionShown: question, QuizStarted: quiz_started, Feedback: feedback, Summary: summary,
-    ExplanationEnd: explanation_footer, Notice: notice, Help: help_text,
+    ExplanationEnd: explanation_footer, Notice: notice, Help: help_text, ProgressReport: progress,
+    FileOffer: file_offer,
     ExplanationStart: lambda e: Shown(explanation_header(e)), ExplanationPiece: lambda e: Shown(explanation_piece(e)),
 }
 

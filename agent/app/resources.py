@@ -1,4 +1,5 @@
-"""The web app's long-lived objects: the tutor service (model + knowledge) and the graph runner.
+"""The web app's long-lived objects: the tutor service (model + knowledge), the study companion
+(every student's memory of facts, :mod:`agent.study`, in the chat-history database) and the graph runner.
 
 The model loads in a worker thread when the server starts, so the page is up at once; the first
 turn that needs the tutor waits for it. The graph's checkpoints live in
@@ -79,10 +80,17 @@ class Resources:
                 except Exception:
                     self._service = None  # let the next turn try again (and report again)
                     raise
+                study = await asyncio.to_thread(self._open_study, service)
                 self._tutor = await self._stack.enter_async_context(
-                    Tutor.open(self.settings.checkpoint_database, service, read_turn=self._reader(service))
+                    Tutor.open(self.settings.checkpoint_database, service, read_turn=self._reader(service), study=study)
                 )
             return self._tutor
+
+    def _open_study(self, service):
+        """One study companion per server, on the service's knowledge base (facts from notes too)."""
+        from agent.study.companion import StudyCompanion
+
+        return StudyCompanion.open(self.settings.knowledge.data_dir, service.kb)
 
     async def close(self) -> None:
         await self._stack.aclose()

@@ -1,4 +1,5 @@
-"""What a graph run needs besides its state: the tutor service, the turn reader, the question cache.
+"""What a graph run needs besides its state: the tutor service, the turn reader, the question cache,
+the study companion and the student.
 
 Passed per run as LangGraph's runtime context (``graph.astream(..., context=TutorContext(...))``),
 never checkpointed: a restarted server builds a new one and the state carries on. The graph
@@ -17,6 +18,7 @@ from schemas import MultipleChoiceQuestion, QuizPlan
 if TYPE_CHECKING:  # type-only: the graph never constructs these
     from agent.quiz.service import ExplanationStream
     from agent.quiz.writing import Written
+    from agent.study.companion import StudyCompanion
     from knowledge.base import KnowledgeBase
 
 
@@ -41,3 +43,12 @@ class TutorContext:
     thread_id: str = field(metadata={"help": "the chat thread (also the checkpointer's thread id)"})
     cache: QuestionCache = field(default_factory=QuestionCache, metadata={"help": "questions written ahead"})
     seed: int | None = field(default=None, metadata={"help": "fixed base seed for quizzes (tests); None: random"})
+    study: StudyCompanion | None = field(
+        default=None, metadata={"help": "per-student memory of facts (agent.study); None: nothing is recorded"}
+    )
+    user: str = field(default="", metadata={"help": "the student (Chainlit user identifier); '': anonymous"})
+
+    @property
+    def studying(self) -> bool:
+        """Whether answers are recorded and review, progress and export are available."""
+        return self.study is not None and bool(self.user)

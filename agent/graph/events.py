@@ -4,12 +4,12 @@ In (one per student turn, built and validated once by :mod:`agent.app.inputs`):
 
     TextTurn      typed text (slash commands included)
     AnswerClick   an A-D button of a shown question
-    ActionClick   "Quiz me on this", "New quiz" or "Retry missed questions"
+    ActionClick   "Quiz me on this", "New quiz", "Retry missed questions" or "Review due facts"
 
 Out (what a turn shows, in order; the app renders each by its type, :mod:`agent.app.render`):
 
     Notice, ExplanationStart, ExplanationPiece, ExplanationEnd, QuizStarted, QuestionShown,
-    Feedback, Summary, Help
+    Feedback, Summary, Help, ProgressReport (text + PNG), FileOffer (a download: Anki, Markdown, JSON)
 
 Both unions are discriminated by ``kind`` (``Field(discriminator="kind")``), so a dict from the
 browser or a checkpoint validates straight into the right class.
@@ -59,7 +59,7 @@ class ActionClick(_Turn):
     its quiz already running), ``quiz_id`` the quiz a "retry" button belongs to."""
 
     kind: Literal["action"] = "action"
-    action: Literal["quiz_on", "new_quiz", "retry"]
+    action: Literal["quiz_on", "new_quiz", "retry", "review"]
     topic: Annotated[str, StringConstraints(max_length=MAX_TOPIC_CHARS)] = ""
     quiz_id: Id | None = None
     origin: Id | None = None
@@ -130,21 +130,44 @@ class Feedback(_Event):
 
 
 class Summary(_Event):
+    """A finished quiz; ``review_note`` names the weakest concepts and when each is next due ("" if
+    nothing is recorded), ``review`` says it was a review of due facts (its button reviews again)."""
+
     kind: Literal["summary"] = "summary"
     result: QuizResult
     retry: bool = False
+    review: bool = False
+    review_note: str = ""
 
 
 class Help(_Event):
-    """Text written by the tutor itself (markdown on purpose): help, small talk, "not available yet"."""
+    """Text written by the tutor itself (markdown on purpose): help, small talk, nothing due."""
 
     kind: Literal["help"] = "help"
     text: str
 
 
+class ProgressReport(_Event):
+    """The student's progress: the report as plain text (numbers) and the picture (PNG bytes)."""
+
+    kind: Literal["progress"] = "progress"
+    text: str
+    png: bytes = Field(repr=False)
+
+
+class FileOffer(_Event):
+    """A file for the student to download (an export); ``label`` says what it is."""
+
+    kind: Literal["file"] = "file"
+    label: str
+    filename: Annotated[str, StringConstraints(min_length=1, max_length=120, pattern=r"^[\w.-]+$")]
+    mime: str
+    data: bytes = Field(repr=False)
+
+
 Output = Annotated[
     Notice | ExplanationStart | ExplanationPiece | ExplanationEnd | QuizStarted | QuestionShown | Feedback | Summary
-    | Help,
+    | Help | ProgressReport | FileOffer,
     Field(discriminator="kind"),
 ]
 OUTPUT = TypeAdapter(Output)

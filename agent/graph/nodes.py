@@ -22,7 +22,7 @@ from langgraph.types import interrupt
 from agent.grading import StaleAnswerError
 from agent.grading import grade as grade_answer
 from agent.grading import summarise as summarise_quiz
-from agent.graph import replies
+from agent.graph import replies, study_nodes
 from agent.graph.context import TutorContext
 from agent.graph.events import (
     ActionClick, AnswerClick, ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Notice,
@@ -160,6 +160,26 @@ async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> Update
     return {"quiz": quiz, "quizzes": state.get("quizzes", 0) + 1, "explained": None}
 
 
+async def plan_review(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
+    """A quiz of the facts due for review now, most overdue first (it replaces any quiz in progress)."""
+    if _already_started(state, runtime):
+        return {}
+    turn, event = state["turn"], state["event"]
+    try:
+        plan = await study_nodes.review_plan(runtime, turn.questions or event.questions, _seed(state, runtime))
+    except Exception:
+        log.exception("review planning failed")
+        _say(runtime, "I could not plan a review this time; please try again.", "warning")
+        return {}
+    if isinstance(plan, str):
+        runtime.stream_writer(Help(text=plan + replies.waiting_line(active_quiz(state))))
+        return {}
+    quiz = start_quiz(plan, _origin(state))
+    runtime.context.cache.forget(runtime.context.thread_id)
+    _announce(runtime, quiz, active_quiz(state))
+    return {"quiz": quiz, "quizzes": state.get("quizzes", 0) + 1, "explained": None}
+
+
 async def prepare_retry(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
     """A quiz of the questions missed in the last finished quiz, options reshuffled."""
     if _already_started(state, runtime):
@@ -246,7 +266,9 @@ async def grade(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
     except StaleAnswerError as exc:
         _say(runtime, str(exc), "warning")
         return {}
+    question = quiz.questions[graded.index]
     quiz = quiz.model_copy(update={"answers": [*quiz.answers, graded]})
+    await study_nodes.record(runtime, quiz, question, graded)
     runtime.stream_writer(Feedback(quiz_id=quiz.quiz_id, graded=graded, total=quiz.total, score=quiz.score,
                                    source_title=_source_title(runtime.context.service, graded.source)))
     return {"quiz": quiz}
@@ -258,7 +280,11 @@ async def summarise(state: TutorState, runtime: Runtime[TutorContext]) -> Update
     final = finished_quiz(quiz)
     result = summarise_quiz(final, quiz.answers[: len(final.questions)])
     runtime.context.cache.forget(runtime.context.thread_id)
-    runtime.stream_writer(Summary(result=result, retry=quiz.retry))
+    note, deck = await study_nodes.finish(runtime, final, result)
+    runtime.stream_writer(Summary(result=result, retry=quiz.retry, review=study_nodes.is_review(quiz.topic),
+                                  review_note=note))
+    if deck is not None:
+        runtime.stream_writer(deck)
     return {"quiz": None, "last": LastQuiz(quiz=final, result=result)}
 
 
@@ -274,8 +300,11 @@ async def show_help(state: TutorState, runtime: Runtime[TutorContext]) -> Update
 
 
 async def reply(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
-    """One short line for small talk, or for a request that is understood but not built yet."""
-    intent = state["turn"].intent
-    text = replies.small_talk(state.get("message", "")) if intent == "smalltalk" else replies.not_available(intent)
+    """One short line for small talk, then what the tutor can do."""
+    text = replies.small_talk(state.get("message", ""))
     runtime.stream_writer(Help(text=text + replies.waiting_line(active_quiz(state))))
     return {}
+
+
+show_progress = study_nodes.show_progress
+export_history = study_nodes.export_history

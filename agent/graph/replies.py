@@ -1,8 +1,6 @@
-"""The tutor's own short texts: help, replies to small talk, "not available yet" (pure).
+"""The tutor's own short texts: help and replies to small talk (pure).
 
-Small talk gets one short line plus what the tutor can do; review, progress and export are in the
-intent vocabulary (:mod:`schemas.turn`) but not built yet, so they get one honest line, never an
-explanation of the sentence.
+Small talk gets one short line plus what the tutor can do, never an explanation of the sentence.
 """
 
 from __future__ import annotations
@@ -16,19 +14,21 @@ HELP = (
     "- `/quiz TOPIC` - a multiple-choice quiz; answer with the A-D buttons, the letter, or the option's words\n"
     "- `/new [TOPIC]` - a fresh quiz (on the last topic if you name none)\n"
     "- `/retry` - the questions you missed in your last quiz\n"
+    "- `/review` - a quiz of the facts you are due to revisit (spaced repetition: missed facts come back soon, "
+    "known ones later)\n"
+    "- `/progress` - your mastery per concept, what is due, your answers over time (with a picture)\n"
+    "- `/export [anki|markdown|json]` - every question you answered as a file (an Anki deck by default; "
+    "`/export quizzes` or `/export due` for your quizzes or the facts due now)\n"
     "- `/help` - this message\n\n"
+    "After each quiz you can download its questions as an Anki deck.\n\n"
     "The settings button next to the message box sets the usual number of questions and difficulty; "
     "a number or difficulty in your message wins for that quiz."
 )
 CAN_DO = (
-    "I can explain machine-learning concepts (just ask) and quiz you on them "
-    "(e.g. \"quiz me on overfitting, 5 questions\"); `/help` lists everything."
+    "I can explain machine-learning concepts (just ask), quiz you on them "
+    "(e.g. \"quiz me on overfitting, 5 questions\"), bring missed facts back for review (`/review`), "
+    "show your progress (`/progress`) and export your questions (`/export`); `/help` lists everything."
 )
-NOT_YET = {
-    "review": "Reviewing the facts you are due to revisit",
-    "progress": "A progress report",
-    "export": "Exporting your quizzes",
-}
 _GREETINGS = {"hello", "hi", "hey", "hiya", "morning", "evening", "greetings", "howdy"}
 _THANKS = {"thanks", "thank", "thx", "cheers", "ty"}
 _BYE = {"bye", "goodbye", "later", "cya"}
@@ -46,11 +46,6 @@ def small_talk(text: str) -> str:
     else:
         opening = "I'm your machine-learning tutor."
     return f"{opening} {CAN_DO}"
-
-
-def not_available(intent: str) -> str:
-    """One line for an intent that is understood but not built yet."""
-    return f"{NOT_YET.get(intent, 'That')} is not available yet. {CAN_DO}"
 
 
 def waiting_line(quiz: ActiveQuiz | None) -> str:

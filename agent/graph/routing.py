@@ -7,6 +7,9 @@ goes to the turn reader (interface A) with the waiting question's options, if on
     /explain TEXT    a grounded explanation of TEXT
     /new [TOPIC]     a fresh quiz on TOPIC, or on the last quiz's topic (same_topic)
     /retry           the questions missed in the last quiz, options reshuffled
+    /review          a quiz of the facts due for review now (agent.study)
+    /progress        mastery per concept, due counts, answers over time (text + picture)
+    /export [WHAT] [FORMAT]   the student's history (or quizzes, due) as anki (default), markdown or json
     /help            what the tutor can do
     /anything-else   help, opening with "I don't know the command ..."
 """
@@ -24,7 +27,13 @@ from schemas import LETTERS
 from schemas.turn import MAX_TOPIC_CHARS, TurnRequest
 
 log = logging.getLogger(__name__)
-COMMANDS = ("quiz", "explain", "new", "retry", "help")
+COMMANDS = ("quiz", "explain", "new", "retry", "review", "progress", "export", "help")
+ExportFormat = Literal["anki", "markdown", "json"]
+ExportWhat = Literal["history", "quizzes", "due"]
+_FORMAT_WORDS: dict[str, ExportFormat] = {"anki": "anki", "apkg": "anki", "deck": "anki", "markdown": "markdown",
+                                          "md": "markdown", "print": "markdown", "json": "json"}
+_WHAT_WORDS: dict[str, ExportWhat] = {"history": "history", "answers": "history", "quizzes": "quizzes",
+                                      "quiz": "quizzes", "due": "due"}
 
 
 class Understood(NamedTuple):
@@ -59,8 +68,10 @@ def parse_command(text: str) -> Understood | None:
         return Understood(TurnRequest(intent="quiz", topic=topic, same_topic=topic is None), argument)
     if name == "explain":  # the reader is not asked: the whole argument is the question
         return Understood(TurnRequest(intent="explain"), argument)
-    if name in ("retry", "help"):
+    if name in ("retry", "help", "review", "progress"):
         return Understood(TurnRequest(intent=name))
+    if name == "export":  # the argument ("markdown", "due json") stays in the message
+        return Understood(TurnRequest(intent="export"), argument)
     return Understood(TurnRequest(intent="help"), note=f"I don't know the command `/{name[:40]}`.")
 
 
@@ -74,8 +85,8 @@ def from_click(event: AnswerClick | ActionClick) -> Understood:
     """The request of a button click (its details stay on the event: quiz id, index, origin)."""
     if isinstance(event, AnswerClick):
         return Understood(TurnRequest(intent="answer", letter=event.letter))
-    if event.action == "retry":
-        return Understood(TurnRequest(intent="retry"))
+    if event.action in ("retry", "review"):
+        return Understood(TurnRequest(intent=event.action))
     topic = topic_of(event.topic)
     return Understood(TurnRequest(intent="quiz", topic=topic, same_topic=event.action == "new_quiz" and not topic))
 
@@ -101,9 +112,21 @@ def understand_turn(event: Turn, read_turn: TurnReader, options: Sequence[str] |
     return Understood(turn, text)
 
 
+def export_request(message: str) -> tuple[ExportWhat, ExportFormat]:
+    """What to export and in which format, from the words of ``/export ...`` or a free-text request
+    ("export my answers as markdown"); the history as an Anki deck unless a word says otherwise."""
+    words = [w.strip(".,!?:;'\"()").casefold() for w in message.split()]
+    fmt = next((_FORMAT_WORDS[w] for w in words if w in _FORMAT_WORDS), "anki")
+    what = next((_WHAT_WORDS[w] for w in words if w in _WHAT_WORDS), "history")
+    return what, fmt
+
+
 # ----------------------------------------------------------------------------------- routers
 
-Handler = Literal["explain", "plan_quiz", "prepare_retry", "grade", "show_help", "reply"]
+Handler = Literal[
+    "explain", "plan_quiz", "prepare_retry", "grade", "show_help", "reply", "plan_review", "show_progress",
+    "export_history",
+]
 HANDLERS: dict[str, Handler] = {
     "explain": "explain",
     "quiz": "plan_quiz",
@@ -111,9 +134,9 @@ HANDLERS: dict[str, Handler] = {
     "answer": "grade",
     "help": "show_help",
     "smalltalk": "reply",
-    "review": "reply",
-    "progress": "reply",
-    "export": "reply",
+    "review": "plan_review",
+    "progress": "show_progress",
+    "export": "export_history",
 }
 
 

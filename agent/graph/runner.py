@@ -1,7 +1,7 @@
 """Drive the tutor graph one student turn at a time, per chat thread, with SQLite or PostgreSQL checkpoints.
 
     async with Tutor.open(settings.checkpoint_database, service, read_turn=build_reader(service)) as tutor:
-        async for shown in tutor.turn("thread-1", TextTurn(text="/quiz overfitting")):
+        async for shown in tutor.turn("thread-1", TextTurn(text="/quiz overfitting"), user="ada"):
             print(shown.kind)             # quiz_started, question, ... (agent.graph.events)
         pending = await tutor.pending_question("thread-1")   # after a restart too
 
@@ -10,6 +10,9 @@ starts a new run otherwise. Turns of one thread run one at a time (a double clic
 first click, then finds its question answered), across processes too on PostgreSQL: a turn holds an
 advisory lock on its thread id, so two app instances sharing the database never grade one question twice. After a turn that leaves a question waiting, the
 remaining questions of the quiz are written in the background (:mod:`agent.graph.cache`).
+
+With a study companion (``study=StudyCompanion.open(...)``) every graded answer and finished quiz
+of a turn's ``user`` is recorded, and review, progress and export work; a thread belongs to one user.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langgraph.types import Command
 
@@ -33,6 +36,9 @@ from agent.graph.state import TutorState, waiting_question
 from agent.quiz.writing import Written
 from common.database import Database, is_postgres
 
+if TYPE_CHECKING:
+    from agent.study.companion import StudyCompanion
+
 log = logging.getLogger(__name__)
 
 
@@ -40,13 +46,15 @@ class Tutor:
     """The graph, its checkpointer and the per-process helpers (locks, write-ahead cache)."""
 
     def __init__(self, service: Service, checkpointer, *, read_turn: TurnReader, seed: int | None = None,
-                 write_ahead: bool = True, database: Database | None = None):
+                 write_ahead: bool = True, database: Database | None = None,
+                 study: StudyCompanion | None = None):
         self.service = service
         self.graph = build_graph(checkpointer)
         self.cache = QuestionCache()
         self.read_turn = read_turn
         self.seed = seed
         self.write_ahead = write_ahead
+        self.study = study
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._database = database  # for the cross-process lock of a turn (PostgreSQL); None: this process only
 
@@ -66,9 +74,10 @@ class Tutor:
     def config(thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}}
 
-    def context(self, thread_id: str) -> TutorContext:
+    def context(self, thread_id: str, user: str = "") -> TutorContext:
         return TutorContext(
-            service=self.service, read_turn=self.read_turn, thread_id=thread_id, cache=self.cache, seed=self.seed
+            service=self.service, read_turn=self.read_turn, thread_id=thread_id, cache=self.cache, seed=self.seed,
+            study=self.study, user=user,
         )
 
     # ----------------------------------------------------------------------------- queries
@@ -91,14 +100,15 @@ class Tutor:
 
     # ------------------------------------------------------------------------------- turns
 
-    async def turn(self, thread_id: str, event: Turn) -> AsyncIterator[Output]:
-        """Run one student turn; yields what to show (the nodes' events and the waiting question)."""
+    async def turn(self, thread_id: str, event: Turn, user: str = "") -> AsyncIterator[Output]:
+        """Run one student turn of ``user`` ("" records nothing); yields what to show (the nodes' events
+        and the waiting question)."""
         async with self._locks[thread_id], self._thread_lock(thread_id):
             config = self.config(thread_id)
             snapshot = await self.graph.aget_state(config)
             payload: Any = Command(resume=event) if snapshot.interrupts else {"event": event}
             stream = self.graph.astream(
-                payload, config, context=self.context(thread_id), stream_mode=["custom", "updates"]
+                payload, config, context=self.context(thread_id, user), stream_mode=["custom", "updates"]
             )
             async for mode, chunk in stream:
                 if mode == "custom":

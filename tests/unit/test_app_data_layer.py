@@ -5,11 +5,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
 import tempfile
 import tomllib
+from xml.etree import ElementTree
 
 # Chainlit writes .chainlit/ and .files/ into its app root when first imported: keep them out of the repo.
 os.environ.setdefault("CHAINLIT_APP_ROOT", tempfile.mkdtemp(prefix="chainlit-root-"))
@@ -21,6 +23,7 @@ from chainlit.user import User  # noqa: E402
 
 from agent.app.auth import check_login, ensure_secret  # noqa: E402
 from agent.app.data_layer import SQLiteDataLayer  # noqa: E402
+from agent.app import brand  # noqa: E402
 from agent.app.launch import CONFIG_TOML, prepare_app_root  # noqa: E402
 from agent.app.settings import AppSettings  # noqa: E402
 
@@ -118,8 +121,14 @@ def test_app_root_holds_our_config(tmp_path):
     origins = ["http://127.0.0.1:8000", "http://localhost:8000"]
     prepare_app_root(tmp_path / "web", "2.12.0", origins)
     config = (tmp_path / "web" / ".chainlit" / "config.toml").read_text()
-    assert config == CONFIG_TOML.format(version="2.12.0", origins='["http://127.0.0.1:8000", "http://localhost:8000"]')
-    assert "unsafe_allow_html = false" in config
+    assert config == CONFIG_TOML.format(version="2.12.0", origins='["http://127.0.0.1:8000", "http://localhost:8000"]',
+                                        name='"ML Tutor"', description=json.dumps(brand.DESCRIPTION))
+    assert "unsafe_allow_html = false" in config and tomllib.loads(config)["UI"]["name"] == "ML Tutor"
+    for name in ("logo_light.svg", "logo_dark.svg", "favicon.svg", "avatars/ml_tutor.svg"):
+        svg = (tmp_path / "web" / "public" / name).read_text()
+        assert svg.startswith("<svg") and ElementTree.fromstring(svg).tag.endswith("svg")  # well-formed
+    welcome = (tmp_path / "web" / "chainlit.md").read_text()
+    assert all(word in welcome for word in ("/quiz", "/review", "/progress", "/export", "Anki"))
     assert tomllib.loads(config)["project"]["allow_origins"] == origins and '"*"' not in config
     assert (tmp_path / "web" / "chainlit.md").is_file()
     assert not [p for p in (tmp_path / "web").rglob("*") if p.name.startswith(".partial")]

@@ -10,8 +10,10 @@ import pytest
 from agent.app import render
 from agent.app.inputs import INVALID_BUTTON, event_from_action, event_from_message, preferences
 from agent.graph.events import (
-    OUTPUT, ActionClick, AnswerClick, ExplanationEnd, Feedback, QuestionShown, Summary, TextTurn,
+    OUTPUT, ActionClick, AnswerClick, ExplanationEnd, Feedback, FileOffer, ProgressReport, QuestionShown, Summary,
+    TextTurn,
 )
+from agent.study.companion import REVIEW_TOPIC
 
 
 def test_preferences_are_clamped():
@@ -135,12 +137,43 @@ def test_every_output_kind_validates_into_its_class_and_renders():
         {"kind": "summary",
          "result": {"quiz_id": "q1", "topic": "t", "score": 1, "total": 1, "graded": [_graded(True)]}},
         {"kind": "help", "text": "**help**"},
+        {"kind": "progress", "text": "Progress of ada", "png": b"\x89PNG"},
+        {"kind": "file", "label": "deck", "filename": "ml-tutor-quiz.apkg", "mime": "application/apkg", "data": b"PK"},
     ]
     events = [OUTPUT.validate_python(sample) for sample in samples]
     assert [type(e).__name__ for e in events] == ["Notice", "ExplanationStart", "ExplanationPiece", "ExplanationEnd",
-                                                  "QuizStarted", "QuestionShown", "Feedback", "Summary", "Help"]
+                                                  "QuizStarted", "QuestionShown", "Feedback", "Summary", "Help",
+                                                  "ProgressReport", "FileOffer"]
     contents = [render.shown(e).content for e in events]
     assert contents[0].startswith("⚠ ") and "<b>" not in contents[0] and "<script>" not in contents[2]
     assert "Question 3 of 10" in contents[5] and contents[8] == "**help**"
     with pytest.raises(ValueError):
         OUTPUT.validate_python({"kind": "question", "text": "no such shape"})
+
+
+def test_review_summary_progress_and_downloads_render_with_their_files():
+    result = {"quiz_id": "q1", "topic": REVIEW_TOPIC, "score": 0, "total": 1, "missed_concepts": ["C"],
+              "study_next": ["C"], "graded": [_graded(False)]}
+    shown = render.summary(Summary(result=result, review=True, review_note="Weakest concepts: C (due now)"))
+    assert "**Review:** Weakest concepts: C \\(due now\\)" in shown.content
+    assert [b.name for b in shown.buttons] == ["review", "retry"]
+    again = event_from_action("review", shown.buttons[0].payload, None)
+    assert isinstance(again, ActionClick) and again.action == "review"
+    plain = render.summary(Summary(result={**result, "topic": "trees"}))
+    assert "**Review:**" not in plain.content and plain.buttons[0].name == "new_quiz"
+    progress = render.shown(ProgressReport(text="Progress of ada\n  Overfitting: mastery 40%", png=b"\x89PNG"))
+    assert "```text\nProgress of ada\n  Overfitting: mastery 40%\n```" in progress.content
+    assert [(a.display, a.name, a.data) for a in progress.attachments] == [("image", "progress.png", b"\x89PNG")]
+    deck = render.shown(FileOffer(label="Anki deck", filename="ml-tutor-quiz.apkg", mime="application/apkg",
+                                  data=b"PK"))
+    assert "Anki deck" in deck.content and "File > Import" in deck.content
+    assert [(a.display, a.name, a.mime) for a in deck.attachments] == [
+        ("file", "ml-tutor-quiz.apkg", "application/apkg")]
+    with pytest.raises(ValueError):  # a file name never carries a path
+        FileOffer(label="x", filename="../etc/passwd", mime="text/plain", data=b"")
+
+
+def test_a_review_question_names_its_concept():
+    review = QUESTION.model_copy(update={"topic": REVIEW_TOPIC})
+    assert f"{REVIEW_TOPIC} · {QUESTION.question.concept}" in render.question(review).content
+    assert f"· {QUESTION.question.concept}" not in render.question(QUESTION).content.split("\n")[0]

@@ -12,7 +12,10 @@ import pytest
 from agent.graph import replies
 from agent.graph.events import ActionClick, AnswerClick, TextTurn
 from agent.graph.nodes import quiz_topic
-from agent.graph.routing import HANDLERS, parse_command, route_intent, route_next, single_letter, understand_turn
+from agent.graph.graph import build_graph
+from agent.graph.routing import (
+    HANDLERS, export_request, from_click, parse_command, route_intent, route_next, single_letter, understand_turn,
+)
 from agent.graph.state import ActiveQuiz
 from schemas import INTENTS, MultipleChoiceQuestion, QuizMeta
 from schemas.turn import TurnRequest
@@ -35,6 +38,10 @@ def never(text, options=None):  # pragma: no cover - must not be called
         ("/new precision", TurnRequest(intent="quiz", topic="precision"), "precision"),
         ("/retry", TurnRequest(intent="retry"), ""),
         ("/help", TurnRequest(intent="help"), ""),
+        ("/review", TurnRequest(intent="review"), ""),
+        ("/Progress", TurnRequest(intent="progress"), ""),
+        ("/export", TurnRequest(intent="export"), ""),
+        ("/export  due   markdown", TurnRequest(intent="export"), "due markdown"),
     ],
 )
 def test_commands_map_to_requests(text, turn, message):
@@ -94,10 +101,25 @@ def test_a_failing_reader_does_not_lose_the_turn():
 def test_every_intent_of_the_vocabulary_has_a_node():
     assert set(HANDLERS) == set(INTENTS)
     expected = {"explain": "explain", "quiz": "plan_quiz", "retry": "prepare_retry", "answer": "grade",
-                "help": "show_help", "smalltalk": "reply", "review": "reply", "progress": "reply", "export": "reply"}
+                "help": "show_help", "smalltalk": "reply", "review": "plan_review", "progress": "show_progress",
+                "export": "export_history"}
+    nodes = set(build_graph().get_graph().nodes)
     for intent, node in expected.items():
-        assert route_intent({"turn": TurnRequest(intent=intent)}) == node
+        assert route_intent({"turn": TurnRequest(intent=intent)}) == node and node in nodes
     assert route_intent({}) == "show_help"
+
+
+@pytest.mark.parametrize("message, wanted", [
+    ("", ("history", "anki")), ("markdown", ("history", "markdown")), ("due json", ("due", "json")),
+    ("quizzes md", ("quizzes", "markdown")), ("export my answers as an Anki deck, please", ("history", "anki")),
+    ("Could you export my quizzes in JSON?", ("quizzes", "json")), ("pdf", ("history", "anki")),
+])
+def test_export_request_reads_what_and_format_from_the_words(message, wanted):
+    assert export_request(message) == wanted
+
+
+def test_the_review_button_is_a_review_request():
+    assert from_click(ActionClick(action="review", origin="starter")).turn == TurnRequest(intent="review")
 
 
 def _question(n: int) -> MultipleChoiceQuestion:
@@ -137,12 +159,12 @@ def test_quiz_topic_named_same_or_none():
     assert quiz_topic({"turn": bare}) is None
 
 
-def test_small_talk_and_not_yet_built_get_one_line_plus_what_the_tutor_can_do():
+def test_small_talk_gets_one_line_plus_what_the_tutor_can_do():
     assert replies.small_talk("thanks!").startswith("You're welcome!")
     assert replies.small_talk("hello").startswith("Hello!")
     assert replies.small_talk("nice weather").startswith("I'm your machine-learning tutor.")
-    for text in (replies.small_talk("thanks!"), replies.not_available("review")):
-        assert text.endswith(replies.CAN_DO) and "\n" not in text
-    assert replies.not_available("export").startswith("Exporting your quizzes is not available yet.")
+    text = replies.small_talk("thanks!")
+    assert text.endswith(replies.CAN_DO) and "\n" not in text
+    assert all(f"`/{c}" in replies.HELP for c in ("review", "progress", "export")) and "not available" not in text
     assert replies.waiting_line(_quiz(4, 2, 1)).strip() == "Question 2 of 4 is waiting for your answer."
     assert replies.waiting_line(None) == ""

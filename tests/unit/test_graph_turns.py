@@ -120,18 +120,18 @@ async def test_same_topic_reuses_the_last_quiz_and_settings_apply_without_a_coun
         assert again.quiz_id != first.quiz_id and "left unfinished" in only(outputs, "notice").text
 
 
-async def test_small_talk_and_unbuilt_requests_get_one_line_and_the_quiz_waits(service, tmp_path):
+async def test_small_talk_and_study_requests_without_a_student_get_one_line_and_the_quiz_waits(service, tmp_path):
     reader = Reader({"thanks!": TurnRequest(intent="smalltalk"), "what should I review?": TurnRequest(intent="review"),
                      "export my quizzes to anki": TurnRequest(intent="export")})
-    async with Tutor.open(tmp_path / "g.sqlite", service, read_turn=reader, seed=4) as tutor:
+    async with Tutor.open(tmp_path / "g.sqlite", service, read_turn=reader, seed=4) as tutor:  # no study companion
         question = only(await run(tutor, "/quiz overfitting"), "question")
-        for text, opening in (("thanks!", "You're welcome!"), ("what should I review?", "Reviewing"),
-                              ("export my quizzes to anki", "Exporting")):
+        for text, opening in (("thanks!", "You're welcome!"), ("what should I review?", "Your study history"),
+                              ("export my quizzes to anki", "Your study history")):
             outputs = await run(tutor, text)
             assert [o.kind for o in outputs] == ["help", "question"] and outputs[-1] == question
             reply = outputs[0].text
-            assert reply.startswith(opening) and "I can explain" in reply and "Question 1 of 4 is waiting" in reply
-            assert ("not available yet" in reply) == (text != "thanks!")
+            assert reply.startswith(opening) and ("I can explain" in reply) == (text == "thanks!")
+            assert "not available yet" not in reply
         assert (await tutor.state(THREAD))["quiz"].answers == []
 
 

@@ -1,0 +1,125 @@
+"""The study loop in the graph: record answers and quizzes, review plans, progress, export (agent.study).
+
+The study companion (``TutorContext.study``) keeps each student's memory of facts in SQLite; its
+calls are short synchronous transactions, so they run in a worker thread (``asyncio.to_thread``).
+Recording never costs the student a turn: a failure is logged and the quiz goes on.
+
+    record(runtime, quiz, question, graded)      # grade: after every graded answer
+    await finish(runtime, final, result)         # summarise: the review note and the quiz's Anki deck
+    await review_plan(state, runtime, count, seed)   # plan_review: a QuizPlan of the facts due now, or a line
+    show_progress, export_history                # nodes: ProgressReport, FileOffer
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from langgraph.runtime import Runtime
+
+from agent.graph.context import TutorContext
+from agent.graph.events import FileOffer, Help, Notice, ProgressReport
+from agent.graph.routing import export_request
+from agent.graph.state import ActiveQuiz, TutorState
+from agent.study.companion import REVIEW_TOPIC
+from agent.study.export import export_bytes, export_name, quiz_export
+from schemas import GradedAnswer, MultipleChoiceQuestion, Quiz, QuizPlan, QuizResult
+
+log = logging.getLogger(__name__)
+Update = dict[str, Any]
+MIME = {"anki": "application/apkg", "markdown": "text/markdown", "json": "application/json"}
+NO_PROGRESS = "No answers recorded yet: take a quiz (e.g. `/quiz overfitting`) and your progress shows here."
+NOT_STUDYING = "Your study history is not kept in this session, so there is nothing to {what}."
+
+
+def is_review(topic: str) -> bool:
+    return topic == REVIEW_TOPIC
+
+
+async def record(runtime: Runtime[TutorContext], quiz: ActiveQuiz, question: MultipleChoiceQuestion,
+                 graded: GradedAnswer) -> None:
+    """Store one graded answer (a retry quiz's right answer counts as Hard); never raises."""
+    ctx = runtime.context
+    if not ctx.studying:
+        return
+    try:
+        await asyncio.to_thread(ctx.study.record_answer, ctx.user, quiz.quiz_id, question, graded, retry=quiz.retry)
+    except Exception:  # the answer is graded and shown; the memory misses one review, the student nothing
+        log.exception("recording answer %d of quiz %s failed", graded.index + 1, quiz.quiz_id)
+
+
+async def finish(runtime: Runtime[TutorContext], final: Quiz, result: QuizResult) -> tuple[str, FileOffer | None]:
+    """Record the finished quiz; return the review note for its summary and its Anki deck to download."""
+    ctx = runtime.context
+    if not ctx.studying:
+        return "", None
+
+    def work() -> tuple[str, FileOffer]:
+        ctx.study.record_quiz(ctx.user, final, result)
+        deck = export_bytes(quiz_export(final, ctx.study.clock.now()), "anki")
+        offer = FileOffer(label=f"Anki deck of this quiz ({len(final.questions)} cards)",
+                          filename=export_name("quiz", "anki"), mime=MIME["anki"], data=deck)
+        return ctx.study.review_note(ctx.user), offer
+
+    try:
+        return await asyncio.to_thread(work)
+    except Exception:
+        log.exception("recording quiz %s failed", final.meta.quiz_id)
+        return "", None
+
+
+async def review_plan(runtime: Runtime[TutorContext], count: int, seed: int) -> QuizPlan | str:
+    """A quiz plan of the facts due now, or the line to say instead (nothing due, no history)."""
+    ctx = runtime.context
+    if not ctx.studying:
+        return NOT_STUDYING.format(what="review")
+    lm = getattr(ctx.service, "lm", None)
+    label = getattr(lm, "label", "") if lm is not None else ""
+    plan = await asyncio.to_thread(ctx.study.review_plan, ctx.user, count, seed, label)
+    return plan if plan is not None else await asyncio.to_thread(ctx.study.nothing_due_message, ctx.user)
+
+
+async def show_progress(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
+    """The progress report: mastery per area and concept, due counts, answers over time (text + PNG)."""
+    ctx = runtime.context
+    if not ctx.studying:
+        runtime.stream_writer(Help(text=NOT_STUDYING.format(what="report")))
+        return {}
+
+    def work() -> ProgressReport | Help:
+        from agent.study.chart import progress_png
+        from agent.study.progress import progress_text
+
+        progress = ctx.study.progress(ctx.user)
+        if not progress.seen:
+            return Help(text=NO_PROGRESS)
+        return ProgressReport(text=progress_text(progress), png=progress_png(progress))
+
+    runtime.stream_writer(await asyncio.to_thread(work))
+    return {}
+
+
+async def export_history(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
+    """The student's history (or quizzes, or due facts) as a file: Anki deck, Markdown or JSON."""
+    ctx = runtime.context
+    if not ctx.studying:
+        runtime.stream_writer(Help(text=NOT_STUDYING.format(what="export")))
+        return {}
+    what, fmt = export_request(state.get("message", ""))
+
+    def work() -> FileOffer | None:
+        items = ctx.study.collect(ctx.user, what)
+        if not items.questions:
+            return None
+        return FileOffer(label=f"Your {what} ({len(items.questions)} questions, {fmt})",
+                         filename=export_name(what, fmt), mime=MIME[fmt], data=export_bytes(items, fmt))
+
+    offer = await asyncio.to_thread(work)
+    if offer is None:
+        empty = {"history": "no answers yet. Take a quiz first", "quizzes": "no finished quizzes yet",
+                 "due": "nothing is due now. `/progress` shows when facts come due"}[what]
+        runtime.stream_writer(Notice(text=f"Nothing to export: {empty}."))
+    else:
+        runtime.stream_writer(offer)
+    return {}

@@ -69,13 +69,13 @@ def _service(args, topic: str | None = None):
     from agent.quiz.service import TutorService
     from agent.settings import Settings
     from knowledge.base import KnowledgeBase
-    from llm.loading import load_model
+    from llm.backend import load_backend
 
     settings = Settings.from_env(model=args.model, adapter=args.adapter, notes_dir=args.notes_dir)
     kb = KnowledgeBase.load(settings.notes_dir)
     if topic is not None:
         require_material(kb, topic)
-    return TutorService(kb, load_model(settings.model, settings.adapter), getattr(args, "strategy", "auto"))
+    return TutorService(kb, load_backend(settings.model, settings.adapter), getattr(args, "strategy", "auto"))
 
 
 def run_quiz(args) -> int:

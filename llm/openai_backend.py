@@ -8,6 +8,11 @@ regular expression in ``structured_outputs``, vLLM >= 0.12). The server's word i
 output is checked again here against the same type (Pydantic for models, the type's regular
 expression otherwise), exactly as strictly as the in-process path's :meth:`generate`.
 
+Whitespace inside JSON is the server's setting, not the request's (vLLM 0.32 ignores a per-request
+``disable_any_whitespace``): start vLLM with ``--structured-outputs-config.disable_any_whitespace true``
+(scripts/vllm_server.sh does), or a small model may sample blank lines between JSON tokens until it
+runs out of tokens (seen here on the tutor LoRA at temperature 1: 2 of 3 answers padded with newlines).
+
 Chat templating happens on the server: :meth:`OpenAIRuntime.chat` returns a :class:`ChatPrompt` that
 carries the messages to the chat-completions API. A plain string prompt is sent as raw text to the
 completions API (no template), like a formatted prompt in process.

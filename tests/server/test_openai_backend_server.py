@@ -68,6 +68,22 @@ def test_a_structured_call_through_the_lora_returns_valid_objects(served_tutor):
     assert letter in LETTERS
 
 
+def test_concurrent_calls_from_many_sessions_all_validate(served_tutor):
+    """No process-wide lock on this backend: the server batches whatever is in flight."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    runtime = OpenAIRuntime.for_model(served_tutor)
+    topics = ["dropout", "k-means", "overfitting", "precision", "recall", "gradient descent", "bias", "variance"]
+
+    def read(topic: str) -> TurnRequest:
+        prompt = runtime.chat([{"role": "user", "content": f"Answer with JSON (intent, topic).\nMessage: explain {topic}"}])
+        return runtime.generate(TurnRequest, prompt, max_new_tokens=300)
+
+    with ThreadPoolExecutor(len(topics)) as pool:
+        readings = list(pool.map(read, topics))
+    assert len(readings) == len(topics) and all(isinstance(r, TurnRequest) for r in readings)
+
+
 def test_an_explanation_streams_piece_by_piece(served_tutor, knowledge_base):
     service = TutorService(knowledge_base, served_tutor)
     started = time.perf_counter()

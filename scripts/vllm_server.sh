@@ -10,9 +10,9 @@
 # It serves the embedded model's converted folder as `smol` and the shipped tutor adapter as the LoRA `tutor`:
 #   TUTOR_BACKEND=openai TUTOR_OPENAI_BASE_URL=http://127.0.0.1:8011/v1 TUTOR_OPENAI_MODEL=tutor tutor ask "..."
 #
-# Settings (environment): VLLM_PORT (8011), VLLM_HOST (127.0.0.1), VLLM_MODEL_DIR (the embedded model's converted
-# folder), VLLM_ADAPTER_DIR (llm/adapters/tutor-smollm2), VLLM_START_TIMEOUT seconds (900), VLLM_CPU_KVCACHE_SPACE
-# GiB (1), PROJECT_PY (the project's python, .venv/bin/python: it locates the converted folder).
+# Settings (environment): VLLM_VENV (.venv-vllm), VLLM_PORT (8011), VLLM_HOST (127.0.0.1), VLLM_MODEL_DIR (the
+# embedded model's converted folder), VLLM_ADAPTER_DIR (llm/adapters/tutor-smollm2), VLLM_START_TIMEOUT seconds (900),
+# VLLM_CPU_KVCACHE_SPACE GiB (1), PROJECT_PY (the project's python, .venv/bin/python: it locates the converted folder).
 #
 # Why its own venv: vllm-cpu 0.32.0 pins torch==2.13.0 (the project's CPU wheel) but transformers<5.20, older than the
 # project's. The registry's torchvision/torchaudio/torchcodec do not load against the CPU torch and a text model does
@@ -23,7 +23,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-VENV=$ROOT/.venv-vllm
+VENV=${VLLM_VENV:-$ROOT/.venv-vllm}
 PORT=${VLLM_PORT:-8011}
 HOST=${VLLM_HOST:-127.0.0.1}
 RUN_DIR=$VENV/run

@@ -31,6 +31,7 @@ import json
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -196,7 +197,7 @@ class OpenAIRuntime:
                     if piece:
                         yield piece
         finally:
-            response.close()  # drops the connection: vLLM aborts the request, no tokens decoded for nobody
+            response.close()  # drops the connection: vLLM aborts the request instead of decoding unread tokens
 
     # ---------------------------------------------------------------- internals
 
@@ -241,27 +242,20 @@ class OpenAIRuntime:
         return _translated_errors(self.lm)
 
 
-class _translated_errors:
-    """Turn the client's connection and not-found errors into :class:`BackendError` with what to do."""
+@contextmanager
+def _translated_errors(lm: ServedModel) -> Iterator[None]:
+    """The client's connection and not-found errors as :class:`BackendError`, saying what to do."""
+    import openai
 
-    def __init__(self, lm: ServedModel):
-        self.lm = lm
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind, exc, tb) -> bool:
-        import openai
-
-        if isinstance(exc, (openai.APIConnectionError, openai.APITimeoutError)):
-            raise BackendError(f"lost the model server at {self.lm.base_url} ({exc}); {START_HINT}") from exc
-        if isinstance(exc, openai.NotFoundError):
-            raise BackendError(f"{unknown_model_message(self.lm.base_url, self.lm.name, _served(self.lm))} "
-                               f"({_detail(exc)})") from exc
-        if isinstance(exc, openai.APIStatusError):
-            raise BackendError(f"the model server at {self.lm.base_url} refused the request "
-                               f"(HTTP {exc.status_code}): {_detail(exc)}") from exc
-        return False
+    try:
+        yield
+    except (openai.APIConnectionError, openai.APITimeoutError) as exc:
+        raise BackendError(f"lost the model server at {lm.base_url} ({exc}); {START_HINT}") from exc
+    except openai.NotFoundError as exc:
+        raise BackendError(f"{unknown_model_message(lm.base_url, lm.name, _served(lm))} ({_detail(exc)})") from exc
+    except openai.APIStatusError as exc:
+        raise BackendError(f"the model server at {lm.base_url} refused the request "
+                           f"(HTTP {exc.status_code}): {_detail(exc)}") from exc
 
 
 def _served(lm: ServedModel) -> list[str]:

@@ -81,15 +81,3 @@ def answer_with_fact_messages(fact: str, question: str, options: Sequence[str]) 
             "Using the fact, which option is correct? Answer with its number.",
         },
     ]
-
-
-def feedback_messages(question: str, chosen: str, correct: str, fact: str) -> Messages:
-    """One or two encouraging sentences on a wrong answer, grounded in the source fact."""
-    return [
-        {"role": "system", "content": SYSTEM},
-        {
-            "role": "user",
-            "content": f"Question: {question}\nStudent answered: {chosen}\nCorrect answer: {correct}\n"
-            f"Fact: {fact}\n\nIn one or two sentences, explain to the student why the correct answer is right.",
-        },
-    ]

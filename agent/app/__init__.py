@@ -5,7 +5,9 @@
     resources.py    the model-backed tutor service and the graph runner, built once per server
     inputs.py       browser input -> typed graph turn, with refusals for bad input (pure)
     render.py       typed graph output events -> markdown and buttons, HTML neutralised (pure)
+    settings.py     host, port, login name, password, cookie secret (env fallback)
     auth.py         password login or open single-user mode
+    guard.py        open mode: only this server's Host and origin are answered (ASGI middleware)
     data_layer.py   chat history on SQLite (Chainlit BaseDataLayer on aiosqlite)
     chat_schema.py  its tables and row conversion (pure)
 """

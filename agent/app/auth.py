@@ -1,53 +1,65 @@
-"""Who may use the web app (pure; read by :mod:`agent.app.main` and ``tutor chat``).
+"""Who may use the web app (read by :mod:`agent.app.main` and ``tutor chat``).
 
-| env var               | meaning                                                                  |
-|-----------------------|--------------------------------------------------------------------------|
-| TUTOR_PASSWORD        | turns on password login                                                   |
-| TUTOR_USERNAME        | the login name (default ``student``)                                      |
-| CHAINLIT_AUTH_SECRET  | signs login cookies; ``tutor chat`` creates one in the data dir if unset  |
+The app asks for a login when student accounts exist (``tutor users add NAME``,
+:mod:`agent.app.accounts`) or ``TUTOR_PASSWORD`` is set (one shared login, ``TUTOR_USERNAME``;
+:class:`agent.app.settings.AppSettings`); both may be used together. Without either the app runs in
+open single-user mode: every visitor is the local user ``student`` (a header-auth callback that
+accepts every request). Chainlit's thread history and thread resume need a logged-in user, so this
+keeps both working without a login form. Open mode serves 127.0.0.1 only: :func:`require_accounts`
+refuses any other address, and :mod:`agent.app.guard` refuses other origins and Host names.
 
-Without ``TUTOR_PASSWORD`` the app runs in open single-user mode: every visitor is the local
-user ``student`` (a header-auth callback that accepts every request). Chainlit's thread history
-and thread resume need a logged-in user, so this keeps both working without a login form. Serve
-open mode on 127.0.0.1 only (the default).
+Graph thread ids are per user (:func:`graph_thread_id`): a student who sends another student's
+Chainlit thread id reaches an empty graph thread of their own, never the other's quiz.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
-import os
+import json
 import secrets
-from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_USER = "student"
+from agent.app.guard import is_loopback
+from agent.app.settings import AppSettings
+from common.files import write_atomic
 
 
-@dataclass(frozen=True, kw_only=True)
-class AuthSettings:
-    """Password login when a password is configured, otherwise the open single-user mode."""
+class OpenModeError(RuntimeError):
+    """Open mode (no accounts, no password) asked to serve a non-loopback address."""
 
-    username: str = field(default=DEFAULT_USER, metadata={"help": "login name (TUTOR_USERNAME)"})
-    password: str | None = field(default=None, repr=False, metadata={"help": "password (TUTOR_PASSWORD)"})
 
-    @classmethod
-    def from_env(cls) -> "AuthSettings":
-        return cls(
-            username=(os.environ.get("TUTOR_USERNAME") or DEFAULT_USER).strip() or DEFAULT_USER,
-            password=os.environ.get("TUTOR_PASSWORD") or None,
+def require_accounts(settings: AppSettings, account_count: int) -> None:
+    """Refuse to serve a non-loopback address to anyone who opens the page."""
+    if settings.open and account_count == 0 and not is_loopback(settings.host):
+        raise OpenModeError(
+            f"refusing to serve {settings.host} without logins: anyone who can reach it would be the same user. "
+            "Add student accounts (`tutor users add NAME`) or set TUTOR_PASSWORD, or serve 127.0.0.1"
         )
 
-    @property
-    def open(self) -> bool:
-        return self.password is None
 
-    def check(self, username: str, password: str) -> bool:
-        """Constant-time comparison of both fields (False in open mode: there is no login form)."""
-        if self.password is None:
-            return False
-        same_user = hmac.compare_digest(username.encode(), self.username.encode())
-        same_password = hmac.compare_digest(password.encode(), self.password.encode())
-        return same_user and same_password
+def graph_thread_id(user: str, thread_id: str) -> str:
+    """The graph's thread id for a user's Chainlit thread (a user cannot name another user's)."""
+    digest = hashlib.sha256(json.dumps([user, thread_id]).encode()).hexdigest()[:32]  # unambiguous pair
+    return f"u{digest}"
+
+
+async def authenticate(settings: AppSettings, accounts, username: str, password: str) -> str | None:
+    """The logged-in user name, or None: the shared ``TUTOR_PASSWORD`` login first, then the accounts."""
+    if check_login(settings, username, password):
+        return settings.username
+    if accounts is not None and await accounts.verify(username, password):
+        return username
+    return None
+
+
+def check_login(settings: AppSettings, username: str, password: str) -> bool:
+    """Constant-time comparison of both fields (False in open mode: there is no login form)."""
+    if settings.password is None:
+        return False
+    same_user = hmac.compare_digest(username.encode(), settings.username.encode())
+    same_password = hmac.compare_digest(password.encode(), settings.password.get_secret_value().encode())
+    return same_user and same_password
 
 
 def ensure_secret(path: Path) -> str:
@@ -59,11 +71,6 @@ def ensure_secret(path: Path) -> str:
         secret = path.read_text(encoding="utf-8").strip()
         if len(secret) >= 32:
             return secret
-    path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    partial = path.with_name(path.name + ".partial")
-    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(secret)
-    os.replace(partial, path)
+    write_atomic(path, secret, mode=0o600)
     return secret

@@ -2,7 +2,8 @@
 
 The model loads in a worker thread when the server starts, so the page is up at once; the first
 turn that needs the tutor waits for it. The graph's checkpoints live in
-``Settings.checkpoint_db`` (under ``TUTOR_DATA_DIR``), keyed by Chainlit's thread id.
+``Settings.checkpoint_database`` (a SQLite file under ``TUTOR_DATA_DIR``, or ``TUTOR_DATABASE_URL``),
+keyed by user and Chainlit thread id (:func:`agent.app.auth.graph_thread_id`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import logging
 import threading
 from contextlib import AsyncExitStack
 
-from agent.graph.standin_reader import build_reader  # at merge: from agent.turns import build_reader
+from agent.turns import build_reader
 from agent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,8 @@ class Resources:
     def _load_service(self):
         from agent.quiz.service import TutorService
 
-        notes = self.settings.notes_dir if self.settings.notes_dir.is_dir() else None
-        service = TutorService.create(self.settings.model, self.settings.adapter, notes)
+        llm, notes = self.settings.llm, self.settings.knowledge.notes_dir
+        service = TutorService.create(llm.model, llm.adapter, notes if notes.is_dir() else None)
         lm = service.lm
         log.info("tutor ready: %s", f"{lm.label}, weights {lm.weights}" if lm is not None else "no model")
         return service
@@ -79,7 +80,7 @@ class Resources:
                     self._service = None  # let the next turn try again (and report again)
                     raise
                 self._tutor = await self._stack.enter_async_context(
-                    Tutor.open(self.settings.checkpoint_db, service, read_turn=self._reader(service))
+                    Tutor.open(self.settings.checkpoint_database, service, read_turn=self._reader(service))
                 )
             return self._tutor
 

@@ -11,5 +11,4 @@
     quizzes.py  quiz records: start, retry, finish (pure)
     cache.py    questions written ahead while the student answers
     runner.py   Tutor: one turn at a time per thread over an AsyncSqliteSaver
-    standin_reader.py  rules-only stand-in for agent.turns (deleted at merge)
 """

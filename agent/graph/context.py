@@ -7,25 +7,17 @@ depends on the two protocols below only, not on the classes that implement them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from agent.graph.cache import QuestionCache
+from agent.turns import TurnReader  # interface A: free text -> TurnRequest, never raises
 from schemas import MultipleChoiceQuestion, QuizPlan
-from schemas.turn import TurnRequest
 
 if TYPE_CHECKING:  # type-only: the graph never constructs these
     from agent.quiz.service import ExplanationStream
     from agent.quiz.writing import Written
     from knowledge.base import KnowledgeBase
-
-
-class TurnReader(Protocol):
-    """Free text -> :class:`TurnRequest` (interface A, ``agent.turns``): ``options`` are the waiting
-    question's four option texts (A..D) or None; it never raises (falls back to rules)."""
-
-    def __call__(self, text: str, options: Sequence[str] | None = None) -> TurnRequest: ...
 
 
 class Service(Protocol):

@@ -28,7 +28,6 @@ process-wide lock here: many sessions' calls are in flight at once.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -95,13 +94,12 @@ class ServedModel:
         return f"{self.spec.label}, served as {self.name!r} at {self.base_url}"
 
 
-def connect(base_url: str, name: str, *, timeout: float = REQUEST_TIMEOUT_S) -> ServedModel:
+def connect(base_url: str, name: str, *, api_key: str | None = None, timeout: float = REQUEST_TIMEOUT_S) -> ServedModel:
     """Check that the server at ``base_url`` answers and serves ``name``; :class:`BackendError` if not."""
     import openai
 
     # vLLM needs a key only when started with --api-key; the openai client insists on one.
-    client = openai.OpenAI(base_url=base_url, api_key=os.environ.get("OPENAI_API_KEY") or "none",
-                           timeout=timeout, max_retries=0)
+    client = openai.OpenAI(base_url=base_url, api_key=api_key or "none", timeout=timeout, max_retries=0)
     try:
         served = list(client.models.list(timeout=CONNECT_TIMEOUT_S))
     except (openai.APIConnectionError, openai.APITimeoutError) as exc:

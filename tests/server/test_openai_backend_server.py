@@ -76,7 +76,8 @@ def test_concurrent_calls_from_many_sessions_all_validate(served_tutor):
     topics = ["dropout", "k-means", "overfitting", "precision", "recall", "gradient descent", "bias", "variance"]
 
     def read(topic: str) -> TurnRequest:
-        prompt = runtime.chat([{"role": "user", "content": f"Answer with JSON (intent, topic).\nMessage: explain {topic}"}])
+        ask = f"Answer with JSON (intent, topic).\nMessage: explain {topic}"
+        prompt = runtime.chat([{"role": "user", "content": ask}])
         return runtime.generate(TurnRequest, prompt, max_new_tokens=300)
 
     with ThreadPoolExecutor(len(topics)) as pool:

@@ -11,37 +11,46 @@ from typing import Literal
 
 import pytest
 
-from llm.backend import BackendError, backend_settings
+from common.settings import SettingsError
+from llm.backend import BackendError, load_backend
 from llm.openai_backend import ChatPrompt, OpenAIRuntime, ServedModel, connect
+from llm.settings import BackendSettings
 from llm.structured import StructuredOutputError
 from schemas import QuizPlanPicks
 
 
 def test_the_local_backend_is_the_default():
-    assert backend_settings({}).backend == "local"
+    assert BackendSettings.from_env({}).backend == "local"
 
 
 def test_openai_settings_come_from_the_environment():
-    settings = backend_settings({"TUTOR_BACKEND": "OpenAI", "TUTOR_OPENAI_BASE_URL": "http://h:1/v1/",
-                                 "TUTOR_OPENAI_MODEL": "tutor"})
+    settings = BackendSettings.from_env({"TUTOR_BACKEND": "openai", "TUTOR_OPENAI_BASE_URL": "http://h:1/v1/",
+                                         "TUTOR_OPENAI_MODEL": "tutor"})
     assert (settings.backend, settings.openai_base_url, settings.openai_model) == ("openai", "http://h:1/v1", "tutor")
 
 
 def test_given_values_win_over_the_environment():
     env = {"TUTOR_BACKEND": "openai", "TUTOR_OPENAI_BASE_URL": "http://h:1/v1", "TUTOR_OPENAI_MODEL": "tutor"}
-    assert backend_settings(env, openai_model="smol").openai_model == "smol"
-    assert backend_settings(env, backend="local").backend == "local"
+    assert BackendSettings.from_env(env, openai_model="smol").openai_model == "smol"
+    assert BackendSettings.from_env(env, backend="local").backend == "local"
 
 
 @pytest.mark.parametrize("env, says", [
-    ({"TUTOR_BACKEND": "openai"}, "TUTOR_OPENAI_BASE_URL and TUTOR_OPENAI_MODEL"),
-    ({"TUTOR_BACKEND": "openai", "TUTOR_OPENAI_BASE_URL": "http://h:1/v1"}, "needs TUTOR_OPENAI_MODEL"),
-    ({"TUTOR_BACKEND": "openai", "TUTOR_OPENAI_BASE_URL": "h:1/v1", "TUTOR_OPENAI_MODEL": "m"}, "http://"),
     ({"TUTOR_BACKEND": "vllm"}, "TUTOR_BACKEND"),
+    ({"TUTOR_OPENAI_BASE_URL": "h:1/v1"}, "TUTOR_OPENAI_BASE_URL .*http://"),
 ])
-def test_incomplete_or_wrong_settings_say_which_variable(env, says):
+def test_a_wrong_setting_names_its_variable(env, says):
+    with pytest.raises(SettingsError, match=says):
+        BackendSettings.from_env(env)
+
+
+@pytest.mark.parametrize("env, says", [
+    ({"TUTOR_BACKEND": "openai"}, "needs TUTOR_OPENAI_BASE_URL and TUTOR_OPENAI_MODEL"),
+    ({"TUTOR_BACKEND": "openai", "TUTOR_OPENAI_BASE_URL": "http://h:1/v1"}, "needs TUTOR_OPENAI_MODEL$"),
+])
+def test_the_openai_backend_without_its_server_settings_says_which_are_missing(env, says):
     with pytest.raises(BackendError, match=says):
-        backend_settings(env)
+        load_backend(settings=BackendSettings.from_env(env))
 
 
 def test_an_unreachable_server_is_a_clear_error():

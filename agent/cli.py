@@ -76,13 +76,13 @@ def _service(args, settings, topic: str | None = None):
     from agent.quiz.planning import require_material
     from agent.quiz.service import TutorService
     from knowledge.base import KnowledgeBase
-    from llm.loading import load_model
+    from llm.backend import load_backend
 
     kb = KnowledgeBase.load(settings.knowledge.notes_dir)
     if topic is not None:
         require_material(kb, topic)
     llm = settings.llm
-    return TutorService(kb, load_model(llm.model, llm.adapter), getattr(args, "strategy", "auto"))
+    return TutorService(kb, load_backend(llm.model, llm.adapter), getattr(args, "strategy", "auto"))
 
 
 def settings_from_args(args):

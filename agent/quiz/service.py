@@ -44,10 +44,10 @@ class TutorService:
         self.lm = lm
         self.runtime = None
         chooser: Chooser = SeededChooser()
-        if lm is not None:
-            from llm.structured import StructuredRuntime
+        if lm is not None:  # a LoadedModel (in process) or a ServedModel (openai backend)
+            from llm.backend import runtime_for
 
-            self.runtime = StructuredRuntime.for_model(lm)
+            self.runtime = runtime_for(lm)
             chooser = ModelChooser(self.runtime)
         if strategy == "auto":
             # The 135M model cannot phrase questions reliably, with or without the tutor adapter
@@ -61,9 +61,10 @@ class TutorService:
     def create(
         cls, model: str | None = None, adapter: str | None = None, notes_dir: Path | None = None, strategy: str = "auto"
     ) -> "TutorService":
-        from llm.loading import load_model
+        """The service on the backend the settings choose (:func:`llm.backend.load_backend`)."""
+        from llm.backend import load_backend
 
-        return cls(KnowledgeBase.load(notes_dir), load_model(model, adapter), strategy)
+        return cls(KnowledgeBase.load(notes_dir), load_backend(model, adapter), strategy)
 
     # ------------------------------------------------------------------- quizzes
 
@@ -142,10 +143,8 @@ class TutorService:
         if self.lm is None:
             text = references[0] if references else "I don't have notes on that yet."
             return ExplanationStream(iter([text]), sources, key_facts)
-        from llm.streaming import stream_text
-
         prompt = self.runtime.chat(explain_messages(question, references))
-        return ExplanationStream(stream_text(self.lm, prompt, max_new_tokens=max_new_tokens), sources, key_facts)
+        return ExplanationStream(self.runtime.stream(prompt, max_new_tokens=max_new_tokens), sources, key_facts)
 
 
 def _strategy_label(used: set[str]) -> str:

@@ -66,6 +66,8 @@ def test_explanation_streams_in_pieces(embedded_lm):
     pieces = list(stream_text(embedded_lm, prompt, max_new_tokens=24))
     assert len(pieces) > 3
     assert len("".join(pieces).split()) >= 5
+    # runtime.stream is the call every backend answers (llm.openai_backend too): the same greedy text here
+    assert "".join(runtime.stream(prompt, max_new_tokens=24)) == "".join(pieces)
 
 
 def test_embedded_model_decodes_through_packed_weights_like_the_dense_model(embedded_lm):

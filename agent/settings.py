@@ -22,7 +22,7 @@ from agent.app.settings import AppSettings
 from agent.study.settings import StudySettings
 from common.settings import EnvSettings, SettingsError, markdown_table, setting
 from knowledge.settings import KnowledgeSettings
-from llm.settings import LLMSettings
+from llm.settings import BackendSettings, LLMSettings
 from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
 
 
@@ -30,6 +30,7 @@ class Settings(EnvSettings):
     """Which model runs, where the tutor keeps its data, how the web app serves, and the quiz length."""
 
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    backend: BackendSettings = Field(default_factory=BackendSettings)
     knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     app: AppSettings = Field(default_factory=AppSettings)
     study: StudySettings = Field(default_factory=StudySettings)

@@ -59,10 +59,7 @@ class LLMSettings(EnvSettings):
 
 class BackendSettings(EnvSettings):
     """Where the model runs: in this process, or on an OpenAI-compatible server (vLLM first; llm.backend).
-
-    Not yet a part of :class:`agent.settings.Settings` (so not in the README table): to be folded into
-    :class:`LLMSettings` when the branches merge.
-    """
+    Part of :class:`agent.settings.Settings` as ``settings.backend``."""
 
     backend: Literal["local", "openai"] = setting(
         "local", env="TUTOR_BACKEND",

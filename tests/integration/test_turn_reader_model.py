@@ -57,7 +57,6 @@ def test_the_rows_defeat_constant_answers(rows):
     assert len(starts) >= 3
 
 
-@pytest.mark.xfail(strict=True, reason="adapter v1 was not trained to read turns (issue 12 item 2); remove with v2")
 def test_model_reader_agrees_with_labels(runtime, rows):
     reader = Reader(runtime, "model")
     predicted = [reader(r.text, r.options) for r in rows]

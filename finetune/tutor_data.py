@@ -5,7 +5,8 @@ Three kinds of rows, each rendered with the exact prompts the tutor uses at run 
 
 * **question writing** - a card fact -> a :class:`schemas.QuestionDraft` JSON (the generation
   schema of the "free" strategy), from the authored question form, answer and distractors;
-* **explanations** - "What is <concept>?" with the card as reference -> a teaching-assistant answer;
+* **explanations** - a concrete question (a fact's question forms, "What is <concept>?") with the
+  facts retrieved for it -> a short answer that starts with the answer (:mod:`finetune.explain_data`);
 * **feedback** - a wrong answer -> why the correct one is right, quoting the fact.
 
 A fixed set of concepts is held out (never trained on) so the adapter can be judged on facts it
@@ -22,9 +23,12 @@ import json
 import os
 import random
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
-from prompts.tutor import explain_messages, feedback_messages, write_question_messages
+from prompts.tutor import feedback_messages, write_question_messages
+from finetune import explain_data
+from knowledge.base import KnowledgeBase
 from knowledge.cards import load_cards
 from schemas import QuestionDraft
 from schemas.knowledge import ConceptCard
@@ -62,10 +66,16 @@ def _clip(text: str, limit: int) -> str:
 
 
 def explanation_rows(card: ConceptCard) -> list[dict]:
-    reference = f"{card.title}: {card.summary} " + " ".join(f.statement for f in card.facts)
-    answer = card.summary
-    asks = [f"What is {card.title.lower()}?", f"Can you explain {card.title.lower()} simply?"]
-    return [_row(explain_messages(ask, [reference]), answer, "explain", card.id) for ask in asks]
+    """Question -> short grounded answer rows (:mod:`finetune.explain_data`), over trained-on cards only."""
+    rng = random.Random(f"{SEED}:explain:{card.id}")
+    pairs = explain_data.explanation_rows(card, _training_knowledge(), rng)
+    return [_row(messages, target, "explain", card.id) for messages, target in pairs]
+
+
+@lru_cache(maxsize=1)
+def _training_knowledge() -> KnowledgeBase:
+    """The cards that are trained on (held-out facts must never appear, not even as context)."""
+    return KnowledgeBase([c for c in load_cards() if not is_heldout(c.id)])
 
 
 def feedback_rows(card: ConceptCard, rng: random.Random) -> list[dict]:

@@ -1,0 +1,165 @@
+"""Do explanations answer the question asked? Extractive vs model answers on held-out questions.
+
+Each question in ``--data`` (JSONL: question, topic, card, fact, statement, answer; written for this
+project about held-out concepts, ``finetune.tutor_data.is_heldout``) is labelled with the fact that
+answers it. For every variant, the same questions and the same retrieved facts:
+
+* ``clean``      - the answer ends on a complete sentence (:func:`agent.explain.sentences.ends_cleanly`);
+  must be 100%. ``raw_clean`` is the same check on the model's raw output, without the sentence
+  buffer (what the tutor streamed before).
+* ``answered``   - the first two sentences hold every content word of the labelled fact's answer
+  (:func:`knowledge.facts.states_answer`); aim >= 80%.
+* ``hit@1/hit@3`` - the labelled fact is the first / among the three retrieved facts (no model).
+* ``tokens/s``   - generated tokens over generation seconds (model variants; includes the prompt).
+
+Variants: ``extractive`` (no model: the top facts' statements), ``base`` (embedded model, no
+adapter), ``adapter`` (embedded model + shipped tutor adapter, or ``--adapter DIR``).
+
+    python -m evaluation.explain_report --out evaluation/reports/explain                  # all variants
+    python -m evaluation.explain_report --variants extractive --data evaluation/data/explain_questions_dev.jsonl --out runs/explain-dev
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from agent.explain import Explainer
+from agent.explain.sentences import ends_cleanly, split_complete
+from knowledge.facts import states_answer
+
+DEFAULT_DATA = Path("evaluation/data/explain_questions.jsonl")
+VARIANTS = ("extractive", "base", "adapter")
+
+
+def load_questions(path: Path, limit: int = 0) -> list[dict]:
+    """The labelled questions; a malformed line fails with its line number."""
+    rows = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            row["question"], row["statement"], row["answer"]  # noqa: B018  (required fields)
+        except (json.JSONDecodeError, KeyError, TypeError) as exc:
+            raise ValueError(f"{path}:{number}: not a labelled question ({exc})") from None
+        rows.append(row)
+    return rows[:limit] if limit else rows
+
+
+def score_answer(text: str, row: dict) -> dict:
+    """The per-question checks of one answer text."""
+    sentences, _ = split_complete(text.strip(), final=True)
+    return {"clean": ends_cleanly(text), "answered": states_answer(" ".join(sentences[:2]), row["answer"]),
+            "sentences": len(sentences), "words": len(text.split())}
+
+
+def run_variant(explainer: Explainer, rows: list[dict], name: str, tokenizer=None) -> dict:
+    """Answer every question with one variant; per-question rows and the summary."""
+    from tqdm import tqdm
+
+    mode = "extractive" if name == "extractive" else "model"
+    results, tokens, seconds = [], 0, 0.0
+    for row in tqdm(rows, desc=name, unit="question"):
+        started = time.perf_counter()
+        stream = explainer.explain(row["question"], row.get("topic"), mode=mode)
+        text = "".join(stream.pieces)
+        elapsed = time.perf_counter() - started
+        statements = [f.statement for f in stream.facts]
+        raw = "".join(stream.raw)
+        generated = len(tokenizer(raw, add_special_tokens=False)["input_ids"]) if tokenizer and raw else 0
+        tokens, seconds = tokens + generated, seconds + elapsed
+        results.append({
+            "question": row["question"], "answer_text": text, "raw": raw if mode == "model" else None,
+            "hit@1": statements[:1] == [row["statement"]], "hit@3": row["statement"] in statements[:3],
+            "raw_clean": ends_cleanly(raw) if mode == "model" else None, "tokens": generated,
+            "seconds": round(elapsed, 3), **score_answer(text, row),
+        })
+    return {"summary": summarise(results, tokens, seconds, mode), "rows": results}
+
+
+def summarise(results: list[dict], tokens: int, seconds: float, mode: str) -> dict:
+    n = len(results)
+    share = lambda key: round(sum(bool(r[key]) for r in results) / n, 4) if n else None  # noqa: E731
+    summary = {"n": n, "clean": share("clean"), "answered": share("answered"), "hit@1": share("hit@1"),
+               "hit@3": share("hit@3"), "mean_words": round(sum(r["words"] for r in results) / n, 1) if n else None,
+               "seconds_per_answer": round(seconds / n, 3) if n else None}
+    if mode == "model":
+        summary |= {"raw_clean": share("raw_clean"), "tokens": tokens,
+                    "tokens_per_s": round(tokens / seconds, 2) if seconds else None}
+    return summary
+
+
+def markdown(results: dict, meta: dict) -> str:
+    lines = [
+        "# Explanations on held-out questions", "",
+        f"{meta['n']} questions from `{meta['data']}`, each labelled with the fact that answers it "
+        "(held-out concepts, never trained on). Same questions and retrieved facts for every variant.", "",
+        "| variant | clean | raw clean | answered (first 2 sentences) | hit@1 | hit@3 | words | s/answer | tokens/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
+    for name, res in results.items():
+        s = res["summary"]
+        lines.append(f"| {name} | {pct(s['clean'])} | {pct(s.get('raw_clean'))} | {pct(s['answered'])} | "
+                     f"{pct(s['hit@1'])} | {pct(s['hit@3'])} | {s['mean_words']} | {s['seconds_per_answer']} | "
+                     f"{s.get('tokens_per_s', '-')} |")
+    lines += ["", f"Command: `{meta['command']}`  ", f"Model: {meta.get('model') or '-'}; adapter: "
+              f"{meta.get('adapter') or '-'}; max sentences {meta['max_sentences']}, max new tokens "
+              f"{meta['max_new_tokens']}. Timings were taken on a shared machine; rerun on a quiet one.", "",
+              "## Samples (first 8 questions)", ""]
+    for i, row in enumerate(next(iter(results.values()))["rows"][:8]):
+        lines.append(f"**{row['question']}**\n")
+        for name, res in results.items():
+            lines.append(f"- {name}: {res['rows'][i]['answer_text']}")
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="explanation quality: extractive vs model answers on held-out questions")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled questions (JSONL)")
+    parser.add_argument("--out", type=Path, required=True, help="folder for results.json and report.md")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, from {', '.join(VARIANTS)}")
+    parser.add_argument("--model", default=None, help="model spec (default: the embedded model)")
+    parser.add_argument("--adapter", default=None, help="adapter folder for the 'adapter' variant (default: shipped)")
+    parser.add_argument("--limit", type=int, default=0, help="first N questions (0 = all)")
+    args = parser.parse_args(argv)
+    import sys
+
+    from agent.explain import explainer as explainer_module
+    from knowledge.base import KnowledgeBase
+
+    variants = [v.strip() for v in args.variants.split(",") if v.strip()]
+    unknown = sorted(set(variants) - set(VARIANTS))
+    if unknown:
+        parser.error(f"unknown variant(s): {', '.join(unknown)}")
+    rows = load_questions(args.data, args.limit)
+    kb = KnowledgeBase.load()
+    results, meta = {}, {"n": len(rows), "data": str(args.data), "command": "python -m evaluation.explain_report "
+                         + " ".join(sys.argv[1:] if argv is None else argv),
+                         "max_sentences": explainer_module.MAX_SENTENCES, "max_new_tokens": explainer_module.MAX_NEW_TOKENS}
+    for name in variants:
+        lm = runtime = None
+        if name != "extractive":
+            from llm.loading import load_model
+            from llm.structured import StructuredRuntime
+
+            lm = load_model(args.model, "none" if name == "base" else args.adapter)
+            runtime = StructuredRuntime.for_model(lm)
+            meta["model"], meta[name] = lm.label, lm.adapter
+            meta["adapter"] = lm.adapter if name == "adapter" else meta.get("adapter")
+        results[name] = run_variant(Explainer(kb, lm, runtime), rows, name, lm.tokenizer if lm else None)
+    args.out.mkdir(parents=True, exist_ok=True)
+    payload = {"meta": meta, "results": results}
+    (args.out / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    report = markdown(results, meta)
+    (args.out / "report.md").write_text(report, encoding="utf-8")
+    print(report.split("## Samples")[0])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,7 +8,9 @@ answers it. For every variant, the same questions and the same retrieved facts:
   must be 100%. ``raw_clean`` is the same check on the model's raw output, without the sentence
   buffer (what the tutor streamed before).
 * ``answered``   - the first two sentences hold every content word of the labelled fact's answer
-  (:func:`knowledge.facts.states_answer`); aim >= 80%.
+  (:func:`knowledge.facts.states_answer`); aim >= 80%. For a model variant an answer that fell back
+  to the best fact (the model finished no sentence) counts as not answered: the model's own output
+  is judged. ``fallback`` is the share of such answers.
 * ``hit@1/hit@3`` - the labelled fact is the first / among the three retrieved facts (no model).
 * ``tokens/s``   - generated tokens over generation seconds (model variants; includes the prompt).
 
@@ -16,6 +18,7 @@ Variants: ``extractive`` (no model: the top facts' statements), ``base`` (embedd
 adapter), ``adapter`` (embedded model + shipped tutor adapter, or ``--adapter DIR``).
 
     python -m evaluation.explain_report --out evaluation/reports/explain                  # all variants
+    tutor eval explain --data evaluation/data/explain_questions.jsonl --out evaluation/reports/explain   # the same
     python -m evaluation.explain_report --variants extractive --data evaluation/data/explain_questions_dev.jsonl --out runs/explain-dev
 """
 
@@ -26,9 +29,6 @@ import json
 import time
 from pathlib import Path
 
-from agent.explain import Explainer
-from agent.explain.sentences import ends_cleanly, split_complete
-from knowledge.facts import states_answer
 
 DEFAULT_DATA = Path("evaluation/data/explain_questions.jsonl")
 VARIANTS = ("extractive", "base", "adapter")
@@ -49,16 +49,22 @@ def load_questions(path: Path, limit: int = 0) -> list[dict]:
     return rows[:limit] if limit else rows
 
 
-def score_answer(text: str, row: dict) -> dict:
-    """The per-question checks of one answer text."""
+def score_answer(text: str, row: dict, fell_back: bool = False) -> dict:
+    """The per-question checks of one answer text (``fell_back``: not the model's own words)."""
+    from agent.explain.sentences import ends_cleanly, split_complete
+    from knowledge.facts import states_answer
+
     sentences, _ = split_complete(text.strip(), final=True)
-    return {"clean": ends_cleanly(text), "answered": states_answer(" ".join(sentences[:2]), row["answer"]),
+    answered = not fell_back and states_answer(" ".join(sentences[:2]), row["answer"])
+    return {"clean": ends_cleanly(text), "answered": answered, "fallback": fell_back,
             "sentences": len(sentences), "words": len(text.split())}
 
 
-def run_variant(explainer: Explainer, rows: list[dict], name: str, tokenizer=None) -> dict:
+def run_variant(explainer, rows: list[dict], name: str, tokenizer=None) -> dict:
     """Answer every question with one variant; per-question rows and the summary."""
     from tqdm import tqdm
+
+    from agent.explain.sentences import ends_cleanly
 
     mode = "extractive" if name == "extractive" else "model"
     results, tokens, seconds = [], 0, 0.0
@@ -75,7 +81,7 @@ def run_variant(explainer: Explainer, rows: list[dict], name: str, tokenizer=Non
             "question": row["question"], "answer_text": text, "raw": raw if mode == "model" else None,
             "hit@1": statements[:1] == [row["statement"]], "hit@3": row["statement"] in statements[:3],
             "raw_clean": ends_cleanly(raw) if mode == "model" else None, "tokens": generated,
-            "seconds": round(elapsed, 3), **score_answer(text, row),
+            "seconds": round(elapsed, 3), **score_answer(text, row, bool(stream.fell_back)),
         })
     return {"summary": summarise(results, tokens, seconds, mode), "rows": results}
 
@@ -87,7 +93,7 @@ def summarise(results: list[dict], tokens: int, seconds: float, mode: str) -> di
                "hit@3": share("hit@3"), "mean_words": round(sum(r["words"] for r in results) / n, 1) if n else None,
                "seconds_per_answer": round(seconds / n, 3) if n else None}
     if mode == "model":
-        summary |= {"raw_clean": share("raw_clean"), "tokens": tokens,
+        summary |= {"raw_clean": share("raw_clean"), "fallback": share("fallback"), "tokens": tokens,
                     "tokens_per_s": round(tokens / seconds, 2) if seconds else None}
     return summary
 
@@ -97,13 +103,15 @@ def markdown(results: dict, meta: dict) -> str:
         "# Explanations on held-out questions", "",
         f"{meta['n']} questions from `{meta['data']}`, each labelled with the fact that answers it "
         "(held-out concepts, never trained on). Same questions and retrieved facts for every variant.", "",
-        "| variant | clean | raw clean | answered (first 2 sentences) | hit@1 | hit@3 | words | s/answer | tokens/s |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "| variant | clean | raw clean | answered (first 2 sentences) | fallback | hit@1 | hit@3 | words | s/answer "
+        "| tokens/s |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     pct = lambda v: "-" if v is None else f"{v:.0%}"  # noqa: E731
     for name, res in results.items():
         s = res["summary"]
         lines.append(f"| {name} | {pct(s['clean'])} | {pct(s.get('raw_clean'))} | {pct(s['answered'])} | "
+                     f"{pct(s.get('fallback'))} | "
                      f"{pct(s['hit@1'])} | {pct(s['hit@3'])} | {s['mean_words']} | {s['seconds_per_answer']} | "
                      f"{s.get('tokens_per_s', '-')} |")
     lines += ["", f"Command: `{meta['command']}`  ", f"Model: {meta.get('model') or '-'}; adapter: "
@@ -118,17 +126,33 @@ def markdown(results: dict, meta: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="explanation quality: extractive vs model answers on held-out questions")
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="labelled questions (JSONL)")
     parser.add_argument("--out", type=Path, required=True, help="folder for results.json and report.md")
     parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, from {', '.join(VARIANTS)}")
     parser.add_argument("--model", default=None, help="model spec (default: the embedded model)")
     parser.add_argument("--adapter", default=None, help="adapter folder for the 'adapter' variant (default: shipped)")
     parser.add_argument("--limit", type=int, default=0, help="first N questions (0 = all)")
-    args = parser.parse_args(argv)
+
+
+def register_explain(eval_sub: argparse._SubParsersAction) -> None:
+    """``tutor eval explain``: this report."""
+    parser = eval_sub.add_parser("explain", help="explanations on held-out questions: extractive vs model answers",
+                                 description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    parser.set_defaults(handler=lambda args: run(args, parser))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv), parser)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     import sys
 
+    from agent.explain import Explainer
     from agent.explain import explainer as explainer_module
     from knowledge.base import KnowledgeBase
 
@@ -138,8 +162,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"unknown variant(s): {', '.join(unknown)}")
     rows = load_questions(args.data, args.limit)
     kb = KnowledgeBase.load()
-    results, meta = {}, {"n": len(rows), "data": str(args.data), "command": "python -m evaluation.explain_report "
-                         + " ".join(sys.argv[1:] if argv is None else argv),
+    results, meta = {}, {"n": len(rows), "data": str(args.data), "command": " ".join(["python", "-m", "evaluation.explain_report"] + sys.argv[1:])
+                         if parser.prog != "tutor eval explain" else " ".join(["tutor"] + sys.argv[1:]),
                          "max_sentences": explainer_module.MAX_SENTENCES, "max_new_tokens": explainer_module.MAX_NEW_TOKENS}
     for name in variants:
         lm = runtime = None

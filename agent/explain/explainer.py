@@ -42,6 +42,7 @@ class ExplanationStream:
     facts: list[RankedFact] = field(default_factory=list)
     mode: str = "extractive"
     raw: list[str] = field(default_factory=list)  # the model's raw pieces, filled while streaming (evaluation)
+    fell_back: list[bool] = field(default_factory=list)  # [True] once streamed if the model gave no sentence
 
 
 class Explainer:
@@ -71,17 +72,19 @@ class Explainer:
             answer = join_sentences(f.statement for f in facts[:EXTRACTIVE_SENTENCES])
             return ExplanationStream(answer, sources, key_facts, facts, "extractive")
         stream = ExplanationStream(iter(()), sources, key_facts, facts, "model")
-        stream.pieces = self._model_answer(question, facts, max_new_tokens or MAX_NEW_TOKENS, stream.raw)
+        stream.pieces = self._model_answer(question, facts, max_new_tokens or MAX_NEW_TOKENS, stream)
         return stream
 
-    def _model_answer(self, question: str, facts: list[RankedFact], max_new_tokens: int, raw: list[str]) -> Iterator[str]:
+    def _model_answer(
+        self, question: str, facts: list[RankedFact], max_new_tokens: int, stream: ExplanationStream
+    ) -> Iterator[str]:
         from llm.streaming import stream_text
 
         concept = facts[0].card.title if facts[0].card is not None else None
         prompt = self.runtime.chat(explain_messages(question, [f.statement for f in facts], concept))
-        pieces = _recorded(stream_text(self.lm, prompt, max_new_tokens=max_new_tokens), raw)
+        pieces = _recorded(stream_text(self.lm, prompt, max_new_tokens=max_new_tokens), stream.raw)
         sentences = complete_sentences(pieces, max_sentences=MAX_SENTENCES)
-        return join_sentences(_or_fallback(sentences, facts[0].statement))
+        return join_sentences(_or_fallback(sentences, facts[0].statement, stream.fell_back))
 
 
 def _recorded(pieces: Iterator[str], raw: list[str]) -> Iterator[str]:
@@ -93,11 +96,12 @@ def _recorded(pieces: Iterator[str], raw: list[str]) -> Iterator[str]:
         pieces.close()
 
 
-def _or_fallback(sentences: Iterable[str], fallback: str) -> Iterator[str]:
+def _or_fallback(sentences: Iterable[str], fallback: str, fell_back: list[bool]) -> Iterator[str]:
     """``sentences``, or ``fallback`` when there are none (a model that never finished a sentence)."""
     empty = True
     for sentence in sentences:
         empty = False
         yield sentence
     if empty:
+        fell_back.append(True)
         yield fallback

@@ -22,7 +22,8 @@ from collections.abc import Iterable, Iterator
 ABBREVIATIONS = frozenset(
     {"e.g", "i.e", "etc", "vs", "cf", "approx", "fig", "eq", "dr", "mr", "mrs", "ms", "prof", "no", "al", "resp", "viz"}
 )
-_END = re.compile(r"[.!?]+[\"')\]”’]*")
+_END = re.compile(r"[.!?]+[\"')\]}”’*]*")
+_PAIRS = {")": "(", "]": "[", "}": "{", "”": "“"}
 _LIST_NUMBER = re.compile(r"(?:^|\n)\s*\(?[0-9]{1,2}$")  # "1." opening a line is a list number, "k = 2." is not
 
 
@@ -52,11 +53,23 @@ def split_complete(text: str, final: bool = False) -> tuple[list[str], str]:
             continue
         if not _is_boundary(text, match.start()):
             continue
-        sentence = text[cursor:end].strip()
+        sentence = _tidy(text[cursor:end].strip())
         if sentence:
             sentences.append(sentence)
         cursor = end
     return sentences, text[cursor:]
+
+
+def _tidy(sentence: str) -> str:
+    """Drop closing marks after the final punctuation that close nothing (a model's stray '"}' or '**')."""
+    while sentence and sentence[-1] in "\"')]}”’*":
+        mark = sentence[-1]
+        opener = _PAIRS.get(mark)
+        balanced = sentence.count(opener) >= sentence.count(mark) if opener else sentence.count(mark) % 2 == 0
+        if balanced or (mark == "’" and sentence.count("‘") >= sentence.count("’")):
+            break
+        sentence = sentence[:-1]
+    return sentence
 
 
 def ends_cleanly(text: str) -> bool:

@@ -79,3 +79,14 @@ def test_ends_cleanly(text, clean):
 
 def test_join_sentences_spaces_them():
     assert "".join(join_sentences(["A b.", "C d."])) == "A b. C d."
+
+
+@pytest.mark.parametrize("text, sentence", [
+    ('They are called regression tasks."}', "They are called regression tasks."),
+    ("It is **inertia.**", "It is **inertia.**"),
+    ("It is inertia.*", "It is inertia."),
+    ('He said "stop."', 'He said "stop."'),
+    ("(It is a sum.))", "(It is a sum.)"),
+])
+def test_stray_closing_marks_are_dropped(text, sentence):
+    assert list(complete_sentences(pieces(text))) == [sentence]

@@ -5,8 +5,9 @@ project about held-out concepts, ``finetune.tutor_data.is_heldout``) is labelled
 answers it. For every variant, the same questions and the same retrieved facts:
 
 * ``clean``      - the answer ends on a complete sentence (:func:`agent.explain.sentences.ends_cleanly`);
-  must be 100%. ``raw_clean`` is the same check on the model's raw output, without the sentence
-  buffer (what the tutor streamed before).
+  must be 100%. ``raw_clean`` is the same check on the model's raw text up to where generation
+  stopped (after the third sentence, at the end of text, or at the token limit), before the
+  sentence buffer dropped any trailing fragment.
 * ``answered``   - the first two sentences hold every content word of the labelled fact's answer
   (:func:`knowledge.facts.states_answer`); aim >= 80%. For a model variant an answer that fell back
   to the best fact (the model finished no sentence) counts as not answered: the model's own output
@@ -100,9 +101,11 @@ def summarise(results: list[dict], tokens: int, seconds: float, mode: str) -> di
 
 def markdown(results: dict, meta: dict) -> str:
     lines = [
-        "# Explanations on held-out questions", "",
-        f"{meta['n']} questions from `{meta['data']}`, each labelled with the fact that answers it "
-        "(held-out concepts, never trained on). Same questions and retrieved facts for every variant.", "",
+        "# Explanations: do they answer the question asked?", "",
+        f"{meta['n']} questions from `{meta['data']}`, each labelled with the fact that answers it; "
+        f"{meta.get('heldout', '?')} of them about held-out concepts (never trained on). Same questions and "
+        "retrieved facts for every variant; 'answered' judges the model's own words (a fallback to the best "
+        "fact counts as not answered).", "",
         "| variant | clean | raw clean | answered (first 2 sentences) | fallback | hit@1 | hit@3 | words | s/answer "
         "| tokens/s |",
         "|---|---|---|---|---|---|---|---|---|---|",
@@ -124,6 +127,16 @@ def markdown(results: dict, meta: dict) -> str:
             lines.append(f"- {name}: {res['rows'][i]['answer_text']}")
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def _relative(path: str | None) -> str | None:
+    """``path`` relative to the working directory when inside it (reports name no machine's folders)."""
+    if path is None:
+        return None
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return path
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -160,10 +173,13 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     unknown = sorted(set(variants) - set(VARIANTS))
     if unknown:
         parser.error(f"unknown variant(s): {', '.join(unknown)}")
+    from finetune.tutor_data import is_heldout
+
     rows = load_questions(args.data, args.limit)
     kb = KnowledgeBase.load()
     results, meta = {}, {"n": len(rows), "data": str(args.data), "command": " ".join(["python", "-m", "evaluation.explain_report"] + sys.argv[1:])
                          if parser.prog != "tutor eval explain" else " ".join(["tutor"] + sys.argv[1:]),
+                         "heldout": sum(is_heldout(r.get("card", "")) for r in rows),
                          "max_sentences": explainer_module.MAX_SENTENCES, "max_new_tokens": explainer_module.MAX_NEW_TOKENS}
     for name in variants:
         lm = runtime = None
@@ -173,9 +189,10 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
             lm = load_model(args.model, "none" if name == "base" else args.adapter)
             runtime = StructuredRuntime.for_model(lm)
-            meta["model"], meta[name] = lm.label, lm.adapter
-            meta["adapter"] = lm.adapter if name == "adapter" else meta.get("adapter")
-        results[name] = run_variant(Explainer(kb, lm, runtime), rows, name, lm.tokenizer if lm else None)
+            meta["model"] = lm.label
+            meta["adapter"] = _relative(lm.adapter) if name == "adapter" else meta.get("adapter")
+        mode = "extractive" if lm is None else "model"
+        results[name] = run_variant(Explainer(kb, lm, runtime, mode), rows, name, lm.tokenizer if lm else None)
     args.out.mkdir(parents=True, exist_ok=True)
     payload = {"meta": meta, "results": results}
     (args.out / "results.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

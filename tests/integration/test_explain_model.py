@@ -23,7 +23,10 @@ QUESTIONS = [json.loads(line) for line in
 
 @pytest.fixture(scope="module")
 def service(knowledge_base, embedded_lm):
-    return TutorService(knowledge_base, embedded_lm)
+    """The service with its explainer switched to model answers (the default is extractive)."""
+    service = TutorService(knowledge_base, embedded_lm)
+    service.explainer.mode = "model"
+    return service
 
 
 def _answer(service, row) -> tuple[str, object]:
@@ -52,7 +55,9 @@ def test_the_model_answers_the_question_asked(service):
     for row in QUESTIONS:
         text, stream = _answer(service, row)
         scores.append(score_answer(text, row, bool(stream.fell_back)))
-    assert sum(s["answered"] for s in scores) >= len(QUESTIONS) - 1, scores
+    # With the shipped adapter 78% of 103 held-out questions are answered, the base model 10%
+    # (evaluation/reports/explain): half of these four is the floor a working model clears.
+    assert sum(s["answered"] for s in scores) >= len(QUESTIONS) // 2, scores
 
 
 def test_a_model_that_always_emits_the_same_token_fails_the_content_check(service, embedded_lm):

@@ -105,6 +105,13 @@ def test_extractive_answer_is_the_top_facts_and_ends_cleanly(kb):
     assert stream.key_facts == [f.statement for f in stream.facts] and len(stream.key_facts) == 3
 
 
+def test_model_mode_needs_a_model(kb):
+    with pytest.raises(ValueError, match="needs a model"):
+        Explainer(kb, mode="model")
+    with pytest.raises(ValueError, match="needs a model"):
+        Explainer(kb).explain("dropout", mode="model")
+
+
 def test_unknown_question_says_so(kb):
     stream = Explainer(kb).explain("zyzzyva basket weaving")
     assert "don't have notes" in "".join(stream.pieces) and stream.sources == []
@@ -127,7 +134,7 @@ def _model_explainer(kb, monkeypatch, output: str) -> tuple[Explainer, list[bool
             closed.append(True)
 
     monkeypatch.setattr(llm.streaming, "stream_text", fake_stream)
-    return Explainer(kb, lm=object(), runtime=FakeRuntime()), closed
+    return Explainer(kb, lm=object(), runtime=FakeRuntime(), mode="model"), closed
 
 
 def test_model_answer_is_cut_at_its_last_sentence_end(kb, monkeypatch):

@@ -13,21 +13,22 @@ from __future__ import annotations
 import argparse
 import sys
 
+from llm.settings import add_model_arguments
 from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
 
 
-def add_model_arguments(parser: argparse.ArgumentParser) -> None:
-    """The one model spec, shared by every command that loads a model."""
-    parser.add_argument(
-        "--model", default=None, help="model spec: 'embedded' (default), a hub id, a local HF folder or a .gguf file "
-        "(env TUTOR_MODEL)"
-    )
-    parser.add_argument("--adapter", default=None, help="PEFT adapter folder (env TUTOR_ADAPTER); 'none' for the base")
+def add_tutor_arguments(parser: argparse.ArgumentParser) -> None:
+    """The model flags (:func:`llm.settings.add_model_arguments`) plus the notes folder."""
+    add_model_arguments(parser)
     parser.add_argument("--notes-dir", default=None, help="folder of indexed notes (default: the data directory's)")
 
 
-def _questions(value: str) -> int:
-    n = int(value)
+def question_count(value: str) -> int:
+    """``--questions``: a whole number from 1 to MAX_QUESTIONS (argparse type, shared with ``tutor eval quiz``)."""
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number from 1 to {MAX_QUESTIONS}, not {value!r}") from None
     if not 1 <= n <= MAX_QUESTIONS:
         raise argparse.ArgumentTypeError(f"between 1 and {MAX_QUESTIONS}")
     return n
@@ -36,55 +37,79 @@ def _questions(value: str) -> int:
 def register(sub: argparse._SubParsersAction) -> None:
     quiz = sub.add_parser("quiz", help="generate a multiple-choice quiz on a topic")
     quiz.add_argument("--topic", required=True, help="what the quiz is about, e.g. 'bias-variance trade-off'")
-    quiz.add_argument("--questions", type=_questions, default=DEFAULT_QUESTIONS, help="number of questions (1-20)")
+    quiz.add_argument("--questions", type=question_count, default=None,
+                      help=f"number of questions (1-{MAX_QUESTIONS}; default: TUTOR_QUESTIONS, else "
+                      f"{DEFAULT_QUESTIONS})")
     quiz.add_argument("--seed", type=int, default=0, help="seed for planning, key positions and choices")
     quiz.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium")
     quiz.add_argument("--strategy", choices=["auto", "template", "free", "mixed"], default="auto",
                       help="template: curated question forms; free: the model phrases questions (checked)")
     quiz.add_argument("--format", choices=["json", "text"], default="text")
-    add_model_arguments(quiz)
+    quiz.add_argument("--interactive", action="store_true",
+                      help="ask one question at a time on stdin (A-D or the option's words); answers are recorded")
+    quiz.add_argument("--user", default=None, help="whose study history records the answers (default: the app's user)")
+    add_tutor_arguments(quiz)
     quiz.set_defaults(handler=run_quiz)
 
     ask = sub.add_parser("ask", help="stream an explanation of a machine-learning question")
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--max-new-tokens", type=int, default=200)
-    add_model_arguments(ask)
+    add_tutor_arguments(ask)
     ask.set_defaults(handler=run_ask)
 
     chat = sub.add_parser("chat", help="the web app: explanations and quizzes in the browser (Chainlit)")
-    chat.add_argument("--host", default="127.0.0.1",
-                      help="interface to serve on (default 127.0.0.1: this computer only)")
-    chat.add_argument("--port", type=int, default=8000, help="port to serve on (default 8000)")
+    chat.add_argument("--host", default=None,
+                      help="interface to serve on (env TUTOR_HOST; default 127.0.0.1: this computer only)")
+    chat.add_argument("--port", type=int, default=None, help="port to serve on (env TUTOR_PORT; default 8000)")
     chat.add_argument("--data-dir", default=None, help="where chat history and quiz state live (env TUTOR_DATA_DIR)")
-    chat.add_argument("--model", default=None, help="model spec: 'embedded' (default), a local HF folder, a .gguf "
-                      "file or a hub id (env TUTOR_MODEL)")
-    chat.add_argument("--adapter", default=None, help="PEFT adapter folder (env TUTOR_ADAPTER); 'none' for the base")
+    add_model_arguments(chat)
     chat.set_defaults(handler=run_chat)
 
 
-def _service(args, topic: str | None = None):
+def _service(args, settings, topic: str | None = None):
     """The tutor service; with ``topic``, the topic is checked against the knowledge first, so a
     request the tutor cannot serve fails in milliseconds, before any model is loaded."""
     from agent.quiz.planning import require_material
     from agent.quiz.service import TutorService
-    from agent.settings import Settings
     from knowledge.base import KnowledgeBase
     from llm.loading import load_model
 
-    settings = Settings.from_env(model=args.model, adapter=args.adapter, notes_dir=args.notes_dir)
-    kb = KnowledgeBase.load(settings.notes_dir)
+    kb = KnowledgeBase.load(settings.knowledge.notes_dir)
     if topic is not None:
         require_material(kb, topic)
-    return TutorService(kb, load_model(settings.model, settings.adapter), getattr(args, "strategy", "auto"))
+    llm = settings.llm
+    return TutorService(kb, load_model(llm.model, llm.adapter), getattr(args, "strategy", "auto"))
+
+
+def settings_from_args(args):
+    """:class:`agent.settings.Settings` with this command's flags over the environment."""
+    from agent.app.settings import AppSettings
+    from agent.settings import Settings
+    from knowledge.settings import KnowledgeSettings
+    from llm.settings import LLMSettings
+
+    flags = vars(args)
+    return Settings.from_env(
+        llm=LLMSettings.from_env(model=flags.get("model"), adapter=flags.get("adapter")),
+        knowledge=KnowledgeSettings.from_env(data_dir=flags.get("data_dir"), notes=flags.get("notes_dir")),
+        app=AppSettings.from_env(host=flags.get("host"), port=flags.get("port")),
+        questions=flags.get("questions"),
+    )
 
 
 def run_quiz(args) -> int:
     from tqdm import tqdm
 
-    service = _service(args, topic=args.topic)
-    with tqdm(total=args.questions, desc="writing questions", unit="q", file=sys.stderr) as bar:
+    settings = settings_from_args(args)
+    service = _service(args, settings, topic=args.topic)
+    count = settings.questions
+    if args.interactive:
+        from agent.terminal import quiz_in_terminal  # one question at a time, recorded in the study history
+
+        return quiz_in_terminal(service, service.plan(args.topic, count, args.seed, args.difficulty), args.user)
+    with tqdm(total=count, desc="writing questions", unit="q", file=sys.stderr) as bar:
         quiz = service.generate_quiz(
-            args.topic, args.questions, args.seed, args.difficulty, on_question=lambda i, q: bar.update(1)
+            args.topic, count, args.seed, args.difficulty, on_question=lambda i, q: bar.update(1)
         )
     if args.format == "json":
         sys.stdout.write(quiz.model_dump_json() + "\n")
@@ -98,14 +123,12 @@ def run_quiz(args) -> int:
 def run_chat(args) -> int:
     """Serve the Chainlit app until Ctrl-C (see agent.app.launch)."""
     from agent.app.launch import serve
-    from agent.settings import Settings
 
-    settings = Settings.from_env(model=args.model, adapter=args.adapter, data_dir=args.data_dir)
-    return serve(settings, host=args.host, port=args.port)
+    return serve(settings_from_args(args))
 
 
 def run_ask(args) -> int:
-    service = _service(args)
+    service = _service(args, settings_from_args(args))
     stream = service.explain(args.question, max_new_tokens=args.max_new_tokens)
     for piece in stream.pieces:
         sys.stdout.write(piece)

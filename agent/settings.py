@@ -1,54 +1,70 @@
-"""Runtime settings for the tutor: one typed object, environment variables as fallback.
+"""The tutor's settings: one object composed of each layer's settings, environment variables as fallback.
 
-| setting    | env var              | default                          |
-|------------|----------------------|----------------------------------|
-| model      | TUTOR_MODEL          | embedded SmolLM2-135M-Instruct   |
-| adapter    | TUTOR_ADAPTER        | none                             |
-| data_dir   | TUTOR_DATA_DIR       | ~/.local/share/ml-tutor          |
-| questions  | TUTOR_QUESTIONS      | 10                               |
+    settings = Settings.from_env()              # every layer from its variables (or defaults)
+    settings.llm.model, settings.knowledge.notes_dir, settings.app.port, settings.questions
 
-Everything the tutor writes (notes index, chat history, checkpoints) lives under ``data_dir``,
-never in the package folder.
+Each layer reads its own variables in one place (:class:`llm.settings.LLMSettings`,
+:class:`knowledge.settings.KnowledgeSettings`, :class:`agent.app.settings.AppSettings`); a CLI flag
+wins over its variable. The README's table of variables is printed from the fields' docs:
+
+    python -m agent.settings --markdown
 """
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass, field
+import argparse
+import sys
 from pathlib import Path
 
-from knowledge.paths import default_data_dir
+from pydantic import Field
+
+from agent.app.settings import AppSettings
+from agent.study.settings import StudySettings
+from common.settings import EnvSettings, SettingsError, markdown_table, setting
+from knowledge.settings import KnowledgeSettings
+from llm.settings import LLMSettings
+from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
 
 
-@dataclass(frozen=True, kw_only=True)
-class Settings:
-    """Where the tutor keeps its data and which model it runs."""
+class Settings(EnvSettings):
+    """Which model runs, where the tutor keeps its data, how the web app serves, and the quiz length."""
 
-    model: str | None = field(default=None, metadata={"help": "model spec (see llm.spec)"})
-    adapter: str | None = field(default=None, metadata={"help": "PEFT adapter folder"})
-    data_dir: Path = field(default_factory=default_data_dir, metadata={"help": "all state lives here"})
-    questions: int = field(default=10, metadata={"help": "default quiz length"})
-    notes: Path | None = field(default=None, metadata={"help": "notes folder (default: <data_dir>/notes)"})
-
-    @property
-    def notes_dir(self) -> Path:
-        return self.notes if self.notes is not None else self.data_dir / "notes"
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
+    app: AppSettings = Field(default_factory=AppSettings)
+    study: StudySettings = Field(default_factory=StudySettings)
+    questions: int = setting(
+        DEFAULT_QUESTIONS, env="TUTOR_QUESTIONS", ge=1, le=MAX_QUESTIONS,
+        doc=f"default quiz length (1-{MAX_QUESTIONS}): `tutor quiz --questions` and the web app's slider",
+    )
 
     @property
     def checkpoint_db(self) -> Path:
-        return self.data_dir / "graph.sqlite"
+        """The graph's checkpoints (quiz state), by chat thread."""
+        return self.knowledge.data_dir / "graph.sqlite"
 
     @property
     def chat_db(self) -> Path:
-        return self.data_dir / "chat.sqlite"
+        """The web app's chat history."""
+        return self.knowledge.data_dir / "chat.sqlite"
 
-    @classmethod
-    def from_env(cls, *, model=None, adapter=None, data_dir=None, notes_dir=None) -> "Settings":
-        settings = cls(
-            model=model if model is not None else os.environ.get("TUTOR_MODEL") or None,
-            adapter=adapter if adapter is not None else os.environ.get("TUTOR_ADAPTER") or None,
-            data_dir=Path(data_dir).expanduser() if data_dir else default_data_dir(),
-            questions=int(os.environ.get("TUTOR_QUESTIONS", "10")),
-            notes=Path(notes_dir).expanduser() if notes_dir else None,
-        )
-        return settings
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Show the tutor's settings.")
+    parser.add_argument("--markdown", action="store_true",
+                        help="print the table of environment variables (for the README) instead of the values")
+    args = parser.parse_args(argv)
+    if args.markdown:
+        sys.stdout.write(markdown_table(Settings))
+        return 0
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    sys.stdout.write(settings.model_dump_json(indent=2) + "\n")  # secrets show as **********
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

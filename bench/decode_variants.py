@@ -108,10 +108,11 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    from evaluation.arc import cpu_name, loglik_requests
+    from common.provenance import cpu_name
+    from evaluation.arc import loglik_requests
     from evaluation.arc_data import read_jsonl
     from evaluation.loglik import LoglikScorer
-    from evaluation.report import write_atomic
+    from common.files import write_atomic
     from evaluation.scoring import loglik_prediction
     from llm.loading import LoadedModel, load_model
     from llm.packed import MAX_ROWS, set_max_rows
@@ -187,7 +188,7 @@ def _prefix(a, b) -> int:
 def plot(result: dict, path: Path) -> None:
     import matplotlib
 
-    from evaluation.report import write_atomic
+    from common.files import write_atomic
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

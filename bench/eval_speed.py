@@ -80,7 +80,8 @@ def main() -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import torch
 
-    from evaluation.arc import cpu_name, loglik_requests
+    from common.provenance import cpu_name
+    from evaluation.arc import loglik_requests
     from evaluation.arc_data import read_jsonl
     from evaluation.loglik import LoglikScorer, set_threads
     from llm.loading import load_model
@@ -145,7 +146,7 @@ def main() -> int:
         "load_average_after": [round(x, 2) for x in os.getloadavg()], "rows": rows,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S"),
     }
-    from evaluation.report import write_atomic
+    from common.files import write_atomic
 
     write_atomic(args.out, json.dumps(result, indent=2) + "\n")
     print(f"load average before {result['load_average_before']}, after {result['load_average_after']}; wrote {args.out}")

@@ -31,6 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common.files import write_json  # noqa: E402 (after the path insert: runs as a script)
+
 RESULTS = ROOT / "bench" / "results" / "load_sessions.json"
 TOPICS = [
     "overfitting", "precision and recall", "bias-variance trade-off", "dropout", "regularisation",
@@ -254,13 +257,6 @@ def log_excerpt(log: str, marker: str, lines: int = 25) -> str:
     return "\n".join(tail[:lines])
 
 
-def write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(partial, path)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=20)
@@ -269,7 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     result = asyncio.run(run_load(args.sessions, args.questions, args.deadline_s))
-    write_json(args.out, result)
+    write_json(args.out, result, indent=2)
     fmt = lambda v: "-" if v is None else f"{v:.3f}"  # noqa: E731
     nxt, first = result["answer_to_next_question_s"], result["quiz_to_first_question_s"]
     print(f"{result['sessions']} sessions x {result['questions_per_quiz']} questions, wall {result['wall_s']} s, "

@@ -15,15 +15,16 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common.files import write_json  # noqa: E402 (after the path insert: runs as a script)
+
 RESULTS = ROOT / "bench" / "results" / "quiz_soak.json"
 MAX_LETTER_SHARE = 0.35
 
@@ -91,7 +92,7 @@ def main(argv=None) -> int:
                          "letters": "".join(a.letters), "verified": a.verified_meta, "message": a.message[:200]}
                         for a in audits],
     }
-    write_json(args.out, results)
+    write_json(args.out, results, indent=1)
     print(table(results))
     return 0 if results["passed"] else 1
 
@@ -126,15 +127,6 @@ def table(r: dict) -> str:
     width = max(len(a) for a, _ in rows)
     head = f"quiz soak - {r['model']} ({r['strategy']}), {r['threads']} threads, load {r['load_average_end']}"
     return "\n".join([head] + [f"{a.ljust(width)}  {b}" for a, b in rows])
-
-
-def write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1, ensure_ascii=False)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

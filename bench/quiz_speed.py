@@ -1,4 +1,4 @@
-"""Quiz speed on this machine: constrained vs free decoding, index cache, time to first question, variants.
+"""Quiz speed on this machine: constrained vs free decoding, generator builds, time to first question, variants.
 
     HF_HUB_OFFLINE=1 .venv/bin/python bench/quiz_speed.py                 # ~5-10 min on 2 idle cores
     HF_HUB_OFFLINE=1 .venv/bin/python bench/quiz_speed.py --skip-variants --quizzes 2
@@ -7,7 +7,7 @@ Measures, with the embedded model already loaded (targets from the issue in brac
 
 1. decode tok/s writing a :class:`schemas.QuestionDraft` under the Outlines constraint vs the same
    model, prompt and token count unconstrained [constrained >= 95 % of unconstrained];
-2. Outlines generator build: cold (fresh ``TUTOR_INDEX_CACHE`` folder) vs loaded from the disk cache;
+2. Outlines generator build per quiz output type (once per process; no disk cache, see ``llm.structured``);
 3. a quiz request: seconds to question 1 (plan + question 1) [<= 5 s] and to all 10 [<= 40 s];
 4. decode/prefill tok/s of model variants: fp32, bf16, int8 dynamic quantisation, static KV cache,
    torch.compile, 1 vs 2 threads, the tutor adapter unmerged vs merged. The decode target [>= 40 tok/s]
@@ -23,16 +23,17 @@ because other processes on a 2-core machine change every number here. Writes
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from common.files import write_json  # noqa: E402 (after the path insert: runs as a script)
+
 RESULTS = ROOT / "bench" / "results" / "quiz_speed.json"
 TOPICS = ("bias-variance trade-off", "precision vs recall", "k-means clustering", "dropout", "LoRA")
 
@@ -121,33 +122,18 @@ def constrained_vs_free(lm, repeats: int) -> dict:
             "ratio_end_to_end": round(constrained["end_to_end_tok_s"] / free["end_to_end_tok_s"], 3)}
 
 
-def index_cache(lm) -> dict:
-    """Generator build for the quiz's output types: fresh cache folder (cold) vs its disk cache."""
+def generator_build(lm) -> dict:
+    """Seconds to build the Outlines generator of each quiz output type in a fresh runtime (once per process)."""
     from agent.quiz.choosers import number_type, plan_picks_type
-    from llm.structured import StructuredRuntime, type_key
+    from llm.structured import StructuredRuntime
     from schemas import QuestionDraft
 
     types = {"QuestionDraft": QuestionDraft, "QuizPlanPicks10": plan_picks_type(10), "Literal[1..4]": number_type(4)}
-    previous = os.environ.get("TUTOR_INDEX_CACHE")
     rows = {}
-    with tempfile.TemporaryDirectory(prefix="index-cache-") as folder:
-        os.environ["TUTOR_INDEX_CACHE"] = folder
-        try:
-            for label, output_type in types.items():
-                cold_rt, cached_rt = StructuredRuntime(lm), StructuredRuntime(lm)
-                started = time.perf_counter()
-                cold_rt.generator(output_type)
-                cold = time.perf_counter() - started
-                started = time.perf_counter()
-                cached_rt.generator(output_type)
-                cached = time.perf_counter() - started
-                persisted = cold_rt._index_path(type_key(output_type)).is_file()
-                rows[label] = {"cold_s": round(cold, 3), "cached_s": round(cached, 3), "persisted": persisted}
-        finally:
-            if previous is None:
-                os.environ.pop("TUTOR_INDEX_CACHE", None)
-            else:
-                os.environ["TUTOR_INDEX_CACHE"] = previous
+    for label, output_type in types.items():
+        started = time.perf_counter()
+        StructuredRuntime(lm).generator(output_type)
+        rows[label] = {"build_s": round(time.perf_counter() - started, 3)}
     return rows
 
 
@@ -250,8 +236,8 @@ def main(argv=None) -> int:
                "load_average_start": [round(x, 2) for x in os.getloadavg()]}
     print("constrained vs unconstrained ...", file=sys.stderr)
     results["constrained_vs_free"] = constrained_vs_free(lm, args.repeats)
-    print("index cache ...", file=sys.stderr)
-    results["index_cache"] = index_cache(lm)
+    print("generator builds ...", file=sys.stderr)
+    results["generator_build"] = generator_build(lm)
     print("quiz requests ...", file=sys.stderr)
     results["quiz"] = quiz_requests(lm, args.quizzes)
     if not args.skip_variants:
@@ -263,7 +249,7 @@ def main(argv=None) -> int:
         results["constrained_vs_free"][name].pop("tokens", None)
     results["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
     results["targets"] = targets(results)
-    write_json(args.out, results)
+    write_json(args.out, results, indent=1)
     print(table(results))
     return 0
 
@@ -290,8 +276,8 @@ def table(r: dict) -> str:
                      f"end-to-end {row['end_to_end_tok_s']} tok/s, prefill {row['prefill_s']} s |")
     lines.append(f"| constrained / unconstrained | decode {cvf['ratio_decode']:.0%}, "
                  f"end-to-end {cvf['ratio_end_to_end']:.0%} |")
-    for label, row in r["index_cache"].items():
-        lines.append(f"| generator build {label} | cold {row['cold_s']} s, from disk cache {row['cached_s']} s |")
+    for label, row in r["generator_build"].items():
+        lines.append(f"| generator build {label} | {row['build_s']} s |")
     quiz = r["quiz"]
     first = quiz["first_request"]
     lines.append(f"| first request of the process | question 1 at {first['first_question_s']} s, "
@@ -306,15 +292,6 @@ def table(r: dict) -> str:
     lines += ["", "| target | met |", "|---|---|"] + [f"| {k} | {'yes' if v else 'NO'} |"
                                                     for k, v in r["targets"].items()]
     return "\n".join(lines)
-
-
-def write_json(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        json.dump(data, handle, indent=1)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from common.files import atomic_path, write_json  # noqa: E402 (after the path insert: runs as a script)
+
 PEAK_FLOPS = 989.4e12
 PARAMS_3B = 3_212_749_824  # bench.throughput_project.parameter_count(LLAMA32_3B)
 
@@ -155,17 +159,9 @@ def plot(rows: list[dict], details: dict, path: Path) -> None:
         ax.set_title(f"SmolLM2-135M, max difference {correctness['max_rel_loss_diff']:.2%}", fontsize=10)
         ax.legend()
     fig.tight_layout()
-    tmp = path.with_name(path.stem + ".partial.png")
-    fig.savefig(tmp, dpi=110)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
     plt.close(fig)
-
-
-def write_atomic(path: Path, payload) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(path.suffix + ".partial")
-    tmp.write_text(json.dumps(payload, indent=1), encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -246,8 +242,8 @@ def main(argv: list[str] | None = None) -> int:
                 details["correctness"] = json.loads(result_file.read_text())
             else:
                 details["errors"].append(f"correctness: exit {code}")
-        write_atomic(out / "train_throughput.json", rows)
-        write_atomic(out / "train_throughput_details.json", details)
+        write_json(out / "train_throughput.json", rows, indent=1)
+        write_json(out / "train_throughput_details.json", details, indent=1)
 
     print_table(rows, details["levers"])
     if "correctness" in details:
@@ -261,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     plot(rows, details, out / "train_throughput.png")
     if not a.dry_run:
         for name in ("train_throughput.json", "train_throughput_details.json"):
-            write_atomic(results / name, json.loads((out / name).read_text()))
+            write_json(results / name, json.loads((out / name).read_text()), indent=1)
         plot(rows, details, results / "train_throughput.png")
     return 0
 

@@ -16,13 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Literal
 
+from common.provenance import cpu_name, load_average, package_versions
 from evaluation.arc_data import DEFAULT_CONFIG, DEFAULT_SPLIT, ArcData, ArcItem, load_arc, select_items
 from evaluation.arc_prompts import PROMPT_VERSION, loglik_context, loglik_continuations
 from evaluation.scoring import loglik_prediction, summarise_letter, summarise_loglik
@@ -155,7 +153,7 @@ def run_arc(config: ArcEvalConfig) -> dict:
     """Evaluate, write the outputs under ``config.out`` and return the results dict."""
     from llm.spec import resolve_adapter, resolve_model
 
-    started, load_start = time.perf_counter(), _load_average()
+    started, load_start = time.perf_counter(), load_average()
     spec = resolve_model(config.model)  # fail on bad model/adapter/data before any heavy import
     adapter = resolve_adapter(config.adapter)  # None: $TUTOR_ADAPTER or no adapter
     if config.compare_base and not adapter:
@@ -183,7 +181,7 @@ def run_arc(config: ArcEvalConfig) -> dict:
     settings = {**asdict(config), "device": lm.device, "dtype": str(lm.model.dtype).replace("torch.", ""),
                 "weights": lm.weights,
                 "batch_size": config.batch_size or default_batch_size(lm.device), "runs": names,
-                "versions": _versions()}
+                "versions": package_versions(("torch", "transformers", "peft", "outlines"))}
     if not data.from_hub:  # config/split only mean something for a hub dataset
         settings["config"] = settings["split"] = None
     results = {
@@ -198,7 +196,7 @@ def run_arc(config: ArcEvalConfig) -> dict:
         "wall_seconds": round(time.perf_counter() - started, 2),
         # Wall times on a small shared CPU depend on what else runs: record how busy it was.
         "machine": {"cpu": cpu_name(), "torch_threads": _torch_threads(), "load_average_start": load_start,
-                    "load_average_end": _load_average()},
+                    "load_average_end": load_average()},
     }
     from evaluation.report import write_outputs
 
@@ -207,36 +205,7 @@ def run_arc(config: ArcEvalConfig) -> dict:
     return results
 
 
-def _load_average() -> list[float] | None:
-    try:
-        return [round(x, 2) for x in os.getloadavg()]
-    except OSError:
-        return None
-
-
 def _torch_threads() -> int:
     import torch
 
     return torch.get_num_threads()
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def _versions() -> dict:
-    from importlib import metadata
-
-    out = {}
-    for name in ("torch", "transformers", "peft", "outlines"):
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out

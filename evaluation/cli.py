@@ -2,6 +2,7 @@
 
     tutor eval arc --data ../shared/data/arc_easy_test.jsonl --mode loglik --out runs/eval/arc-easy
     tutor eval quiz --topics evaluation/data/quiz_topics.txt --out runs/quiz
+    tutor eval turns --data evaluation/data/turns_test.jsonl --out runs/eval/turns --reader both
     tutor eval explain --data evaluation/data/explain_questions.jsonl --out runs/explain
 
 ``register(subparsers)`` adds ``eval`` with its own nested sub-commands: every function in
@@ -60,10 +61,40 @@ def run_arc_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def register_turns(eval_sub: argparse._SubParsersAction) -> None:
+    """``tutor eval turns``: how well the turn reader reads labelled chat messages (see :mod:`evaluation.turns`)."""
+    from evaluation.turns import TurnEvalConfig
+
+    helps = {f.name: f.metadata.get("help", "") for f in dataclasses.fields(TurnEvalConfig)}
+    p = eval_sub.add_parser(
+        "turns",
+        help="turn reading: intent, topic span, count, difficulty and letter of labelled chat messages",
+        description="Read labelled chat messages with the turn reader and score every field.",
+    )
+    p.add_argument("--data", required=True, metavar="FILE.jsonl", help=helps["data"])
+    p.add_argument("--out", required=True, metavar="DIR", help=helps["out"])
+    p.add_argument("--reader", choices=("rules", "model", "both"), default="both", help=helps["reader"])
+    p.add_argument("--model", metavar="SPEC", help=helps["model"])
+    p.add_argument("--adapter", metavar="DIR", help=helps["adapter"])
+    p.add_argument("--limit", type=int, metavar="N", help=helps["limit"])
+    p.set_defaults(handler=run_turns_command)
+
+
+def run_turns_command(args: argparse.Namespace) -> int:
+    from evaluation.turns import TurnEvalConfig, run_turns, summary
+
+    names = {f.name for f in dataclasses.fields(TurnEvalConfig)}
+    results = run_turns(TurnEvalConfig(**{k: v for k, v in vars(args).items() if k in names}))
+    print(summary(results))
+    for name, path in results["files"].items():
+        print(f"{name}: {path}")
+    return 0
+
+
 # --- nested `tutor eval` commands --------------------------------------------------------------
-# `arc` lives above; `quiz` (quiz-quality evaluation, evaluation/quiz_cli.py, owned by the lead) is
+# `arc` and `turns` live above; `quiz` (quiz-quality evaluation, evaluation/quiz_cli.py, owned by the lead) is
 # hooked in below when its module is present. Add further commands to this list.
-EVAL_COMMANDS: list[Callable[[argparse._SubParsersAction], object]] = [register_arc]
+EVAL_COMMANDS: list[Callable[[argparse._SubParsersAction], object]] = [register_arc, register_turns]
 
 try:
     from evaluation.quiz_cli import register_quiz

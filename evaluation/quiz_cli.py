@@ -13,14 +13,9 @@ import argparse
 import sys
 from pathlib import Path
 
-from schemas import MAX_QUESTIONS
-
-
-def _questions(value: str) -> int:
-    n = int(value)
-    if not 1 <= n <= MAX_QUESTIONS:
-        raise argparse.ArgumentTypeError(f"between 1 and {MAX_QUESTIONS}")
-    return n
+from agent.cli import question_count
+from llm.settings import add_model_arguments
+from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
 
 
 def register_quiz(eval_subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -30,10 +25,10 @@ def register_quiz(eval_subparsers: argparse._SubParsersAction) -> argparse.Argum
     )
     parser.add_argument("--topics", type=Path, required=True, help="text file with one topic per line ('#' comments)")
     parser.add_argument("--out", type=Path, required=True, help="report folder (results.json/.md, samples.md, PNG)")
-    parser.add_argument("--questions", type=_questions, default=10, help="questions per quiz (1-20)")
+    parser.add_argument("--questions", type=question_count, default=DEFAULT_QUESTIONS,
+                        help=f"questions per quiz (1-{MAX_QUESTIONS}; the report's fixed default, not TUTOR_QUESTIONS)")
     parser.add_argument("--seed", type=int, default=0, help="quiz seed, the same for every topic")
-    parser.add_argument("--model", default=None, help="model spec: 'embedded' (default), hub id, HF folder or .gguf")
-    parser.add_argument("--adapter", default=None, help="PEFT adapter folder ('none' for the base model)")
+    add_model_arguments(parser)
     parser.add_argument("--strategy", choices=["auto", "template", "free", "mixed"], default="auto",
                         help="template: curated question forms; free: the model phrases questions (checked)")
     parser.add_argument("--samples", type=int, default=20, help="questions copied into samples.md for reading")

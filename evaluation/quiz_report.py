@@ -6,19 +6,18 @@ Every file is written to a temporary sibling and renamed, so a reader never sees
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from pathlib import Path
 
+from common.files import atomic_path, write_atomic
 from schemas import LETTERS
 
 
 def write_report(results: dict, out: Path, samples: int = 20, seed: int = 0) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    _atomic_text(out / "results.json", json.dumps(results, indent=1, ensure_ascii=False) + "\n")
-    _atomic_text(out / "results.md", results_markdown(results))
-    _atomic_text(out / "samples.md", samples_markdown(results, samples, seed))
+    write_atomic(out / "results.json", json.dumps(results, indent=1, ensure_ascii=False) + "\n")
+    write_atomic(out / "results.md", results_markdown(results))
+    write_atomic(out / "samples.md", samples_markdown(results, samples, seed))
     plot(results, out / "quiz_quality.png")
 
 
@@ -172,25 +171,8 @@ def plot(results: dict, path: Path) -> None:
     ax.set_title("Key and stem checks (%)")
     fig.suptitle(f"Quiz quality: {_model_name(results['environment'])} ({results['environment']['strategy']})")
     fig.tight_layout()
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=110)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        with atomic_path(path) as tmp:
+            fig.savefig(tmp, dpi=110, format="png")
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes files private; reports are meant to be read and committed
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)

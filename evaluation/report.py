@@ -2,18 +2,18 @@
 
     python -m evaluation.report runs/eval/arc-easy     # re-render results.md and the PNG from results.json
 
-Every file is written to a temporary sibling and renamed into place, so a reader (or a run that
-is interrupted) never sees half a file. The chart uses matplotlib's Agg backend (no display).
+Every file is written to a temporary sibling and renamed into place (:func:`common.files.write_atomic`),
+so a reader (or a run that is interrupted) never sees half a file. The chart uses matplotlib's Agg backend (no display).
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+
+from common.files import write_atomic
 
 RESULTS_JSON = "results.json"
 RESULTS_MD = "results.md"
@@ -25,29 +25,6 @@ MODE_TITLES = {
     "letter_chat": "letter, chat template",
     "letter_plain": "letter, plain prompt",
 }
-
-
-def write_atomic(path: str | Path, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(payload)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; results are for everyone to read
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def accuracy_rows(results: dict) -> list[dict]:

@@ -1,4 +1,4 @@
-"""Statistics for accuracy comparisons (pure: ``math`` only, no torch, no scipy).
+"""Statistics for accuracy comparisons, on ``scipy.stats`` (pure: no torch).
 
 * :func:`wilson_interval` - 95% confidence interval of an accuracy (Wilson score interval; unlike
   the normal approximation it stays inside [0, 1] and behaves at 0 % and 100 %).
@@ -6,6 +6,9 @@
   questions count (b: first right, second wrong; c: first wrong, second right). Exact two-sided
   binomial test when b + c < 25, else the chi-square test with continuity correction.
 * :func:`paired_comparison` - difference, its 95% interval, McNemar and per-question agreement.
+
+``tests/unit/test_eval_stats.py`` checks every function against the closed-form formulas this module
+used before it called scipy (identical to 1e-12).
 """
 
 from __future__ import annotations
@@ -13,31 +16,31 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-Z95 = 1.959963984540054  # standard normal 97.5% quantile
+# scipy.stats is imported inside each function: it takes seconds to import, and `tutor --help` reaches this
+# module through the eval commands' registration.
+CONFIDENCE = 0.95
 EXACT_BELOW = 25  # discordant pairs; below this the chi-square approximation is poor
 
 
-def wilson_interval(successes: int, n: int, z: float = Z95) -> tuple[float, float]:
+def wilson_interval(successes: int, n: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
     """Wilson score interval for ``successes`` out of ``n`` (``(0.0, 1.0)`` when ``n == 0``)."""
     if n <= 0:
         return (0.0, 1.0)
     if not 0 <= successes <= n:
         raise ValueError(f"successes={successes} outside 0..{n}")
-    p = successes / n
-    denominator = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denominator
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
-    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact at the edges (no rounding residue)
-    high = 1.0 if successes == n else min(1.0, centre + half)
-    return (low, high)
+    from scipy import stats
+
+    interval = stats.binomtest(successes, n).proportion_ci(confidence_level=confidence, method="wilson")
+    return (float(interval.low), float(interval.high))
 
 
 def binomial_two_sided(k: int, n: int) -> float:
-    """Exact two-sided p-value of ``k`` successes in ``n`` fair coin flips (symmetric: doubled tail)."""
+    """Exact two-sided p-value of ``k`` successes in ``n`` fair coin flips."""
     if n == 0:
         return 1.0
-    tail = sum(math.comb(n, i) for i in range(min(k, n - k) + 1)) / 2**n
-    return min(1.0, 2 * tail)
+    from scipy import stats
+
+    return float(stats.binomtest(k, n, 0.5).pvalue)
 
 
 def mcnemar(b: int, c: int) -> dict:
@@ -47,9 +50,10 @@ def mcnemar(b: int, c: int) -> dict:
     n = b + c
     if n < EXACT_BELOW:
         return {"b": b, "c": c, "method": "exact binomial", "statistic": None, "p_value": binomial_two_sided(b, n)}
+    from scipy import stats
+
     statistic = (abs(b - c) - 1) ** 2 / n
-    # Survival function of chi-square with 1 degree of freedom.
-    p_value = math.erfc(math.sqrt(statistic / 2))
+    p_value = float(stats.chi2.sf(statistic, df=1))
     return {"b": b, "c": c, "method": "chi-square, continuity-corrected", "statistic": statistic, "p_value": p_value}
 
 
@@ -58,7 +62,7 @@ def paired_comparison(
     second_correct: Sequence[bool],
     first_predicted: Sequence[str | None] | None = None,
     second_predicted: Sequence[str | None] | None = None,
-    z: float = Z95,
+    confidence: float = CONFIDENCE,
 ) -> dict:
     """Compare two models answering the same questions (``second - first``).
 
@@ -72,6 +76,9 @@ def paired_comparison(
     c = sum(1 for x, y in zip(first_correct, second_correct) if y and not x)
     both = sum(1 for x, y in zip(first_correct, second_correct) if x and y)
     difference = (c - b) / n
+    from scipy import stats
+
+    z = float(stats.norm.ppf(0.5 + confidence / 2))
     se = math.sqrt(max((b + c) - (c - b) ** 2 / n, 0.0)) / n
     result = {
         "n": n,

@@ -14,15 +14,13 @@ converted (dequantised) into a plain HF folder in the cache, like the embedded m
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
+from common.files import atomic_path
 from finetune.config import ModelArguments
-from llm.spec import ModelSpec, ModelSpecError, hub_offline_message, resolve_model
+from llm.spec import ModelSpec, ModelSpecError, hub_error_message, resolve_model
 
 _MARKER = "COMPLETE"
 
@@ -44,16 +42,9 @@ def ensure_gguf_converted(gguf: Path) -> Path:
     if (target / _MARKER).is_file():
         return target
     print(f"converting {gguf.name} to a trainable HF folder in {target.parent} (once) ...", file=sys.stderr)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
-    try:
+    with atomic_path(target, is_dir=True) as staging:
         convert_gguf(gguf, staging)
         (staging / _MARKER).write_text(str(gguf) + "\n", encoding="utf-8")
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 
@@ -76,11 +67,11 @@ def local_folder(spec_text: str | None) -> Path:
     try:
         from huggingface_hub import snapshot_download
 
-        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-        return Path(snapshot_download(spec.value, local_files_only=offline,
+        # huggingface_hub honours HF_HUB_OFFLINE itself (cached files only, no request).
+        return Path(snapshot_download(spec.value,
                                       allow_patterns=["*.json", "*.safetensors", "*.jinja", "*.model", "*.txt"]))
     except Exception as exc:
-        raise ModelSpecError(hub_offline_message(spec.value)) from exc
+        raise ModelSpecError(hub_error_message(spec.value, exc)) from exc
 
 
 def resolve_quantization(args: ModelArguments, cuda: bool) -> str:
@@ -129,7 +120,7 @@ def load_for_training(args: ModelArguments, gradient_checkpointing: bool = True)
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
     except OSError as exc:
         if spec.kind == "hub":
-            raise ModelSpecError(hub_offline_message(spec.value)) from exc
+            raise ModelSpecError(hub_error_message(spec.value, exc)) from exc
         raise ModelSpecError(f"could not load model from {source}: {exc}") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token

@@ -83,7 +83,7 @@ def run_merge(args: argparse.Namespace) -> int:
 
 def run_gguf(args: argparse.Namespace) -> int:
     from finetune.base_model import local_folder
-    from finetune.files import write_json
+    from common.files import write_json
     from finetune.gguf_export import write_gguf
 
     if not args.out.endswith(".gguf"):

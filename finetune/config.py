@@ -112,7 +112,8 @@ class TrainArguments:
     per_device_train_batch_size: int = field(default=2, metadata=_help("Sequences per forward pass."))
     gradient_accumulation_steps: int = field(default=4, metadata=_help("Forward passes per optimizer step."))
     gradient_checkpointing: bool = field(
-        default=True, metadata=_help("Recompute activations in the backward pass (less memory, ~30% slower).")
+        default=True, metadata=_help("Recompute activations in the backward pass (less memory, fewer tokens/s; "
+                                     "the fast path's cost: bench/results/train_throughput_details.json).")
     )
     logging_steps: int = field(default=1, metadata=_help("Log loss every N steps (also the loss-curve resolution)."))
     save_steps: int = field(default=50, metadata=_help("Write a resumable checkpoint every N steps."))

@@ -22,7 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from finetune.files import atomic_path, current_rss_mb, peak_rss_mb, reset_peak_rss
+from common.files import atomic_path
+from finetune.memory import current_rss_mb, peak_rss_mb, reset_peak_rss
 from finetune.gguf_vocab import add_vocab, read_vocab
 from finetune.safetensors_stream import list_tensors, load_tensor
 

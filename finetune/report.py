@@ -9,7 +9,7 @@ from __future__ import annotations
 import statistics
 from pathlib import Path
 
-from finetune.files import atomic_path, write_json
+from common.files import atomic_path, write_json
 
 
 def loss_points(log_history: list[dict]) -> list[tuple[int, float]]:

@@ -18,17 +18,21 @@ or padding-free batching when asked.
 from __future__ import annotations
 
 import json
-import platform
 import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from common.files import atomic_path, write_json
+from common.provenance import package_versions
 from finetune import checkpoints
 from finetune.config import FinetuneConfig
-from finetune.files import atomic_path, peak_rss_mb, write_json
+from finetune.memory import peak_rss_mb
 from finetune.report import loss_points, plot_loss_curve, summarise_step_times, write_metrics
+
+TRAINING_PACKAGES = ("torch", "transformers", "peft", "trl", "bitsandbytes", "datasets", "accelerate")
+
 
 class TrainingSetupError(ValueError):
     """The run cannot start as configured (e.g. output_dir holds another run); the message says why."""
@@ -180,7 +184,7 @@ def train(config: FinetuneConfig, progress: bool = True) -> dict:
         **info,
         "adapter": str(adapter),
         "config": config.to_dict(),
-        "versions": _versions(),
+        "versions": package_versions(TRAINING_PACKAGES),
     }
     write_metrics(out / "metrics.json", metrics)
     plot_loss_curve(history, out / "loss_curve.png", title=f"{info['model']} - LoRA loss", resumed_at=resumed_step)
@@ -193,19 +197,6 @@ def _peak_gpu_gib() -> float | None:
     if not torch.cuda.is_available():
         return None
     return round(torch.cuda.max_memory_allocated() / 2**30, 2)
-
-
-def _versions() -> dict:
-    from importlib import metadata
-
-    names = ("torch", "transformers", "peft", "trl", "bitsandbytes", "datasets", "accelerate")
-    out = {"python": platform.python_version()}
-    for name in names:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
 
 
 def main(argv: list[str] | None = None) -> int:

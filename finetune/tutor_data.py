@@ -1,13 +1,16 @@
 """Build the tutor's SFT dataset from the knowledge cards (deterministic; no model needed).
 
-Three kinds of rows, each rendered with the exact prompts the tutor uses at run time
+Each kind of row is rendered with the exact prompts the tutor uses at run time
 (:mod:`prompts`), as chat ``messages`` whose last assistant turn is the target:
 
 * **question writing** - a card fact -> a :class:`schemas.QuestionDraft` JSON (the generation
   schema of the "free" strategy), from the authored question form, answer and distractors;
 * **explanations** - a concrete question (a fact's question forms, "What is <concept>?") with the
   facts retrieved for it -> a short answer that starts with the answer (:mod:`finetune.explain_data`);
-* **feedback** - a wrong answer -> why the correct one is right, quoting the fact.
+* **turn** - a student's chat message -> the turn reader's one-line answer (:mod:`finetune.turn_data`).
+
+(Feedback rows were dropped with their prompt: no turn of the tutor asks the model for feedback; the
+grade and the card's fact are shown as they are.)
 
 A fixed set of concepts is held out (never trained on) so the adapter can be judged on facts it
 has not seen: ``heldout.jsonl`` lists their facts.
@@ -20,15 +23,15 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import random
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 
-from prompts.tutor import feedback_messages, write_question_messages
+from common.files import write_atomic
 from finetune import explain_data
+from finetune.turn_data import turn_rows
 from knowledge.base import KnowledgeBase
+from prompts.tutor import write_question_messages
 from knowledge.cards import load_cards
 from schemas import QuestionDraft
 from schemas.knowledge import ConceptCard
@@ -78,15 +81,6 @@ def _training_knowledge() -> KnowledgeBase:
     return KnowledgeBase([c for c in load_cards() if not is_heldout(c.id)])
 
 
-def feedback_rows(card: ConceptCard, rng: random.Random) -> list[dict]:
-    rows = []
-    for fact in card.facts:
-        wrong = rng.choice(list(fact.distractors))
-        target = f"The correct answer is \"{fact.answer}\", not \"{wrong}\". {fact.statement}"
-        rows.append(_row(feedback_messages(fact.questions[0], wrong, fact.answer, fact.statement), target, "feedback", card.id))
-    return rows
-
-
 def _row(messages: list[dict], target: str, kind: str, card_id: str) -> dict:
     return {"messages": [*messages, {"role": "assistant", "content": target}], "kind": kind, "card": card_id}
 
@@ -96,19 +90,23 @@ def build(out: Path) -> dict:
     rng = random.Random(SEED)
     train: list[dict] = []
     heldout: list[dict] = []
-    for card in load_cards():
+    cards = load_cards()
+    for card in cards:
         if is_heldout(card.id):
             heldout.extend(
                 {"card": card.id, "concept": card.title, "fact": i, "statement": f.statement, "answer": f.answer}
                 for i, f in enumerate(card.facts)
             )
             continue
-        train += question_rows(card, rng) + explanation_rows(card) + feedback_rows(card, rng)
+        train += question_rows(card, rng) + explanation_rows(card)
+    train += turn_rows(
+        [c for c in cards if not is_heldout(c.id)], [c for c in cards if is_heldout(c.id)], random.Random(SEED + 1)
+    )
     rng.shuffle(train)
     out.mkdir(parents=True, exist_ok=True)
     digest = _write_jsonl(out / "train.jsonl", train)
     _write_jsonl(out / "heldout.jsonl", heldout)
-    kinds = {k: sum(r["kind"] == k for r in train) for k in ("question", "explain", "feedback")}
+    kinds = {k: sum(r["kind"] == k for r in train) for k in ("question", "explain", "turn")}
     manifest = {
         "train_rows": len(train),
         "kinds": kinds,
@@ -117,21 +115,14 @@ def build(out: Path) -> dict:
         "train_sha256": digest,
         "seed": SEED,
     }
-    _atomic_text(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
+    write_atomic(out / "manifest.json", json.dumps(manifest, indent=2) + "\n")
     return manifest
 
 
 def _write_jsonl(path: Path, rows: list[dict]) -> str:
     text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
-    _atomic_text(path, text)
+    write_atomic(path, text)
     return hashlib.sha256(text.encode()).hexdigest()
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".partial-", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -52,7 +52,7 @@ def _notes_dir_argument(parser: argparse.ArgumentParser) -> None:
 
 def _store(args):
     from knowledge.notes import NoteStore
-    from knowledge.paths import default_notes_dir
+    from knowledge.settings import default_notes_dir
 
     return NoteStore(args.notes_dir or default_notes_dir())
 

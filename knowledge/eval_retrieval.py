@@ -19,13 +19,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from common.files import write_json
 from knowledge.cards import load_cards
 from knowledge.retrieval import KnowledgeIndex
 
@@ -98,21 +97,6 @@ def check_labels(examples: list[Example], card_ids: set[str]) -> None:
     unknown = sorted({e for ex in examples for e in ex.expected if e not in card_ids})
     if unknown:
         raise ValueError(f"labels name cards that do not exist: {unknown}")
-
-
-def write_json(path: Path, payload: dict) -> None:
-    """Write-then-rename, so a reader never sees half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(payload, handle, indent=2, ensure_ascii=False)
-            handle.write("\n")
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; results are meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -23,8 +23,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,6 +30,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
+from common.files import write_atomic
 from knowledge.chunking import CHUNKER_VERSION, ChunkConfig, chunk_text
 from schemas.knowledge import NoteChunk
 from schemas.text import strip_control
@@ -280,15 +279,5 @@ class NoteStore:
             return None  # a damaged file is simply replaced
 
     def _write(self, note: StoredNote) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        target = self.directory / f"{note.id}.json"
-        fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{note.id}.", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(json.dumps(note.model_dump(mode="json"), ensure_ascii=False, indent=1))
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, target)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        text = json.dumps(note.model_dump(mode="json"), ensure_ascii=False, indent=1)
+        write_atomic(self.directory / f"{note.id}.json", text)

@@ -12,7 +12,7 @@ without a model:
 * :class:`TypoCorrector` maps a query word the index has never seen to the most frequent
   indexed word within a small edit distance (Damerau: none under six letters, one edit up to
   seven, two from eight), found through a symmetric-delete table (the SymSpell idea) built on
-  first use, so only queries with typos pay for it (~0.2 s once per index).
+  first use, so only queries with typos pay for it (once per index).
 
     term("Regularisation")            # 'regulariz'
     TypoCorrector(["precision", "recall"]).correct("precison")   # 'precision'

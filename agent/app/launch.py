@@ -4,22 +4,27 @@
     tutor chat --port 8765 --model runs/merged  # another model (or TUTOR_MODEL / TUTOR_ADAPTER)
     TUTOR_PASSWORD=... tutor chat --host 0.0.0.0   # password login (see agent.app.auth)
 
+Settings come from :class:`agent.settings.Settings` (flags over environment variables); the launcher
+passes them on to the server through the environment, where Chainlit and :mod:`agent.app.main` read them.
+
 Chainlit takes its app root from ``CHAINLIT_APP_ROOT`` (else the working directory) when it is
 first imported, and writes ``.chainlit/config.toml``, ``.chainlit/translations/``, ``.files/`` and
 ``chainlit.md`` there. This module points it at ``<data_dir>/web`` and writes the tutor's own
-config (HTML off, uploads off, message editing off) before importing Chainlit, so nothing lands in
-the user's working directory or in the package.
+config (HTML off, uploads off, message editing off, only this server's origins allowed) before importing
+Chainlit, so nothing lands in the user's working directory or in the package.
 """
 
 from __future__ import annotations
 
-import ipaddress
+import json
 import logging
 import os
 import sys
 from pathlib import Path
 
+from agent.app.guard import allowed_hosts, allowed_origins, is_loopback
 from agent.settings import Settings
+from common.files import write_atomic
 
 MAIN = Path(__file__).with_name("main.py")
 log = logging.getLogger(__name__)
@@ -33,7 +38,8 @@ user_session_timeout = 1296000
 cache = false
 persist_user_env = false
 mask_user_env = false
-allow_origins = ["*"]
+# Same origin only: the page is served by this server (agent.app.guard also refuses other origins).
+allow_origins = {origins}
 
 [features]
 # Model and user text is shown as markdown, never as HTML.
@@ -79,32 +85,20 @@ Ask about a machine-learning concept, or type `/quiz TOPIC` for a multiple-choic
 
 
 def app_root(settings: Settings) -> Path:
-    return settings.data_dir / "web"
+    return settings.knowledge.data_dir / "web"
 
 
 def _write_if_changed(path: Path, text: str) -> None:
     """Write-then-rename, and only when the content differs."""
-    if path.is_file() and path.read_text(encoding="utf-8") == text:
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    if not (path.is_file() and path.read_text(encoding="utf-8") == text):
+        write_atomic(path, text)
 
 
-def prepare_app_root(root: Path, chainlit_version: str) -> None:
+def prepare_app_root(root: Path, chainlit_version: str, origins: list[str]) -> None:
     """The Chainlit app root: our config and welcome page (Chainlit adds translations and .files)."""
-    _write_if_changed(root / ".chainlit" / "config.toml", CONFIG_TOML.format(version=chainlit_version))
+    config = CONFIG_TOML.format(version=chainlit_version, origins=json.dumps(origins))
+    _write_if_changed(root / ".chainlit" / "config.toml", config)
     _write_if_changed(root / "chainlit.md", WELCOME_MD)
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def chainlit_version() -> str:
@@ -113,45 +107,44 @@ def chainlit_version() -> str:
     return version("chainlit")
 
 
-def prepare_environment(settings: Settings, host: str, port: int) -> Path:
+def prepare_environment(settings: Settings) -> Path:
     """Validate the model spec, write the app root and set the env Chainlit and the app read."""
-    from agent.app.auth import AuthSettings, ensure_secret
+    from agent.app.auth import ensure_secret
     from llm.spec import resolve_adapter, resolve_model
 
-    resolve_model(settings.model)  # a bad --model fails here, in one line, before the server starts
-    resolve_adapter(settings.adapter)
+    llm, app, data_dir = settings.llm, settings.app, settings.knowledge.data_dir.resolve()
+    resolve_model(llm.model)  # a bad --model fails here, in one line, before the server starts
+    resolve_adapter(llm.adapter)
     if "chainlit.config" in sys.modules:
         raise RuntimeError("Chainlit was imported before its app root was set")
     root = app_root(settings).resolve()
-    prepare_app_root(root, chainlit_version())
+    prepare_app_root(root, chainlit_version(), allowed_origins(allowed_hosts(app.host, app.port)))
+    secret = app.auth_secret.get_secret_value() if app.auth_secret else ensure_secret(data_dir / "auth_secret")
     env = {
-        "CHAINLIT_APP_ROOT": str(root),
-        "CHAINLIT_HOST": host,
-        "CHAINLIT_PORT": str(port),
-        "TUTOR_DATA_DIR": str(settings.data_dir.resolve()),
+        "CHAINLIT_APP_ROOT": str(root), "CHAINLIT_HOST": app.host, "CHAINLIT_PORT": str(app.port),
+        "CHAINLIT_AUTH_SECRET": secret, "TUTOR_HOST": app.host, "TUTOR_PORT": str(app.port),
+        "TUTOR_DATA_DIR": str(data_dir), "TUTOR_QUESTIONS": str(settings.questions),
     }
-    if settings.model:
-        env["TUTOR_MODEL"] = settings.model
-    if settings.adapter:
-        env["TUTOR_ADAPTER"] = settings.adapter
+    env |= {name: value for name, value in (("TUTOR_MODEL", llm.model), ("TUTOR_ADAPTER", llm.adapter)) if value}
     os.environ.update(env)
-    if not os.environ.get("CHAINLIT_AUTH_SECRET"):
-        os.environ["CHAINLIT_AUTH_SECRET"] = ensure_secret(settings.data_dir / "auth_secret")
-    if AuthSettings.from_env().open and not is_loopback(host):
+    if app.open and not is_loopback(app.host):
+        hosts = ", ".join(sorted(allowed_hosts(app.host, app.port)))
         print(
-            f"warning: serving on {host} without a password; set TUTOR_PASSWORD to require a login",
+            f"warning: serving on {app.host} without a password; set TUTOR_PASSWORD to require a login "
+            f"(open mode answers only requests addressed to {hosts})",
             file=sys.stderr,
         )
     return root
 
 
-def serve(settings: Settings, host: str = "127.0.0.1", port: int = 8000) -> int:
+def serve(settings: Settings) -> int:
     """Run the Chainlit server in this process until interrupted."""
-    prepare_environment(settings, host, port)
+    prepare_environment(settings)
     from chainlit.cli import run_chainlit
     from chainlit.config import config
 
     config.run.headless = True
-    print(f"ML Tutor on http://{host}:{port}  (data: {settings.data_dir})", file=sys.stderr, flush=True)
+    app, data_dir = settings.app, settings.knowledge.data_dir
+    print(f"ML Tutor on http://{app.host}:{app.port}  (data: {data_dir})", file=sys.stderr, flush=True)
     run_chainlit(str(MAIN))
     return 0

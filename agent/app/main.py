@@ -2,10 +2,10 @@
 
 Start it with ``tutor chat`` (see :mod:`agent.app.launch`); Chainlit loads this file.
 
-Every handler turns browser input into an :class:`agent.graph.state.Event` (checked in
-:mod:`agent.app.inputs`), runs one graph turn for the chat thread and renders the output
-(:mod:`agent.app.render`). Handlers never let an exception reach the UI: the student sees one
-clear line, the server log gets the traceback.
+Every handler turns browser input into a typed turn (:data:`agent.graph.events.Turn`, checked in
+:mod:`agent.app.inputs`), runs one graph turn for the chat thread and renders each typed output
+event (:mod:`agent.app.render`), dispatching on its class in one place (:func:`_show`). Handlers
+never let an exception reach the UI: the student sees one clear line, the server log gets the traceback.
 """
 
 from __future__ import annotations
@@ -17,20 +17,24 @@ from contextlib import aclosing
 from typing import Any
 
 import chainlit as cl
+from chainlit.config import config
 from chainlit.input_widget import Select, Slider
+from chainlit.server import app as chainlit_server
 
 from agent.app import render
-from agent.app.auth import AuthSettings
+from agent.app.auth import check_login
 from agent.app.data_layer import SQLiteDataLayer
+from agent.app.guard import SameOriginGuard, allowed_hosts
 from agent.app.inputs import event_from_action, event_from_message, preferences
 from agent.app.resources import Resources
-from agent.graph.state import Event
+from agent.graph.events import ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Output
+from agent.graph.events import QuestionShown, Turn
 from agent.settings import Settings
-from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS
+from schemas import MAX_QUESTIONS
 
 log = logging.getLogger("agent.app")
-SETTINGS = Settings.from_env()
-AUTH = AuthSettings.from_env()
+SETTINGS = Settings.from_env()  # set by the launcher (agent.app.launch) from flags and environment
+AUTH = SETTINGS.app
 RESOURCES = Resources(SETTINGS)
 RESUME_DELAY_S = 0.5
 EXECUTOR_THREADS = 64  # mostly idle threads waiting on GENERATE_LOCK or SQLite; see _startup
@@ -47,7 +51,8 @@ _BACKGROUND: set[asyncio.Task] = set()  # strong references: the event loop keep
 async def _startup() -> None:
     # Graph nodes run blocking work via asyncio.to_thread. The default pool (cores + 4 = 6 threads on
     # 2 cores) filled up with quiz plans waiting for the model lock, and answer clicks, which need no
-    # model, queued behind them (20 sessions: answer -> next question p95 21.9 s; 3.9 s with this).
+    # model, queued behind them. With this pool, 20 sessions at once (bench/results/load_sessions.json):
+    # answer -> next question p95 8.95 s.
     asyncio.get_running_loop().set_default_executor(
         ThreadPoolExecutor(max_workers=EXECUTOR_THREADS, thread_name_prefix="tutor")
     )
@@ -65,6 +70,9 @@ def _data_layer() -> SQLiteDataLayer:
 
 
 if AUTH.open:
+    # Every visitor is the local user: answer only pages of this server at the address it is bound to
+    # (Chainlit's run config holds it, whether started by `tutor chat` or by `chainlit run`).
+    chainlit_server.add_middleware(SameOriginGuard, hosts=allowed_hosts(config.run.host, config.run.port))
 
     @cl.header_auth_callback
     async def _open_mode(headers) -> cl.User:
@@ -75,7 +83,7 @@ else:
 
     @cl.password_auth_callback
     async def _login(username: str, password: str) -> cl.User | None:
-        if not AUTH.check(username, password):
+        if not check_login(AUTH, username, password):
             return None
         return cl.User(identifier=AUTH.username, metadata={"mode": "password"})
 
@@ -89,16 +97,17 @@ async def _starters(user=None, language=None) -> list[cl.Starter]:
         cl.Starter(label="Explain overfitting", message="/explain What is overfitting?"),
         cl.Starter(label="Quiz me: bias-variance trade-off", message="/quiz bias-variance trade-off"),
         cl.Starter(label="How does dropout work?", message="How does dropout reduce overfitting?"),
-        cl.Starter(label="Quiz me: precision and recall", message="/quiz precision and recall"),
+        cl.Starter(label="Quiz me: precision and recall",
+                   message="Can you test me on precision and recall? 5 questions, hard ones"),
     ]
 
 
 def _settings_widgets(current: dict[str, Any]) -> cl.ChatSettings:
-    prefs = preferences(current)
+    prefs = preferences({"questions": SETTINGS.questions, **current})  # TUTOR_QUESTIONS until the student moves it
     return cl.ChatSettings(
         [
             Slider(id="questions", label="Questions per quiz", initial=prefs["questions"], min=1,
-                   max=MAX_QUESTIONS, step=1, description=f"Default {DEFAULT_QUESTIONS}"),
+                   max=MAX_QUESTIONS, step=1, description=f"Default {SETTINGS.questions}"),
             Select(id="difficulty", label="Difficulty", values=["easy", "medium", "hard"],
                    initial_value=prefs["difficulty"]),
         ]
@@ -139,7 +148,8 @@ async def _resume_quiz(thread_id: str) -> None:
 async def _settings_update(chat_settings: dict[str, Any]) -> None:
     async def confirm() -> None:
         prefs = preferences(chat_settings)
-        text = f"New quizzes will have {prefs['questions']} questions ({prefs['difficulty']})."
+        text = (f"New quizzes will have {prefs['questions']} questions ({prefs['difficulty']}), unless your "
+                "message asks for another number or difficulty.")
         await cl.Message(content=text).send()
 
     await _guard(confirm)
@@ -170,7 +180,7 @@ def _chat_settings() -> dict[str, Any]:
     return dict(cl.context.session.chat_settings or {})
 
 
-async def _turn(event: Event | str) -> None:
+async def _turn(event: Turn | str) -> None:
     """Run one graph turn for this thread and show its output as it arrives."""
     if isinstance(event, str):  # refused input: say why, touch nothing
         await cl.Message(content="⚠ " + render.model_text(event)).send()
@@ -188,35 +198,32 @@ async def _turn(event: Event | str) -> None:
             await streaming.send()
 
 
-async def _show(out: dict[str, Any], streaming: cl.Message | None, long_output: bool):
+async def _show(out: Output, streaming: cl.Message | None, long_output: bool):
     """Render one output of a turn; returns the open streaming message and the "long output" flag."""
-    kind = out.get("kind")
-    if kind == "explanation_start":
-        streaming = cl.Message(content="")
-        await streaming.stream_token(render.explanation_header(out))
-        long_output = True
-    elif kind == "explanation_piece" and streaming is not None:
-        await streaming.stream_token(render.model_text(out["text"]))
-    elif kind == "explanation_end" and streaming is not None:
-        footer = render.explanation_footer(out)
-        await streaming.stream_token(footer.content)
-        streaming.actions = _actions(footer)
-        await streaming.send()
-        streaming = None
-    elif kind == "question":
-        await _show_question(out, force=long_output)
-    elif kind == "feedback":
-        await _remove_buttons(out)
-        await _send(render.feedback(out))
-    elif kind == "help":
-        long_output = True
-        await _send(render.help_text(out))
-    elif kind in RENDERERS:
-        await _send(RENDERERS[kind](out))
+    match out:
+        case ExplanationStart():
+            streaming = cl.Message(content="")
+            await streaming.stream_token(render.explanation_header(out))
+            long_output = True
+        case ExplanationPiece() if streaming is not None:
+            await streaming.stream_token(render.explanation_piece(out))
+        case ExplanationEnd() if streaming is not None:
+            footer = render.explanation_footer(out)
+            await streaming.stream_token(footer.content)
+            streaming.actions = _actions(footer)
+            await streaming.send()
+            streaming = None
+        case QuestionShown():
+            await _show_question(out, force=long_output)
+        case Feedback():
+            await _remove_buttons(out)
+            await _send(render.feedback(out))
+        case Help():
+            long_output = True
+            await _send(render.help_text(out))
+        case _:
+            await _send(render.shown(out))
     return streaming, long_output
-
-
-RENDERERS = {"quiz_started": render.quiz_started, "summary": render.summary, "notice": render.notice}
 
 
 # ------------------------------------------------------------------------------- helpers
@@ -230,22 +237,22 @@ async def _send(shown: render.Shown) -> cl.Message:
     return await cl.Message(content=shown.content, actions=_actions(shown)).send()
 
 
-async def _show_question(payload: dict[str, Any], resumed: bool = False, force: bool = False) -> None:
+async def _show_question(question: QuestionShown, resumed: bool = False, force: bool = False) -> None:
     """Show a waiting question with buttons A-D, unless this session already shows it."""
     buttons = _BUTTONS.setdefault(cl.context.session.id, {})
-    key = f"{payload['quiz_id']}:{payload['index']}"
+    key = f"{question.quiz_id}:{question.index}"
     if key in buttons and not force:
         return
     for action in buttons.pop(key, []):  # one set of live buttons per question
         await action.remove()
-    message = await _send(render.question(payload, resumed=resumed))
+    message = await _send(render.question(question, resumed=resumed))
     buttons[key] = message.actions
 
 
-async def _remove_buttons(feedback: dict[str, Any]) -> None:
+async def _remove_buttons(feedback: Feedback) -> None:
     """Take the buttons off an answered question (a second click then has nothing to hit)."""
     buttons = _BUTTONS.get(cl.context.session.id, {})
-    for action in buttons.pop(f"{feedback['quiz_id']}:{feedback['graded']['index']}", []):
+    for action in buttons.pop(f"{feedback.quiz_id}:{feedback.graded.index}", []):
         await action.remove()
 
 

@@ -1,4 +1,8 @@
-"""What the student sees: graph output dicts -> markdown text and buttons (pure; no Chainlit import).
+"""What the student sees: the graph's typed output events -> markdown text and buttons (pure; no Chainlit).
+
+:func:`shown` renders any complete event by its type (one table, :data:`RENDERERS`); the
+streamed explanation's pieces are rendered by :func:`explanation_header`, :func:`model_text` and
+:func:`explanation_footer` as they arrive.
 
 All text that comes from a model, a student or a card is neutralised before it is shown:
 :func:`literal` backslash-escapes markdown and HTML punctuation (question and option text must
@@ -12,6 +16,10 @@ import html
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.graph.events import (
+    ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Notice, Output, QuestionShown, QuizStarted,
+    Summary,
+)
 from schemas import LETTERS
 from schemas.text import strip_control
 
@@ -48,114 +56,125 @@ def model_text(text: str) -> str:
 # ---------------------------------------------------------------------------------- quizzes
 
 
-def question(payload: dict[str, Any], resumed: bool = False) -> Shown:
+def question(event: QuestionShown, resumed: bool = False) -> Shown:
     """One question, its progress line and four answer buttons A-D."""
-    q = payload["question"]
-    number, total = payload["index"] + 1, payload["total"]
-    kind = "Retry question" if payload.get("retry") else "Question"
+    q = event.question
+    kind = "Retry question" if event.retry else "Question"
     lines = []
     if resumed:
         lines.append("_Welcome back: your quiz continues where you left it._\n")
-    lines.append(f"**{kind} {number} of {total}** · {literal(payload['topic'])}\n")
-    lines.append(f"### {literal(q['question'])}\n")
-    lines.extend(f"- **{letter}.** {literal(option)}" for letter, option in zip(LETTERS, q["options"]))
+    lines.append(f"**{kind} {event.index + 1} of {event.total}** · {literal(event.topic)}\n")
+    lines.append(f"### {literal(q.question)}\n")
+    lines.extend(f"- **{letter}.** {literal(option)}" for letter, option in zip(LETTERS, q.options))
     buttons = [
-        Button(
-            "answer",
-            letter,
-            {"quiz_id": payload["quiz_id"], "index": payload["index"], "letter": letter},
-            tooltip=q["options"][i][:120],
-        )
+        Button("answer", letter, {"quiz_id": event.quiz_id, "index": event.index, "letter": letter},
+               tooltip=q.options[i][:120])
         for i, letter in enumerate(LETTERS)
     ]
     return Shown("\n".join(lines), buttons)
 
 
-def quiz_started(event: dict[str, Any]) -> Shown:
-    what = "Retrying the questions you missed" if event.get("retry") else "Quiz"
+def quiz_started(event: QuizStarted) -> Shown:
+    what = "Retrying the questions you missed" if event.retry else "Quiz"
     return Shown(
-        f"**{what}: {literal(event['topic'])}** · {event['total']} questions · {event['difficulty']}\n\n"
+        f"**{what}: {literal(event.topic)}** · {event.total} questions · {event.difficulty}\n\n"
         "Click A-D (or type the letter) to answer."
     )
 
 
-def feedback(event: dict[str, Any]) -> Shown:
+def feedback(event: Feedback) -> Shown:
     """Right or wrong, the correct option, the explanation and its source, the running score."""
-    g = event["graded"]
-    number, total = g["index"] + 1, event["total"]
-    if g["is_correct"]:
-        head = f"✓ **Correct!** {g['correct']}. {literal(g['correct_option'])}"
+    g = event.graded
+    number = g.index + 1
+    if g.is_correct:
+        head = f"✓ **Correct!** {g.correct}. {literal(g.correct_option)}"
     else:
         head = (
-            f"✗ **Not quite.** You chose {g['chosen']}. {literal(g['chosen_option'])}\n\n"
-            f"The correct answer is **{g['correct']}. {literal(g['correct_option'])}**"
+            f"✗ **Not quite.** You chose {g.chosen}. {literal(g.chosen_option)}\n\n"
+            f"The correct answer is **{g.correct}. {literal(g.correct_option)}**"
         )
     parts = [head]
-    if g.get("explanation"):
-        parts.append(literal(g["explanation"]))
-    if g.get("feedback"):
-        parts.append(model_text(g["feedback"]))
-    footer = f"Question {number} of {total} · score {event['score']}/{number}"
-    if event.get("source_title"):
-        footer += f" · source: {literal(event['source_title'])}"
+    if g.explanation:
+        parts.append(literal(g.explanation))
+    if g.feedback:
+        parts.append(model_text(g.feedback))
+    footer = f"Question {number} of {event.total} · score {event.score}/{number}"
+    if event.source_title:
+        footer += f" · source: {literal(event.source_title)}"
     parts.append(f"_{footer}_")
     return Shown("\n\n".join(parts))
 
 
-def summary(event: dict[str, Any]) -> Shown:
+def summary(event: Summary) -> Shown:
     """Final score, a review of missed questions, concepts to revisit; New quiz / Retry buttons."""
-    r = event["result"]
-    percent = round(100 * r["score"] / r["total"])
-    lines = [f"## Quiz complete: {r['score']} / {r['total']} ({percent}%)", f"Topic: {literal(r['topic'])}"]
-    missed = [g for g in r["graded"] if not g["is_correct"]]
+    r = event.result
+    percent = round(100 * r.score / r.total)
+    lines = [f"## Quiz complete: {r.score} / {r.total} ({percent}%)", f"Topic: {literal(r.topic)}"]
+    missed = [g for g in r.graded if not g.is_correct]
     if missed:
         lines.append("\n### Review of missed questions")
         for g in missed:
             lines.append(
-                f"\n**{g['index'] + 1}\\. {literal(g['question'])}** You chose {g['chosen']} "
-                f"({literal(g['chosen_option'])}); the answer is **{g['correct']}. {literal(g['correct_option'])}**. "
-                f"_{literal(g.get('explanation') or '')}_"
+                f"\n**{g.index + 1}\\. {literal(g.question)}** You chose {g.chosen} "
+                f"({literal(g.chosen_option)}); the answer is **{g.correct}. {literal(g.correct_option)}**. "
+                f"_{literal(g.explanation)}_"
             )
-        lines.append("\n**Concepts to revisit:** " + ", ".join(literal(c) for c in r["missed_concepts"]))
-        if r.get("study_next"):
-            lines.append("\n**Study next:** " + ", ".join(literal(c) for c in r["study_next"]))
+        lines.append("\n**Concepts to revisit:** " + ", ".join(literal(c) for c in r.missed_concepts))
+        if r.study_next:
+            lines.append("\n**Study next:** " + ", ".join(literal(c) for c in r.study_next))
     else:
         lines.append("\nEvery answer was right. Well done!")
-    buttons = [Button("new_quiz", "New quiz", {"topic": r["topic"], "origin": f"{r['quiz_id']}:new"},
+    buttons = [Button("new_quiz", "New quiz", {"topic": r.topic, "origin": f"{r.quiz_id}:new"},
                       tooltip="Fresh questions on this topic")]
     if missed:
         buttons.append(Button("retry", "Retry missed questions",
-                              {"quiz_id": r["quiz_id"], "origin": f"{r['quiz_id']}:retry"}))
+                              {"quiz_id": r.quiz_id, "origin": f"{r.quiz_id}:retry"}))
     return Shown("\n".join(lines), buttons)
 
 
 # ----------------------------------------------------------------------------- explanations
 
 
-def explanation_header(event: dict[str, Any]) -> str:
-    return f"**{literal(event['question'][:200])}**\n\n"
+def explanation_header(event: ExplanationStart) -> str:
+    return f"**{literal(event.question[:200])}**\n\n"
 
 
-def explanation_footer(event: dict[str, Any]) -> Shown:
+def explanation_piece(event: ExplanationPiece) -> str:
+    return model_text(event.text)
+
+
+def explanation_footer(event: ExplanationEnd) -> Shown:
     """Key facts and sources after a streamed explanation, plus "Quiz me on this"."""
     parts = []
-    if event.get("key_facts"):
-        parts.append("**Key facts**\n" + "\n".join(f"- {literal(f)}" for f in event["key_facts"]))
-    if event.get("sources"):
-        parts.append("_Sources: " + ", ".join(literal(s) for s in event["sources"]) + "_")
+    if event.key_facts:
+        parts.append("**Key facts**\n" + "\n".join(f"- {literal(f)}" for f in event.key_facts))
+    if event.sources:
+        parts.append("_Sources: " + ", ".join(literal(s) for s in event.sources) + "_")
     else:
         parts.append("_I found nothing on this in my notes, so this answer is not grounded: check it._")
     buttons = []
-    if event.get("topic"):
-        buttons.append(Button("quiz_on", "Quiz me on this", {"topic": event["topic"], "origin": event.get("origin")},
-                              tooltip=f"A quiz on {event['topic']}"[:120]))
+    if event.topic:
+        buttons.append(Button("quiz_on", "Quiz me on this", {"topic": event.topic, "origin": event.origin},
+                              tooltip=f"A quiz on {event.topic}"[:120]))
     return Shown("\n\n" + "\n\n".join(parts), buttons)
 
 
-def notice(event: dict[str, Any]) -> Shown:
-    prefix = "⚠ " if event.get("level") in ("warning", "error") else ""
-    return Shown(prefix + model_text(event["text"]))
+def notice(event: Notice) -> Shown:
+    prefix = "⚠ " if event.level in ("warning", "error") else ""
+    return Shown(prefix + model_text(event.text))
 
 
-def help_text(event: dict[str, Any]) -> Shown:
-    return Shown(event["text"])  # written by us (agent.graph.nodes.HELP), markdown on purpose
+def help_text(event: Help) -> Shown:
+    return Shown(event.text)  # written by us (agent.graph.replies), markdown on purpose
+
+
+RENDERERS = {
+    QuestionShown: question, QuizStarted: quiz_started, Feedback: feedback, Summary: summary,
+    ExplanationEnd: explanation_footer, Notice: notice, Help: help_text,
+    ExplanationStart: lambda e: Shown(explanation_header(e)), ExplanationPiece: lambda e: Shown(explanation_piece(e)),
+}
+
+
+def shown(event: Output) -> Shown:
+    """Any output event as one message (the app streams explanations piece by piece instead)."""
+    return RENDERERS[type(event)](event)

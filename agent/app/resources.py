@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from contextlib import AsyncExitStack
 
+from agent.turns import build_reader
 from agent.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,8 @@ class Resources:
         self._tutor = None
         self._stack = AsyncExitStack()
         self._lock = asyncio.Lock()
+        self._built_reader: tuple[object, object] | None = None  # (service, its reader)
+        self._reader_lock = threading.Lock()  # warm-up (worker thread) and first turn may race
 
     def start(self) -> None:
         """Begin loading the model and knowledge in the background (idempotent)."""
@@ -36,34 +40,34 @@ class Resources:
     def _load_service(self):
         from agent.quiz.service import TutorService
 
-        notes = self.settings.notes_dir if self.settings.notes_dir.is_dir() else None
-        service = TutorService.create(self.settings.model, self.settings.adapter, notes)
+        llm, notes = self.settings.llm, self.settings.knowledge.notes_dir
+        service = TutorService.create(llm.model, llm.adapter, notes if notes.is_dir() else None)
         lm = service.lm
         log.info("tutor ready: %s", f"{lm.label}, weights {lm.weights}" if lm is not None else "no model")
         return service
 
-    @staticmethod
-    def _warm_up(loop, done: asyncio.Future) -> None:
-        """Build (or load) the classifier's grammar off the critical path, before the first free text."""
-        from agent.graph.classify import model_classifier
-
+    def _warm_up(self, loop, done: asyncio.Future) -> None:
+        """Build the turn reader (and its grammar, if it uses the model) off the critical path."""
         if done.cancelled() or done.exception() is not None:
-            return
-        classify = model_classifier(done.result())
-        if classify is None:
             return
 
         def warm() -> None:
             try:
-                classify("What is overfitting?")
+                self._reader(done.result())("What is overfitting?")
             except Exception:  # the first real turn will meet (and report) the same problem
-                log.warning("classifier warm-up failed", exc_info=True)
+                log.warning("turn reader warm-up failed", exc_info=True)
 
         loop.run_in_executor(None, warm)
 
+    def _reader(self, service):
+        """One turn reader per service (the model reader builds its Outlines generator once)."""
+        with self._reader_lock:
+            if self._built_reader is None or self._built_reader[0] is not service:
+                self._built_reader = (service, build_reader(service))
+            return self._built_reader[1]
+
     async def tutor(self):
         """The :class:`agent.graph.runner.Tutor` (waits for the model on first use)."""
-        from agent.graph.classify import model_classifier
         from agent.graph.runner import Tutor
 
         async with self._lock:
@@ -75,7 +79,7 @@ class Resources:
                     self._service = None  # let the next turn try again (and report again)
                     raise
                 self._tutor = await self._stack.enter_async_context(
-                    Tutor.open(self.settings.checkpoint_db, service, classify=model_classifier(service))
+                    Tutor.open(self.settings.checkpoint_db, service, read_turn=self._reader(service))
                 )
             return self._tutor
 

@@ -1,6 +1,6 @@
 """The tutor's LangGraph: nodes and edges only (nodes in :mod:`.nodes`, routers in :mod:`.routing`).
 
-    START -> understand -> route_intent -> explain | plan_quiz | prepare_retry | grade | show_help
+    START -> understand -> route_intent -> explain | plan_quiz | prepare_retry | grade | show_help | reply
     every handler ------> route_next   -> write_question | present_question | summarise | END
     write_question -----> route_next      (-> present_question)
     present_question ---> understand      (waits in interrupt() for the student's next turn)
@@ -18,7 +18,7 @@ from agent.graph.context import TutorContext
 from agent.graph.routing import route_intent, route_next
 from agent.graph.state import TutorState
 
-HANDLERS = ("explain", "plan_quiz", "prepare_retry", "grade", "show_help", "write_question")
+HANDLERS = ("explain", "plan_quiz", "prepare_retry", "grade", "show_help", "reply", "write_question")
 
 
 def build_graph(checkpointer=None):

@@ -1,9 +1,9 @@
 """The tutor graph's nodes (verbs). Each reads the state, does one thing, returns a state update.
 
 What the student should see is written to LangGraph's custom stream (``runtime.stream_writer``)
-as small dicts with a ``kind`` (see :mod:`agent.app.render`); the question itself is the value of
-the ``interrupt()`` in :func:`present_question`. Model calls block, so they run in a worker
-thread (``asyncio.to_thread``) and the server stays responsive.
+as typed events (:mod:`agent.graph.events`); the question itself is the value of the
+``interrupt()`` in :func:`present_question`. Model calls block, so they run in a worker thread
+(``asyncio.to_thread``) and the server stays responsive.
 
 Only ``present_question`` waits, and it generates nothing: on resume LangGraph re-runs a node
 from its top, so all writing happens in ``write_question`` before it.
@@ -18,32 +18,30 @@ from typing import Any
 
 from langgraph.runtime import Runtime
 from langgraph.types import interrupt
-from pydantic import ValidationError
 
 from agent.grading import StaleAnswerError
 from agent.grading import grade as grade_answer
 from agent.grading import summarise as summarise_quiz
+from agent.graph import replies
 from agent.graph.context import TutorContext
-from agent.graph.quizzes import finished_quiz, graded_answers, new_seed, retry_quiz, start_quiz
-from agent.graph.routing import UNKNOWN_COMMAND, understand_event
-from agent.graph.state import Event, TutorState, active_quiz, question_payload
+from agent.graph.events import (
+    ActionClick, AnswerClick, ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Notice,
+    QuizStarted, Summary,
+)
+from agent.graph.quizzes import finished_quiz, new_seed, retry_quiz, start_quiz
+from agent.graph.routing import understand_turn
+from agent.graph.state import (
+    ActiveQuiz, LastQuiz, Provenance, TutorState, active_quiz, question_shown, waiting_question,
+)
 from agent.quiz.planning import QuizUnavailable
-from schemas import MultipleChoiceQuestion, Quiz, QuizPlan, StudentAnswer
+from schemas import Quiz, StudentAnswer
 
 log = logging.getLogger(__name__)
-HELP = (
-    "I can **explain** machine-learning concepts and **quiz** you on them.\n\n"
-    "- `/explain TEXT` - an explanation grounded in my notes (or just ask a question)\n"
-    "- `/quiz TOPIC` - a multiple-choice quiz; answer with the A-D buttons or by typing the letter\n"
-    "- `/new [TOPIC]` - a fresh quiz (on the last topic if you name none)\n"
-    "- `/retry` - the questions you missed in your last quiz\n"
-    "- `/help` - this message\n\n"
-    "The settings button next to the message box sets the number of questions and the difficulty."
-)
+Update = dict[str, Any]
 
 
 def _say(runtime: Runtime[TutorContext], text: str, level: str = "info") -> None:
-    runtime.stream_writer({"kind": "notice", "level": level, "text": text})
+    runtime.stream_writer(Notice(level=level, text=text))
 
 
 def _source_title(service, key: str | None) -> str:
@@ -60,40 +58,36 @@ def _source_title(service, key: str | None) -> str:
 # ------------------------------------------------------------------------------- understand
 
 
-async def understand(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
-    """Decide what the turn asks for (commands and buttons directly, free text via the classifier)."""
-    try:
-        event = Event.model_validate(state.get("event") or {})
-    except ValidationError:
-        return {"intent": "other", "argument": ""}
-    intent, argument = await asyncio.to_thread(understand_event, event, runtime.context.classify)
-    return {"intent": intent, "argument": argument}
+async def understand(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
+    """Read the turn into a TurnRequest (buttons and commands directly, free text via the reader)."""
+    waiting = waiting_question(state)
+    options = list(waiting.question.options) if waiting is not None else None
+    understood = await asyncio.to_thread(understand_turn, state["event"], runtime.context.read_turn, options)
+    return {"turn": understood.turn, "message": understood.message, "note": understood.note}
 
 
 # ---------------------------------------------------------------------------------- explain
 
 
-async def explain(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
+async def explain(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
     """Stream a grounded explanation piece by piece; remember its concept for "Quiz me on this"."""
-    service = runtime.context.service
-    text = state.get("argument", "").strip()
-    if not text:
+    service, question = runtime.context.service, state.get("message", "").strip()
+    if not question:
         _say(runtime, "What should I explain? For example: `/explain dropout`.")
         return {}
-    stream = await asyncio.to_thread(service.explain, text)
+    stream = await asyncio.to_thread(service.explain, question, state["turn"].topic)
     titles = [_source_title(service, s) for s in stream.sources]
     topic = next((_source_title(service, s) for s in stream.sources if s in service.kb.cards), None)
-    runtime.stream_writer({"kind": "explanation_start", "question": text})
+    runtime.stream_writer(ExplanationStart(question=question))
     pieces = iter(stream.pieces)
     try:
         while (piece := await asyncio.to_thread(next, pieces, None)) is not None:
-            runtime.stream_writer({"kind": "explanation_piece", "text": piece})
+            runtime.stream_writer(ExplanationPiece(text=piece))
     except Exception:  # the model failed mid-way: keep what was shown, say so, keep the state
         log.exception("explanation failed")
-        runtime.stream_writer({"kind": "explanation_piece", "text": "\n\n(The explanation stopped early.)"})
+        runtime.stream_writer(ExplanationPiece(text="\n\n(The explanation stopped early.)"))
     runtime.stream_writer(
-        {"kind": "explanation_end", "sources": titles, "key_facts": list(stream.key_facts), "topic": topic,
-         "origin": uuid.uuid4().hex}
+        ExplanationEnd(sources=titles, key_facts=list(stream.key_facts), topic=topic, origin=uuid.uuid4().hex)
     )
     return {"explained": topic}
 
@@ -101,31 +95,24 @@ async def explain(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str
 # ------------------------------------------------------------------------------ quiz set-up
 
 
-def _announce(runtime: Runtime[TutorContext], quiz: dict[str, Any], replaced: dict[str, Any] | None) -> None:
+def _announce(runtime: Runtime[TutorContext], quiz: ActiveQuiz, replaced: ActiveQuiz | None) -> None:
     if replaced is not None:
-        _say(runtime, f"Your quiz on \"{replaced['topic']}\" was left unfinished; starting a new one.")
-    runtime.stream_writer(
-        {
-            "kind": "quiz_started",
-            "quiz_id": quiz["quiz_id"],
-            "topic": quiz["topic"],
-            "total": quiz["total"],
-            "difficulty": quiz["meta"]["difficulty"],
-            "retry": quiz["retry"],
-        }
-    )
+        _say(runtime, f"Your quiz on \"{replaced.topic}\" was left unfinished; starting a new one.")
+    runtime.stream_writer(QuizStarted(quiz_id=quiz.quiz_id, topic=quiz.topic, total=quiz.total,
+                                      difficulty=quiz.meta.difficulty, retry=quiz.retry))
 
 
 def _origin(state: TutorState) -> str | None:
-    return Event.model_validate(state["event"]).origin
+    event = state["event"]
+    return event.origin if isinstance(event, ActionClick) else None
 
 
 def _already_started(state: TutorState, runtime: Runtime[TutorContext]) -> bool:
     """A second click on the button that started the running quiz: say so, start nothing."""
     quiz, origin = active_quiz(state), _origin(state)
-    if quiz is None or origin is None or quiz.get("origin") != origin:
+    if quiz is None or origin is None or quiz.origin != origin:
         return False
-    _say(runtime, f"That quiz is already running: question {len(quiz['answers']) + 1} of {quiz['total']} is waiting.")
+    _say(runtime, f"That quiz is already running: question {quiz.pending + 1} of {quiz.total} is waiting.")
     return True
 
 
@@ -135,24 +122,31 @@ def _seed(state: TutorState, runtime: Runtime[TutorContext]) -> int:
     return base * 1000 + started if base is not None else new_seed(started)
 
 
-async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
-    """Plan a new quiz (it replaces any quiz in progress); unknown topics get a helpful message."""
+def quiz_topic(state: TutorState) -> str | None:
+    """The topic a quiz request is on: the one it names; for "the same topic" the last quiz's topic
+    (else the concept explained last); with no topic at all, the concept explained since the last
+    quiz started, else the last quiz's topic."""
+    turn = state["turn"]
+    current = state.get("quiz") or (state.get("last").quiz if state.get("last") else None)
+    previous = current.topic if current is not None else None
+    if turn.same_topic:
+        return previous or turn.topic or state.get("explained")
+    return turn.topic or state.get("explained") or previous
+
+
+async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
+    """Plan a new quiz (it replaces any quiz in progress); a count or difficulty in the message wins
+    over the chat settings; unknown topics get a helpful message."""
     if _already_started(state, runtime):
         return {}
-    topic = state.get("argument", "").strip()
-    if not topic and state.get("intent") == "new_quiz":
-        previous = state.get("quiz") or (state.get("last") or {}).get("quiz")
-        topic = previous["topic"] if previous else ""
-    if not topic:
-        topic = state.get("explained") or ""
+    topic = quiz_topic(state)
     if not topic:
         _say(runtime, "Which topic should the quiz be on? For example: `/quiz overfitting`.")
         return {}
-    event = Event.model_validate(state["event"])
+    turn, event = state["turn"], state["event"]
+    count, difficulty = turn.questions or event.questions, turn.difficulty or event.difficulty
     try:
-        plan = await asyncio.to_thread(
-            runtime.context.service.plan, topic, event.questions, _seed(state, runtime), event.difficulty
-        )
+        plan = await asyncio.to_thread(runtime.context.service.plan, topic, count, _seed(state, runtime), difficulty)
     except QuizUnavailable as exc:
         _say(runtime, str(exc), "warning")
         return {}
@@ -163,19 +157,20 @@ async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> dict[s
     quiz = start_quiz(plan, _origin(state))
     runtime.context.cache.forget(runtime.context.thread_id)
     _announce(runtime, quiz, active_quiz(state))
-    return {"quiz": quiz, "quizzes": state.get("quizzes", 0) + 1}
+    return {"quiz": quiz, "quizzes": state.get("quizzes", 0) + 1, "explained": None}
 
 
-async def prepare_retry(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
+async def prepare_retry(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
     """A quiz of the questions missed in the last finished quiz, options reshuffled."""
     if _already_started(state, runtime):
         return {}
     last = state.get("last")
-    if not last:
+    if last is None:
         _say(runtime, "There is no finished quiz to retry yet. Start one with `/quiz TOPIC`.")
         return {}
-    wanted = state.get("argument", "")
-    if wanted and wanted != last["quiz"]["meta"]["quiz_id"]:
+    event = state["event"]
+    wanted = event.quiz_id if isinstance(event, ActionClick) else None
+    if wanted and wanted != last.quiz.meta.quiz_id:
         _say(runtime, "That button belongs to an older quiz; `/retry` retries the questions missed in your last one.")
         return {}
     quiz = retry_quiz(last, _seed(state, runtime), _origin(state))
@@ -191,51 +186,42 @@ async def prepare_retry(state: TutorState, runtime: Runtime[TutorContext]) -> di
 # ------------------------------------------------------------------------------- questions
 
 
-async def write_question(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
+async def write_question(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
     """Write the next question (taking it from the write-ahead cache when it is there)."""
-    service, cache = runtime.context.service, runtime.context.cache
-    quiz = dict(state["quiz"])
-    index = len(quiz["questions"])
-    plan = QuizPlan.model_validate(quiz["plan"])
-    taken = [MultipleChoiceQuestion.model_validate(q) for q in quiz["questions"]]
-    key = (runtime.context.thread_id, quiz["quiz_id"], index)
+    service, cache, quiz = runtime.context.service, runtime.context.cache, state["quiz"]
+    index = len(quiz.questions)
+    key = (runtime.context.thread_id, quiz.quiz_id, index)
     try:
-        written = await cache.get_or_write(key, lambda: service.write_question(plan, index, taken))
+        written = await cache.get_or_write(key, lambda: service.write_question(quiz.plan, index, quiz.questions))
     except Exception as exc:  # QuizUnavailable, or a model failure: end the quiz with what is written
         if not isinstance(exc, QuizUnavailable):
             log.exception("writing question %d failed", index + 1)
-        quiz["total"] = len(quiz["questions"])
+        total = len(quiz.questions)
         reason = str(exc) if isinstance(exc, QuizUnavailable) else f"I could not write question {index + 1}."
-        ending = f" The quiz ends after {quiz['total']} questions." if quiz["total"] else ""
-        _say(runtime, reason + ending, "warning")
-        return {"quiz": quiz if quiz["total"] else None}
-    provenance = {"strategy": written.strategy, "verified_by": written.verified_by, "attempts": written.attempts}
-    quiz["questions"] = quiz["questions"] + [written.question.model_dump()]
-    quiz["provenance"] = quiz.get("provenance", []) + [provenance]
-    return {"quiz": quiz}
+        _say(runtime, reason + (f" The quiz ends after {total} questions." if total else ""), "warning")
+        return {"quiz": quiz.model_copy(update={"total": total}) if total else None}
+    made = Provenance(strategy=written.strategy, verified_by=written.verified_by, attempts=written.attempts)
+    return {"quiz": quiz.model_copy(update={"questions": [*quiz.questions, written.question],
+                                            "provenance": [*quiz.provenance, made]})}
 
 
-def present_question(state: TutorState) -> dict[str, Any]:
+def present_question(state: TutorState) -> Update:
     """Show the pending question and wait for the student's next turn (no generation here)."""
-    event = interrupt(question_payload(state["quiz"]))
-    return {"event": event}
+    return {"event": interrupt(question_shown(state["quiz"]))}
 
 
 # ---------------------------------------------------------------------------- grade, review
 
 
-def _answer(state: TutorState, quiz: dict[str, Any]) -> StudentAnswer | str:
+def _answer(state: TutorState, quiz: ActiveQuiz) -> StudentAnswer | str:
     """The student's answer to check, or a message saying why the turn is not one."""
-    event = Event.model_validate(state["event"])
-    pending = len(quiz["answers"])
-    if event.kind != "answer":
-        letter = state.get("argument", "")
-        if not letter:
-            return "To answer, click one of the buttons A-D or type just the letter."
-        return StudentAnswer(quiz_id=quiz["quiz_id"], index=pending, letter=letter)
-    if event.quiz_id is None or event.index is None or event.letter is None:
-        return "That button is not valid any more."
-    if event.quiz_id != quiz["quiz_id"]:
+    event, pending = state["event"], quiz.pending
+    if not isinstance(event, AnswerClick):
+        letter = state["turn"].letter
+        if letter is None:
+            return "To answer, click one of the buttons A-D, type the letter, or write the option's words."
+        return StudentAnswer(quiz_id=quiz.quiz_id, index=pending, letter=letter)
+    if event.quiz_id != quiz.quiz_id:
         return f"That button belongs to an earlier quiz. Question {pending + 1} of the current quiz is waiting."
     if event.index < pending:
         return f"You already answered question {event.index + 1}; question {pending + 1} is waiting."
@@ -244,56 +230,52 @@ def _answer(state: TutorState, quiz: dict[str, Any]) -> StudentAnswer | str:
     return StudentAnswer(quiz_id=event.quiz_id, index=event.index, letter=event.letter)
 
 
-async def grade(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
+async def grade(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
     """Grade the answer by letter comparison (agent.grading) and give immediate feedback."""
     quiz = active_quiz(state)
     if quiz is None:
-        _say(runtime, "There is no question waiting for an answer. Start a quiz with `/quiz TOPIC`.")
+        _say(runtime, "There is no question waiting for an answer. Start a quiz with `/quiz TOPIC` "
+                      "or ask for one, e.g. \"quiz me on overfitting\".")
         return {}
-    answer = _answer(state, quiz)
+    answer = _answer(state, quiz) if quiz.written_ahead() else f"Question {quiz.pending + 1} is not ready yet."
     if isinstance(answer, str):
         _say(runtime, answer, "warning")
         return {}
-    written = Quiz.model_validate({"topic": quiz["topic"], "questions": quiz["questions"], "meta": quiz["meta"]})
     try:
-        graded = grade_answer(written, answer)
+        graded = grade_answer(Quiz(topic=quiz.topic, questions=quiz.questions, meta=quiz.meta), answer)
     except StaleAnswerError as exc:
         _say(runtime, str(exc), "warning")
         return {}
-    quiz = dict(quiz)
-    quiz["answers"] = quiz["answers"] + [graded.model_dump()]
-    runtime.stream_writer(
-        {
-            "kind": "feedback",
-            "quiz_id": quiz["quiz_id"],
-            "graded": graded.model_dump(),
-            "total": quiz["total"],
-            "score": sum(1 for a in quiz["answers"] if a["is_correct"]),
-            "source_title": _source_title(runtime.context.service, graded.source),
-        }
-    )
+    quiz = quiz.model_copy(update={"answers": [*quiz.answers, graded]})
+    runtime.stream_writer(Feedback(quiz_id=quiz.quiz_id, graded=graded, total=quiz.total, score=quiz.score,
+                                   source_title=_source_title(runtime.context.service, graded.source)))
     return {"quiz": quiz}
 
 
-async def summarise(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
+async def summarise(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
     """Score, per-question review, missed concepts and what to study next; the quiz ends here."""
     quiz = state["quiz"]
     final = finished_quiz(quiz)
-    result = summarise_quiz(final, graded_answers(quiz)[: len(final.questions)])
+    result = summarise_quiz(final, quiz.answers[: len(final.questions)])
     runtime.context.cache.forget(runtime.context.thread_id)
-    runtime.stream_writer({"kind": "summary", "result": result.model_dump(), "retry": quiz.get("retry", False)})
-    return {"quiz": None, "last": {"quiz": final.model_dump(), "result": result.model_dump()}}
+    runtime.stream_writer(Summary(result=result, retry=quiz.retry))
+    return {"quiz": None, "last": LastQuiz(quiz=final, result=result)}
 
 
-async def show_help(state: TutorState, runtime: Runtime[TutorContext]) -> dict[str, Any]:
-    """Help text (also the reply to chit-chat and unknown commands)."""
-    argument = state.get("argument", "")
-    opening = ""
-    if argument.startswith(UNKNOWN_COMMAND):
-        opening = f"I don't know the command `{argument.removeprefix(UNKNOWN_COMMAND)}`.\n\n"
-    elif state.get("intent") == "other":
-        opening = "I'm your machine-learning tutor.\n\n" if argument else "Please type a question or a command.\n\n"
-    quiz = active_quiz(state)
-    waiting = f"\n\nQuestion {len(quiz['answers']) + 1} of {quiz['total']} is waiting for your answer." if quiz else ""
-    runtime.stream_writer({"kind": "help", "text": opening + HELP + waiting})
+# ------------------------------------------------------------------------------ help, reply
+
+
+async def show_help(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
+    """Help text (opening with the turn's note, e.g. an unknown command)."""
+    note = state.get("note")
+    opening = f"{note}\n\n" if note else ""
+    runtime.stream_writer(Help(text=opening + replies.HELP + replies.waiting_line(active_quiz(state))))
+    return {}
+
+
+async def reply(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
+    """One short line for small talk, or for a request that is understood but not built yet."""
+    intent = state["turn"].intent
+    text = replies.small_talk(state.get("message", "")) if intent == "smalltalk" else replies.not_available(intent)
+    runtime.stream_writer(Help(text=text + replies.waiting_line(active_quiz(state))))
     return {}

@@ -1,8 +1,7 @@
-"""Quiz records kept in graph state: start, retry, finish (pure; dicts in, dicts/Pydantic out).
+"""Quiz records kept in graph state: start, retry, finish (pure; typed records in and out).
 
-The graph stores a quiz as a dict of ``model_dump()`` payloads (see :mod:`agent.graph.state`);
-these helpers build and read those dicts so the nodes stay short and this logic is unit-tested
-without a graph.
+These helpers build and read :class:`agent.graph.state.ActiveQuiz` records so the nodes stay short
+and this logic is unit-tested without a graph.
 """
 
 from __future__ import annotations
@@ -10,92 +9,61 @@ from __future__ import annotations
 import random
 import time
 import uuid
-from typing import Any
 
+from agent.graph.state import ActiveQuiz, LastQuiz, Provenance
 from agent.quiz.assemble import balanced_positions, place_options
-from schemas import LETTERS, GradedAnswer, MultipleChoiceQuestion, Quiz, QuizMeta, QuizPlan
+from schemas import LETTERS, MultipleChoiceQuestion, Quiz, QuizPlan
 
 
-def start_quiz(plan: QuizPlan, origin: str | None = None) -> dict[str, Any]:
+def start_quiz(plan: QuizPlan, origin: str | None = None) -> ActiveQuiz:
     """A fresh quiz record for ``plan``: no questions written, no answers."""
-    return {
-        "quiz_id": plan.meta.quiz_id,
-        "topic": plan.topic,
-        "total": len(plan.items),
-        "plan": plan.model_dump(),
-        "meta": plan.meta.model_dump(),
-        "questions": [],
-        "provenance": [],  # per question: {"strategy", "verified_by", "attempts"}
-        "answers": [],
-        "retry": False,
-        "origin": origin,
-        "started": time.time(),
-    }
+    return ActiveQuiz(quiz_id=plan.meta.quiz_id, topic=plan.topic, total=len(plan.items), plan=plan, meta=plan.meta,
+                      origin=origin)
 
 
-def missed_questions(last: dict[str, Any] | None) -> list[dict[str, Any]]:
-    """The questions answered wrongly in the last finished quiz (question dumps, in quiz order)."""
-    if not last:
+def missed_questions(last: LastQuiz | None) -> list[MultipleChoiceQuestion]:
+    """The questions answered wrongly in the last finished quiz (in quiz order)."""
+    if last is None:
         return []
-    questions = last["quiz"]["questions"]
-    return [questions[g["index"]] for g in last["result"]["graded"] if not g["is_correct"]]
+    return [last.quiz.questions[g.index] for g in last.result.graded if not g.is_correct]
 
 
-def reshuffle(question: dict[str, Any], letter: str, seed: int) -> dict[str, Any]:
+def reshuffle(question: MultipleChoiceQuestion, letter: str, seed: int) -> MultipleChoiceQuestion:
     """The same question with its correct option moved to ``letter`` (so a retry is not a letter drill)."""
-    q = MultipleChoiceQuestion.model_validate(question)
-    key = LETTERS.index(q.answer)
-    others = [o for i, o in enumerate(q.options) if i != key]
-    options = place_options(q.correct_option, others, letter, seed)
-    return q.model_copy(update={"options": options, "answer": letter}).model_dump()
+    key = LETTERS.index(question.answer)
+    others = [o for i, o in enumerate(question.options) if i != key]
+    options = place_options(question.correct_option, others, letter, seed)
+    return question.model_copy(update={"options": options, "answer": letter})
 
 
-def retry_quiz(last: dict[str, Any], seed: int, origin: str | None = None) -> dict[str, Any] | None:
+def retry_quiz(last: LastQuiz, seed: int, origin: str | None = None) -> ActiveQuiz | None:
     """A new quiz of the missed questions of ``last`` (new id, reshuffled options), or None if none were missed."""
     missed = missed_questions(last)
     if not missed:
         return None
     letters = balanced_positions(len(missed), seed)
     questions = [reshuffle(q, letter, seed * 100 + i) for i, (q, letter) in enumerate(zip(missed, letters))]
-    old = QuizMeta.model_validate(last["quiz"]["meta"])
-    meta = old.model_copy(
+    meta = last.quiz.meta.model_copy(
         update={"quiz_id": uuid.uuid4().hex, "seed": seed, "requested": len(questions), "seconds": 0.0}
     )
-    topic = last["quiz"]["topic"]
-    return {
-        "quiz_id": meta.quiz_id,
-        "topic": topic,
-        "total": len(questions),
-        "plan": None,
-        "meta": meta.model_dump(),
-        "questions": questions,
-        "provenance": [{"strategy": meta.strategy, "verified_by": "retry", "attempts": 0}] * len(questions),
-        "answers": [],
-        "retry": True,
-        "origin": origin,
-        "started": time.time(),
-    }
+    made = Provenance(strategy=meta.strategy, verified_by="retry")
+    return ActiveQuiz(quiz_id=meta.quiz_id, topic=last.quiz.topic, total=len(questions), plan=None, meta=meta,
+                      questions=questions, provenance=[made] * len(questions), retry=True, origin=origin)
 
 
-def finished_quiz(quiz: dict[str, Any]) -> Quiz:
+def finished_quiz(quiz: ActiveQuiz) -> Quiz:
     """The validated :class:`Quiz` of a quiz record (as written; the total may have been shortened)."""
-    meta = QuizMeta.model_validate(quiz["meta"])
-    questions = quiz["questions"][: quiz["total"]]
-    provenance = quiz.get("provenance") or []
-    strategies = {p["strategy"] for p in provenance if p.get("strategy") in ("template", "free")}
-    meta = meta.model_copy(
+    questions = quiz.questions[: quiz.total]
+    strategies = {p.strategy for p in quiz.provenance if p.strategy in ("template", "free")}
+    meta = quiz.meta.model_copy(
         update={
-            "strategy": strategies.pop() if len(strategies) == 1 else ("mixed" if strategies else meta.strategy),
-            "seconds": round(max(0.0, time.time() - quiz.get("started", time.time())), 3),
-            "verified": sum(1 for p in provenance if p.get("verified_by") not in ("", None)),
-            "sources": sorted({q["source"] for q in questions if q.get("source")})[:60],
+            "strategy": strategies.pop() if len(strategies) == 1 else ("mixed" if strategies else quiz.meta.strategy),
+            "seconds": round(max(0.0, time.time() - quiz.started), 3),
+            "verified": sum(1 for p in quiz.provenance if p.verified_by),
+            "sources": sorted({q.source for q in questions if q.source})[:60],
         }
     )
-    return Quiz.model_validate({"topic": quiz["topic"], "questions": questions, "meta": meta.model_dump()})
-
-
-def graded_answers(quiz: dict[str, Any]) -> list[GradedAnswer]:
-    return [GradedAnswer.model_validate(a) for a in quiz["answers"]]
+    return Quiz(topic=quiz.topic, questions=questions, meta=meta)
 
 
 def new_seed(quizzes_started: int) -> int:

@@ -1,54 +1,67 @@
-"""Turn a student's input into an intent, and pick the next node (pure; no model, no I/O).
+"""A student's turn -> :class:`TurnRequest`, and the routers that pick the next node (pure; no I/O).
 
-Slash commands and buttons route deterministically, and so does a lone letter A-D (an answer).
-Other free text goes to a classifier (the model under a ``Literal`` constraint, see
-:mod:`agent.graph.classify`) whose label :func:`reconcile` keeps within guard rails: a keyword rule
-(asking to be tested is a quiz, anything else an explanation) decides when there is no model,
-when it fails, and wherever a wrong label would cost the student a running quiz.
+Buttons, slash commands and a lone letter A-D map to a request deterministically; other free text
+goes to the turn reader (interface A) with the waiting question's options, if one waits.
 
-    /quiz TOPIC      a quiz on TOPIC (the chat settings give length and difficulty)
-    /explain TEXT    a grounded explanation
-    /new [TOPIC]     a fresh quiz on TOPIC, or on the last quiz's topic
+    /quiz TOPIC      a quiz on TOPIC (length and difficulty: the chat settings)
+    /explain TEXT    a grounded explanation of TEXT
+    /new [TOPIC]     a fresh quiz on TOPIC, or on the last quiz's topic (same_topic)
     /retry           the questions missed in the last quiz, options reshuffled
     /help            what the tutor can do
+    /anything-else   help, opening with "I don't know the command ..."
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal
+import logging
+from collections.abc import Sequence
+from typing import Literal, NamedTuple
 
-from agent.graph.state import Event, Intent, TutorState, active_quiz, next_is_written
+from agent.graph.context import TurnReader
+from agent.graph.events import ActionClick, AnswerClick, TextTurn, Turn
+from agent.graph.state import TutorState, active_quiz
 from schemas import LETTERS
+from schemas.turn import MAX_TOPIC_CHARS, TurnRequest
 
-COMMANDS: dict[str, Intent] = {
-    "quiz": "quiz",
-    "explain": "explain",
-    "new": "new_quiz",
-    "retry": "retry",
-    "help": "help",
-}
-CLASSIFIED: tuple[str, ...] = ("explain", "quiz", "answer", "other")
-UNKNOWN_COMMAND = "unknown-command:"
-
-Classifier = Callable[[str], str]
+log = logging.getLogger(__name__)
+COMMANDS = ("quiz", "explain", "new", "retry", "help")
 
 
-def parse_command(text: str) -> tuple[Intent, str] | None:
-    """``("quiz", "overfitting")`` for ``"/quiz overfitting"``; None for text that is not a command.
+class Understood(NamedTuple):
+    """What a turn asks for, the words that go with it (an explanation's question) and a note to show."""
 
-    An unknown command becomes ``("help", "unknown-command:/name")`` so the student learns the
-    commands instead of getting an explanation of "/qiuz".
+    turn: TurnRequest
+    message: str = ""
+    note: str | None = None
+
+
+def topic_of(text: str) -> str | None:
+    """A command's or button's topic: whitespace-normalised, clipped to what a request holds, or None."""
+    return " ".join(text.split())[:MAX_TOPIC_CHARS].strip() or None
+
+
+def parse_command(text: str) -> Understood | None:
+    """The request of a slash command (``"/quiz overfitting"``); None for text that is not one.
+
+    An unknown command is help with a note, so the student learns the commands instead of getting
+    an explanation of "/qiuz".
     """
     stripped = text.strip()
     if not stripped.startswith("/"):
         return None
     parts = stripped[1:].split(maxsplit=1)
     name = "".join(ch for ch in (parts[0].casefold() if parts else "") if ch.isalnum() or ch in "-_")
-    argument = parts[1].strip() if len(parts) > 1 else ""
-    if name not in COMMANDS:
-        return "help", UNKNOWN_COMMAND + "/" + name[:40]
-    return COMMANDS[name], argument
+    argument = " ".join(parts[1].split()) if len(parts) > 1 else ""
+    if name == "quiz":
+        return Understood(TurnRequest(intent="quiz", topic=topic_of(argument)), argument)
+    if name == "new":
+        topic = topic_of(argument)
+        return Understood(TurnRequest(intent="quiz", topic=topic, same_topic=topic is None), argument)
+    if name == "explain":  # the reader is not asked: the whole argument is the question
+        return Understood(TurnRequest(intent="explain"), argument)
+    if name in ("retry", "help"):
+        return Understood(TurnRequest(intent=name))
+    return Understood(TurnRequest(intent="help"), note=f"I don't know the command `/{name[:40]}`.")
 
 
 def single_letter(text: str) -> str | None:
@@ -57,83 +70,64 @@ def single_letter(text: str) -> str | None:
     return core if core in LETTERS else None
 
 
-def keyword_intent(text: str) -> str:
-    """Fallback when no model can classify: asking to be tested is a quiz, anything else an explanation."""
-    words = {w.strip(".,!?:;").casefold() for w in text.split()}
-    return "quiz" if words & {"quiz", "test", "exam", "questions"} else "explain"
+def from_click(event: AnswerClick | ActionClick) -> Understood:
+    """The request of a button click (its details stay on the event: quiz id, index, origin)."""
+    if isinstance(event, AnswerClick):
+        return Understood(TurnRequest(intent="answer", letter=event.letter))
+    if event.action == "retry":
+        return Understood(TurnRequest(intent="retry"))
+    topic = topic_of(event.topic)
+    return Understood(TurnRequest(intent="quiz", topic=topic, same_topic=event.action == "new_quiz" and not topic))
 
 
-def understand_event(event: Event, classify: Classifier | None) -> tuple[Intent, str]:
-    """The intent of one turn and its argument (topic, question text or letter)."""
-    if event.kind == "answer":
-        return "answer", event.letter or ""
-    if event.kind == "action":
-        if event.action == "retry":
-            return "retry", event.quiz_id or ""
-        return ("quiz" if event.action == "quiz_on" else "new_quiz"), event.text.strip()
+def understand_turn(event: Turn, read_turn: TurnReader, options: Sequence[str] | None) -> Understood:
+    """What one turn asks for; only free text reaches ``read_turn`` (a model call, so it blocks)."""
+    if not isinstance(event, TextTurn):
+        return from_click(event)
     text = " ".join(event.text.split())
     if not text:
-        return "other", ""
+        return Understood(TurnRequest(intent="help"), note="Please type a question or a command.")
     command = parse_command(text)
     if command is not None:
         return command
     letter = single_letter(text)
-    if letter:  # a lone A-D is an answer (``grade`` says so if no question is waiting)
-        return "answer", letter
-    keywords = keyword_intent(text)
-    if keywords == "quiz":  # asking to be tested wins whatever the model says: skip the model call
-        return "quiz", text
-    return reconcile(_classified(text, classify), keywords), text  # type: ignore[return-value]
-
-
-def reconcile(model: str | None, keywords: str) -> str:
-    """The model's label, within guard rails (measured: SmolLM2-135M, with or without the tutor
-    adapter, labels 5 of 12 test messages right; with these rails 8 of 12 are routed right).
-
-    * A quiz replaces the running one, so free text starts a quiz only when it asks to be tested
-      (the keyword rule agrees); asking to be tested always does.
-    * "answer" for a longer text (lone letters never get here) falls back to the keyword rule.
-    * No label (no model, or it failed): the keyword rule.
-    """
-    if model is None or model == "answer" or keywords == "quiz":
-        return keywords
-    if model == "quiz":
-        return "explain"
-    return model
-
-
-def _classified(text: str, classify: Classifier | None) -> str | None:
-    if classify is None:
-        return None
+    if letter:  # a lone A-D is an answer, no reader needed (``grade`` says so if no question waits)
+        return Understood(TurnRequest(intent="answer", letter=letter), text)
     try:
-        intent = classify(text)
-    except Exception:  # a failed model call must not lose the student's turn
-        return None
-    return intent if intent in CLASSIFIED else None
+        turn = read_turn(text, options)
+    except Exception:  # the reader promises not to raise; a bug there must not lose the turn
+        log.exception("the turn reader failed")
+        turn = TurnRequest(intent="explain")
+    return Understood(turn, text)
 
 
 # ----------------------------------------------------------------------------------- routers
 
+Handler = Literal["explain", "plan_quiz", "prepare_retry", "grade", "show_help", "reply"]
+HANDLERS: dict[str, Handler] = {
+    "explain": "explain",
+    "quiz": "plan_quiz",
+    "retry": "prepare_retry",
+    "answer": "grade",
+    "help": "show_help",
+    "smalltalk": "reply",
+    "review": "reply",
+    "progress": "reply",
+    "export": "reply",
+}
 
-def route_intent(state: TutorState) -> Literal["explain", "plan_quiz", "prepare_retry", "grade", "show_help"]:
-    """After ``understand``: the node that handles the intent."""
-    intent = state.get("intent")
-    if intent == "explain":
-        return "explain"
-    if intent in ("quiz", "new_quiz"):
-        return "plan_quiz"
-    if intent == "retry":
-        return "prepare_retry"
-    if intent == "answer":
-        return "grade"
-    return "show_help"
+
+def route_intent(state: TutorState) -> Handler:
+    """After ``understand``: the node that handles the request's intent."""
+    turn = state.get("turn")
+    return HANDLERS[turn.intent] if turn is not None else "show_help"
 
 
 def route_next(state: TutorState) -> Literal["write_question", "present_question", "summarise", "__end__"]:
     """After any handler: continue the quiz if one is active, summarise a finished one, else stop."""
     quiz = state.get("quiz")
-    if quiz and quiz["total"] and len(quiz["answers"]) >= quiz["total"]:
+    if quiz is not None and quiz.total and quiz.finished:
         return "summarise"
     if active_quiz(state) is None:
         return "__end__"
-    return "present_question" if next_is_written(state) else "write_question"
+    return "present_question" if quiz.written_ahead() else "write_question"

@@ -1,8 +1,8 @@
 """Drive the tutor graph one student turn at a time, per chat thread, with SQLite checkpoints.
 
-    async with Tutor.open(settings.checkpoint_db, TutorService(KnowledgeBase.load())) as tutor:
-        async for shown in tutor.turn("thread-1", Event(kind="text", text="/quiz overfitting")):
-            print(shown["kind"])          # quiz_started, question, ...
+    async with Tutor.open(settings.checkpoint_db, service, read_turn=build_reader(service)) as tutor:
+        async for shown in tutor.turn("thread-1", TextTurn(text="/quiz overfitting")):
+            print(shown.kind)             # quiz_started, question, ... (agent.graph.events)
         pending = await tutor.pending_question("thread-1")   # after a restart too
 
 A turn resumes the graph (``Command(resume=...)``) when it waits in ``present_question``, and
@@ -24,12 +24,12 @@ from typing import Any
 from langgraph.types import Command
 
 from agent.graph.cache import QuestionCache
-from agent.graph.context import TutorContext
+from agent.graph.checkpoint import open_saver, shown_question
+from agent.graph.context import Service, TurnReader, TutorContext
+from agent.graph.events import Output, QuestionShown, Turn
 from agent.graph.graph import build_graph
-from agent.graph.routing import Classifier
-from agent.graph.state import Event, active_quiz, next_is_written, question_payload
+from agent.graph.state import TutorState, waiting_question
 from agent.quiz.writing import Written
-from schemas import MultipleChoiceQuestion, QuizPlan
 
 log = logging.getLogger(__name__)
 
@@ -37,25 +37,21 @@ log = logging.getLogger(__name__)
 class Tutor:
     """The graph, its checkpointer and the per-process helpers (locks, write-ahead cache)."""
 
-    def __init__(self, service, checkpointer, *, classify: Classifier | None = None, seed: int | None = None,
+    def __init__(self, service: Service, checkpointer, *, read_turn: TurnReader, seed: int | None = None,
                  write_ahead: bool = True):
         self.service = service
         self.graph = build_graph(checkpointer)
         self.cache = QuestionCache()
-        self.classify = classify
+        self.read_turn = read_turn
         self.seed = seed
         self.write_ahead = write_ahead
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, db_path: str | Path, service, **kwargs) -> AsyncIterator["Tutor"]:
-        """A tutor whose graph state lives in the SQLite file ``db_path`` (created if missing)."""
-        from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
-
-        Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-        async with AsyncSqliteSaver.from_conn_string(str(db_path)) as saver:
-            await saver.setup()
+    async def open(cls, db_path: str | Path, service: Service, **kwargs) -> AsyncIterator["Tutor"]:
+        """A tutor whose graph state lives in the SQLite file ``db_path`` (see :mod:`.checkpoint`)."""
+        async with open_saver(db_path) as saver:
             tutor = cls(service, saver, **kwargs)
             try:
                 yield tutor
@@ -69,17 +65,17 @@ class Tutor:
 
     def context(self, thread_id: str) -> TutorContext:
         return TutorContext(
-            service=self.service, thread_id=thread_id, cache=self.cache, classify=self.classify, seed=self.seed
+            service=self.service, read_turn=self.read_turn, thread_id=thread_id, cache=self.cache, seed=self.seed
         )
 
     # ----------------------------------------------------------------------------- queries
 
-    async def state(self, thread_id: str) -> dict[str, Any]:
+    async def state(self, thread_id: str) -> TutorState:
         """The thread's current state values (empty for a new thread)."""
         snapshot = await self.graph.aget_state(self.config(thread_id))
-        return dict(snapshot.values or {})
+        return TutorState(**(snapshot.values or {}))
 
-    async def pending_question(self, thread_id: str) -> dict[str, Any] | None:
+    async def pending_question(self, thread_id: str) -> QuestionShown | None:
         """The question the thread waits on (the interrupt payload), or None.
 
         After a turn that failed half-way there is no interrupt, but the quiz state still says
@@ -87,22 +83,17 @@ class Tutor:
         """
         snapshot = await self.graph.aget_state(self.config(thread_id))
         for pending in snapshot.interrupts:
-            return dict(pending.value)
-        values = snapshot.values or {}
-        if next_is_written(values):
-            return question_payload(active_quiz(values))
-        return None
+            return shown_question(pending.value)
+        return waiting_question(snapshot.values or {})
 
     # ------------------------------------------------------------------------------- turns
 
-    async def turn(self, thread_id: str, event: Event) -> AsyncIterator[dict[str, Any]]:
-        """Run one student turn; yields what to show (custom-stream dicts and the waiting question)."""
+    async def turn(self, thread_id: str, event: Turn) -> AsyncIterator[Output]:
+        """Run one student turn; yields what to show (the nodes' events and the waiting question)."""
         async with self._locks[thread_id]:
             config = self.config(thread_id)
             snapshot = await self.graph.aget_state(config)
-            payload: Any = (
-                Command(resume=event.model_dump()) if snapshot.interrupts else {"event": event.model_dump()}
-            )
+            payload: Any = Command(resume=event) if snapshot.interrupts else {"event": event}
             stream = self.graph.astream(
                 payload, config, context=self.context(thread_id), stream_mode=["custom", "updates"]
             )
@@ -111,7 +102,7 @@ class Tutor:
                     yield chunk
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
                     for pending in chunk["__interrupt__"]:
-                        yield dict(pending.value)
+                        yield shown_question(pending.value)
         await self.start_write_ahead(thread_id)
 
     async def start_write_ahead(self, thread_id: str) -> None:
@@ -119,15 +110,14 @@ class Tutor:
         if not self.write_ahead:
             return
         quiz = (await self.state(thread_id)).get("quiz")
-        if not quiz or not quiz.get("plan") or len(quiz["questions"]) >= quiz["total"]:
+        if quiz is None or quiz.plan is None or len(quiz.questions) >= quiz.total:
             return
-        if self.cache.prefetching(thread_id, quiz["quiz_id"]):
+        if self.cache.prefetching(thread_id, quiz.quiz_id):
             return
-        plan = QuizPlan.model_validate(quiz["plan"])
-        done = [MultipleChoiceQuestion.model_validate(q) for q in quiz["questions"]]
+        plan = quiz.plan
 
         def write(index: int, taken: list[Any]):
             questions = [t.question if isinstance(t, Written) else t for t in taken]  # cached values are Written
             return self.service.write_question(plan, index, questions)
 
-        self.cache.prefetch(thread_id, quiz["quiz_id"], range(len(done), quiz["total"]), write, done)
+        self.cache.prefetch(thread_id, quiz.quiz_id, range(len(quiz.questions), quiz.total), write, quiz.questions)

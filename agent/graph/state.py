@@ -1,103 +1,120 @@
-"""What the tutor graph remembers per chat thread, and what a student turn looks like.
+"""What the tutor graph remembers per chat thread: typed records, checkpointed by SQLite.
 
-Everything stored is plain JSON-able data: Pydantic payloads enter the state as ``model_dump()``
-dicts (so the SQLite checkpointer stores them without pickling and a restarted server reads them
-back unchanged). The active quiz lives under one key, ``quiz``, which ``plan_quiz`` and
-``prepare_retry`` replace as a whole: a new quiz never inherits an earlier quiz's answers.
+The active quiz is one :class:`ActiveQuiz` under the key ``quiz``, which ``plan_quiz`` and
+``prepare_retry`` replace as a whole (a new quiz never inherits an earlier quiz's answers); nodes
+update it with ``model_copy``. The checkpointer stores Pydantic values as their ``model_dump()``
+plus the class name and rebuilds them on load (only the classes in :data:`CHECKPOINTED`; see
+:mod:`agent.graph.checkpoint`), so a restarted server reads the same typed state back.
 
-    quiz = {
-        "quiz_id": "3f2a...", "topic": "overfitting", "total": 10,
-        "plan": QuizPlan.model_dump() | None,        # None for a retry of missed questions
-        "meta": QuizMeta.model_dump(),
-        "questions": [MultipleChoiceQuestion.model_dump(), ...],   # written so far
-        "answers": [GradedAnswer.model_dump(), ...],               # graded so far, in order
-        "retry": False, "origin": "<button id>" | None, "started": 1732550000.0,
-    }
+Per turn: ``event`` is the UI event (validated once, when the app built it), ``turn`` what it asks
+for (:class:`schemas.turn.TurnRequest`), ``message`` the student's words that go with it (the
+question an explanation answers) and ``note`` a line to show with the reply (an unknown command).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, TypedDict
+import time
+from typing import Annotated, TypedDict
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS, Letter
-
-MAX_MESSAGE_CHARS = 2000
-
-Intent = Literal["explain", "quiz", "new_quiz", "retry", "answer", "help", "other"]
-Difficulty = Literal["easy", "medium", "hard"]
+from agent.graph.events import ActionClick, AnswerClick, QuestionShown, TextTurn, Turn
+from schemas import GradedAnswer, MultipleChoiceQuestion, Quiz, QuizMeta, QuizPlan, QuizResult
+from schemas.turn import TurnRequest
 
 
-class Event(BaseModel):
-    """One student turn: typed text, an answer button, or another button.
-
-    ``kind="text"``: ``text`` is what was typed (slash commands included).
-    ``kind="answer"``: ``quiz_id``/``index``/``letter`` come from an answer button.
-    ``kind="action"``: ``action`` names a button ("quiz_on", "new_quiz", "retry"), ``text`` its topic,
-    ``quiz_id`` the quiz a "retry" button belongs to, ``origin`` the button's identity (a second
-    click on the same button finds its quiz already running instead of starting another).
-    ``questions``/``difficulty`` are the chat settings at the time of the turn.
-    """
+class Provenance(BaseModel):
+    """How one question of a quiz was made (for the quiz metadata)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    kind: Literal["text", "answer", "action"]
-    text: Annotated[str, StringConstraints(max_length=MAX_MESSAGE_CHARS)] = ""
-    action: Literal["quiz_on", "new_quiz", "retry"] | None = None
-    quiz_id: Annotated[str, StringConstraints(max_length=64)] | None = None
-    index: int | None = Field(default=None, ge=0, lt=MAX_QUESTIONS)
-    letter: Letter | None = None
-    origin: Annotated[str, StringConstraints(max_length=64)] | None = None
-    questions: int = Field(default=DEFAULT_QUESTIONS, ge=1, le=MAX_QUESTIONS)
-    difficulty: Difficulty = "medium"
+    strategy: str
+    verified_by: str = ""  # "lexical", "model", "retry" or "" (not verified)
+    attempts: int = Field(default=0, ge=0)
+
+
+class ActiveQuiz(BaseModel):
+    """The quiz in progress: its plan, the questions written so far and the answers graded so far."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quiz_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    topic: str
+    total: int = Field(ge=0)  # may shrink when a question cannot be written
+    plan: QuizPlan | None  # None for a retry of missed questions (its questions are all written)
+    meta: QuizMeta
+    questions: list[MultipleChoiceQuestion] = Field(default_factory=list)
+    provenance: list[Provenance] = Field(default_factory=list)  # one per written question
+    answers: list[GradedAnswer] = Field(default_factory=list)  # in question order
+    retry: bool = False
+    origin: str | None = None  # the button that started it (a second click starts nothing)
+    started: float = Field(default_factory=time.time)
+
+    @property
+    def pending(self) -> int:
+        """Index of the question asked next."""
+        return len(self.answers)
+
+    @property
+    def finished(self) -> bool:
+        return len(self.answers) >= self.total
+
+    @property
+    def score(self) -> int:
+        return sum(1 for a in self.answers if a.is_correct)
+
+    def written_ahead(self) -> bool:
+        """Whether the question to ask next has been written already."""
+        return not self.finished and len(self.questions) > len(self.answers)
+
+
+class LastQuiz(BaseModel):
+    """The last finished quiz and its result (what "retry" and "new quiz on the same topic" use)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    quiz: Quiz
+    result: QuizResult
 
 
 class TutorState(TypedDict, total=False):
-    """The graph's channels (all JSON-able)."""
+    """The graph's channels."""
 
-    event: dict[str, Any]  # the turn being handled (Event.model_dump())
-    intent: Intent  # what ``understand`` made of it
-    argument: str  # the topic / question text / letter that goes with the intent
-    quiz: dict[str, Any] | None  # the active quiz (see module docstring), None when none
-    last: dict[str, Any] | None  # the last finished quiz: {"quiz": Quiz dump, "result": QuizResult dump}
+    event: Turn  # the UI event being handled
+    turn: TurnRequest  # what ``understand`` made of it
+    message: str  # the student's words that go with the turn ("" for buttons)
+    note: str | None  # a line to show with the reply (e.g. an unknown command), else None
+    quiz: ActiveQuiz | None  # the active quiz, None when none
+    last: LastQuiz | None  # the last finished quiz
     explained: str | None  # title of the concept explained last (for "Quiz me on this")
     quizzes: int  # quizzes started in this thread (seeds differ from quiz to quiz)
+
+
+# Classes the checkpointer may rebuild from a checkpoint (anything else stays a plain dict).
+CHECKPOINTED: tuple[type[BaseModel], ...] = (
+    TextTurn, AnswerClick, ActionClick, TurnRequest, ActiveQuiz, LastQuiz, QuestionShown,
+)
 
 
 # ----------------------------------------------------------------------------- quiz queries
 
 
-def active_quiz(state: TutorState) -> dict[str, Any] | None:
+def active_quiz(state: TutorState) -> ActiveQuiz | None:
     """The quiz in progress, or None (no quiz, or every question answered)."""
     quiz = state.get("quiz")
-    if not quiz or len(quiz["answers"]) >= quiz["total"]:
-        return None
-    return quiz
+    return None if quiz is None or quiz.finished else quiz
 
 
-def pending_index(state: TutorState) -> int | None:
-    """Index of the question the student is (or will next be) asked, or None without a quiz."""
+def waiting_question(state: TutorState) -> QuestionShown | None:
+    """The question the student is asked now (written, not yet answered), or None."""
     quiz = active_quiz(state)
-    return None if quiz is None else len(quiz["answers"])
+    return question_shown(quiz) if quiz is not None and quiz.written_ahead() else None
 
 
-def next_is_written(state: TutorState) -> bool:
-    """Whether the question to ask next has been written already."""
-    quiz = active_quiz(state)
-    return quiz is not None and len(quiz["questions"]) > len(quiz["answers"])
+def question_shown(quiz: ActiveQuiz) -> QuestionShown:
+    """What ``present_question`` shows (and the app renders): the pending question with its position."""
+    return QuestionShown(
+        quiz_id=quiz.quiz_id, index=quiz.pending, total=quiz.total, topic=quiz.topic, retry=quiz.retry,
+        score=quiz.score, question=quiz.questions[quiz.pending],
+    )
 
-
-def question_payload(quiz: dict[str, Any]) -> dict[str, Any]:
-    """What ``present_question`` shows (and the app renders): one question with its position."""
-    index = len(quiz["answers"])
-    return {
-        "kind": "question",
-        "quiz_id": quiz["quiz_id"],
-        "index": index,
-        "total": quiz["total"],
-        "topic": quiz["topic"],
-        "retry": quiz.get("retry", False),
-        "score": sum(1 for a in quiz["answers"] if a["is_correct"]),
-        "question": quiz["questions"][index],
-    }

@@ -11,14 +11,14 @@ What it changes (each lever is a :class:`FastOptions` field, measured by ``bench
 * checkpointing keeps only each layer's input, in pinned CPU memory (:mod:`finetune.fast.checkpoint`);
 * NF4 weights are dequantised by direct calls into bitsandbytes' CUDA kernels
   (:mod:`finetune.fast.dequant`, self-checked bit-exact against ``bitsandbytes.functional``);
-* the loss is computed from hidden states in token chunks, never building the logits
-  (:mod:`finetune.fast.cross_entropy`); under TRL's ``SFTTrainer`` its own fused LM head is kept;
+* the loss is computed from hidden states, never building the full logits (:mod:`finetune.fast.cross_entropy`):
+  by default Liger's fused linear cross-entropy kernel when the Liger kernels are in use, else torch in token
+  chunks (``FastOptions.cross_entropy``); under TRL's ``SFTTrainer`` its own fused LM head is kept;
 * frozen fp32 norms/embeddings (``prepare_model_for_kbit_training`` upcasts them) go back to bf16.
 
 Without CUDA (or for an unsupported architecture) nothing is changed and the report says why.
-Measured on an H100 (``bench/results/train_throughput.json``, notes beside it): 16.6k tok/s at 3.06 GiB
-(batch 2) and 20.7k tok/s at 3.56 GiB (batch 4) on the Llama-3.2-3B architecture, against Unsloth's
-10.4k (19.6k on another machine) / 21.3k at 3.18 / 3.83 GiB.
+Tokens/s and peak memory against Unsloth and the plain stack, and each lever on and off, are in
+``bench/results/train_throughput.json`` and ``train_throughput_details.json`` (notes beside them).
 """
 
 from __future__ import annotations

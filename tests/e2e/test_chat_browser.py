@@ -222,6 +222,21 @@ def _explain_then_quiz(page, server):
     assert "Traceback" not in page.content()
 
 
+def test_issue_12_sentence_starts_a_hard_quiz_and_a_worded_answer_is_graded(page, server):
+    """Issue 12's acceptance: the count and difficulty in the message win over the settings (10,
+    medium), the quiz is titled with the topic span, and "I think it's B" is graded."""
+    with evidence(page, server, "issue12"):
+        open_page(page, server.url)
+        send(page, "Can you test me on precision and recall? 5 questions, hard ones")
+        page.get_by_text("Question 1 of 5", exact=False).first.wait_for(timeout=MODEL_WAIT_MS)
+        assert page.get_by_text("Quiz: precision and recall", exact=True).count() == 1
+        assert page.get_by_text("5 questions · hard", exact=False).count() >= 1
+        send(page, "I think it's B")
+        page.get_by_text(re.compile(r"Question 1 of 5 · score \d/1")).wait_for()
+        assert page.get_by_text("You chose B", exact=False).count() + page.get_by_text(
+            re.compile(r"Correct! B\.")).count() == 1
+
+
 def test_restart_mid_quiz_resumes_the_same_question(page, server):
     with evidence(page, server, "restart"):
         _restart_mid_quiz(page, server)

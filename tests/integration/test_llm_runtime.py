@@ -8,6 +8,7 @@ from typing import Literal
 
 import pytest
 
+from common.settings import SettingsError
 from llm import embedded
 from llm.loading import load_model
 from llm.spec import ModelSpecError
@@ -139,8 +140,12 @@ def test_generate_threads_follow_the_wait_policy(monkeypatch, embedded_lm):
 
 
 def test_bad_weights_or_threads_setting_is_a_clear_error(monkeypatch):
-    with pytest.raises(ModelSpecError, match="TUTOR_CPU_WEIGHTS"):
+    with pytest.raises(ModelSpecError, match="weights must be one of auto, dense"):
         load_model(weights="int3", cache=False)
+    monkeypatch.setenv("TUTOR_CPU_WEIGHTS", "int3")
+    with pytest.raises(SettingsError, match="TUTOR_CPU_WEIGHTS"):
+        load_model(cache=False)
+    monkeypatch.delenv("TUTOR_CPU_WEIGHTS")
     monkeypatch.setenv("TUTOR_GENERATE_THREADS", "many")
-    with pytest.raises(ModelSpecError, match="TUTOR_GENERATE_THREADS"):
+    with pytest.raises(SettingsError, match="TUTOR_GENERATE_THREADS"):
         load_model(cache=False)

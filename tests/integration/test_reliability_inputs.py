@@ -19,19 +19,22 @@ from __future__ import annotations
 import asyncio
 import re
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any, Callable
 
 import pytest
 
 from agent.app import render
 from agent.app.inputs import event_from_action, event_from_message
+from agent.app.resources import build_reader
+from agent.graph.events import ExplanationPiece, ExplanationStart, Output
 from agent.graph.runner import Tutor
 from agent.quiz.service import TutorService
 from schemas import LETTERS
 
 THREAD = "bad-inputs"
 SETTINGS = {"questions": 3, "difficulty": "medium"}
-FAKE = {"quiz_id": "f" * 32, "index": 0, "question": {"answer": "A"}}  # buttons when no quiz exists
+FAKE = SimpleNamespace(quiz_id="f" * 32, index=0, question=SimpleNamespace(answer="A"))  # buttons when no quiz exists
 TRACE_MARKERS = ("Traceback", 'File "/', "RuntimeError", "ValidationError", "KeyError", "TypeError")
 
 
@@ -50,7 +53,7 @@ class Case:
 
 def answer(ctx, **changes):
     q = ctx["current"]
-    payload = {"quiz_id": q["quiz_id"], "index": q["index"], "letter": q["question"]["answer"]}
+    payload = {"quiz_id": q.quiz_id, "index": q.index, "letter": q.question.answer}
     payload.update(changes)
     return {k: v for k, v in payload.items() if v is not DROP}
 
@@ -91,7 +94,7 @@ CASES = [
     Case("unknown-action", action="delete_everything", payload=lambda ctx: {}, expect=("not valid",)),
     Case("payload-string", action="answer", payload=lambda ctx: "not json {", expect=("not valid",)),
     Case("payload-none", action="answer", payload=lambda ctx: None, expect=("not valid",)),
-    Case("payload-list", action="answer", payload=lambda ctx: [ctx["current"]["quiz_id"], 0, "A"], expect=("not valid",)),
+    Case("payload-list", action="answer", payload=lambda ctx: [ctx["current"].quiz_id, 0, "A"], expect=("not valid",)),
     Case("missing-letter", action="answer", payload=lambda ctx: answer(ctx, letter=DROP), expect=("not valid",)),
     Case("missing-index", action="answer", payload=lambda ctx: answer(ctx, index=DROP), expect=("not valid",)),
     Case("missing-quiz-id", action="answer", payload=lambda ctx: answer(ctx, quiz_id=DROP), expect=("not valid",)),
@@ -105,9 +108,9 @@ CASES = [
     Case("quiz-id-int", action="answer", payload=lambda ctx: answer(ctx, quiz_id=123), expect=("not valid",)),
     Case("quiz-id-huge", action="answer", payload=lambda ctx: answer(ctx, quiz_id="q" * 10_000), expect=("not valid",)),
     Case("quiz-id-object", action="answer", payload=lambda ctx: answer(ctx, quiz_id={"$ne": None}), expect=("not valid",)),
-    Case("future-index", action="answer", payload=lambda ctx: answer(ctx, index=ctx["current"]["index"] + 1)),
+    Case("future-index", action="answer", payload=lambda ctx: answer(ctx, index=ctx["current"].index + 1)),
     Case("stale-quiz-button", action="answer",
-         payload=lambda ctx: {"quiz_id": ctx["stale"]["quiz_id"], "index": ctx["stale"]["index"], "letter": "B"}),
+         payload=lambda ctx: {"quiz_id": ctx["stale"].quiz_id, "index": ctx["stale"].index, "letter": "B"}),
     Case("forged-quiz-id", action="answer", payload=lambda ctx: answer(ctx, quiz_id="0" * 32)),
     Case("extra-fields", action="answer", payload=lambda ctx: answer(ctx, admin=True, score=99), grades=True),
     Case("quiz-on-topic-int", action="quiz_on", payload=lambda ctx: {"topic": 123}, expect=("not valid",)),
@@ -116,7 +119,7 @@ CASES = [
     Case("quiz-on-unknown-topic", action="quiz_on", payload=lambda ctx: {"topic": "zyzzyva basket weaving"},
          expect=("zyzzyva",)),
     Case("quiz-on-huge-topic", action="quiz_on", payload=lambda ctx: {"topic": "zz" * 50_000}),
-    Case("retry-stale", action="retry", payload=lambda ctx: {"quiz_id": ctx["stale"]["quiz_id"], "origin": "x"}),
+    Case("retry-stale", action="retry", payload=lambda ctx: {"quiz_id": ctx["stale"].quiz_id, "origin": "x"}),
     Case("retry-quiz-id-list", action="retry", payload=lambda ctx: {"quiz_id": ["a"]}, expect=("not valid",)),
     Case("new-quiz-origin-huge", action="new_quiz", payload=lambda ctx: {"topic": "", "origin": "o" * 500},
          expect=("not valid",)),
@@ -128,23 +131,22 @@ def service(knowledge_base):
     return TutorService(knowledge_base, lm=None)
 
 
-def shown_text(out: dict) -> str:
+def open_tutor(tmp_path, service, **kwargs):
+    """The graph with the turn reader the app builds."""
+    return Tutor.open(tmp_path / "g.sqlite", service, read_turn=build_reader(service), write_ahead=False, **kwargs)
+
+
+def shown_text(out: Output) -> str:
     """What the student would see for one graph output (as :mod:`agent.app.main` renders it)."""
-    kind = out["kind"]
-    renderers = {
-        "question": render.question, "feedback": render.feedback, "summary": render.summary,
-        "notice": render.notice, "quiz_started": render.quiz_started, "help": render.help_text,
-        "explanation_footer": render.explanation_footer, "explanation_end": render.explanation_footer,
-    }
-    if kind == "explanation_start":
+    if isinstance(out, ExplanationStart):
         return render.explanation_header(out)
-    if kind == "explanation_piece":
-        return render.model_text(out["text"])
-    shown = renderers[kind](out)
+    if isinstance(out, ExplanationPiece):
+        return render.explanation_piece(out)
+    shown = render.shown(out)
     return shown.content + " ".join(b.label for b in shown.buttons)
 
 
-async def deliver(tutor: Tutor, case: Case, ctx: dict) -> tuple[list[dict], list[str]]:
+async def deliver(tutor: Tutor, case: Case, ctx: dict) -> tuple[list[Output], list[str]]:
     """The case as the app handles it: (graph outputs, texts shown). Any exception fails the test."""
     if case.action is None:
         event = event_from_message(case.text, case.command, SETTINGS)
@@ -169,73 +171,73 @@ def check_shown(case: Case, texts: list[str]) -> None:
 
 async def finish(tutor: Tutor) -> dict:
     """Answer every waiting question correctly; returns the summary result."""
-    outputs: list[dict] = []
+    outputs: list[Output] = []
     for _ in range(20):
         pending = await tutor.pending_question(THREAD)
         if pending is None:
             break
-        event = event_from_action("answer", {"quiz_id": pending["quiz_id"], "index": pending["index"],
-                                             "letter": pending["question"]["answer"]}, SETTINGS)
+        event = event_from_action("answer", {"quiz_id": pending.quiz_id, "index": pending.index,
+                                             "letter": pending.question.answer}, SETTINGS)
         outputs = [out async for out in tutor.turn(THREAD, event)]
-    return next(o for o in outputs if o["kind"] == "summary")["result"]
+    return next(o for o in outputs if o.kind == "summary").result
 
 
 async def start_quiz(tutor: Tutor, topic: str) -> dict:
     event = event_from_message(f"/quiz {topic}", None, SETTINGS)
     outputs = [out async for out in tutor.turn(THREAD, event)]
-    return next(o for o in outputs if o["kind"] == "question")
+    return next(o for o in outputs if o.kind == "question")
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_bad_input_with_no_quiz(service, tmp_path, case):
-    async with Tutor.open(tmp_path / "g.sqlite", service, seed=1, write_ahead=False) as tutor:
+    async with open_tutor(tmp_path, service, seed=1) as tutor:
         outputs, texts = await deliver(tutor, case, {"current": FAKE, "stale": FAKE})
         check_shown(case, texts)
         assert (await tutor.state(THREAD)).get("quiz") is None  # no quiz appeared from bad input
         if case.action == "answer" or case.text in ("E", "A B C D"):
-            assert not any(o["kind"] == "feedback" for o in outputs)
+            assert not any(o.kind == "feedback" for o in outputs)
         # Not corrupted: a normal quiz still starts and scores 3/3.
         await start_quiz(tutor, "overfitting")
-        assert (await finish(tutor))["score"] == 3
+        assert (await finish(tutor)).score == 3
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 async def test_bad_input_mid_quiz(service, tmp_path, case):
-    async with Tutor.open(tmp_path / "g.sqlite", service, seed=2, write_ahead=False) as tutor:
+    async with open_tutor(tmp_path, service, seed=2) as tutor:
         stale = await start_quiz(tutor, "precision and recall")
         [_ async for _ in tutor.turn(THREAD, event_from_action("answer", {
-            "quiz_id": stale["quiz_id"], "index": 0, "letter": stale["question"]["answer"]}, SETTINGS))]
+            "quiz_id": stale.quiz_id, "index": 0, "letter": stale.question.answer}, SETTINGS))]
         stale = await tutor.pending_question(THREAD)  # quiz A, question 2: left unfinished below
         first = await start_quiz(tutor, "overfitting")
-        wrong = next(letter for letter in LETTERS if letter != first["question"]["answer"])
+        wrong = next(letter for letter in LETTERS if letter != first.question.answer)
         [_ async for _ in tutor.turn(THREAD, event_from_action("answer", {
-            "quiz_id": first["quiz_id"], "index": 0, "letter": wrong}, SETTINGS))]
+            "quiz_id": first.quiz_id, "index": 0, "letter": wrong}, SETTINGS))]
         current = await tutor.pending_question(THREAD)
         before = await tutor.state(THREAD)
-        assert current["index"] == 1 and stale["quiz_id"] != current["quiz_id"]
+        assert current.index == 1 and stale.quiz_id != current.quiz_id
 
         outputs, texts = await deliver(tutor, case, {"current": current, "stale": stale})
         check_shown(case, texts)
         after = await tutor.state(THREAD)
-        assert after["quiz"]["quiz_id"] == before["quiz"]["quiz_id"]
-        assert after["quiz"]["questions"][:2] == before["quiz"]["questions"][:2]
+        assert after["quiz"].quiz_id == before["quiz"].quiz_id
+        assert after["quiz"].questions[:2] == before["quiz"].questions[:2]
         if case.grades:
-            assert after["quiz"]["answers"][:1] == before["quiz"]["answers"]
-            assert len(after["quiz"]["answers"]) == 2 and after["quiz"]["answers"][1]["is_correct"]
+            assert after["quiz"].answers[:1] == before["quiz"].answers
+            assert len(after["quiz"].answers) == 2 and after["quiz"].answers[1].is_correct
         else:
-            assert after["quiz"]["answers"] == before["quiz"]["answers"]
+            assert after["quiz"].answers == before["quiz"].answers
             assert await tutor.pending_question(THREAD) == current  # the same question still waits
-            assert not any(o["kind"] == "feedback" for o in outputs)
+            assert not any(o.kind == "feedback" for o in outputs)
         # Only valid answers count: question 1 was missed, every later one is answered right.
         result = await finish(tutor)
-        assert (result["score"], result["total"]) == (2, 3)
-        assert [g["index"] for g in result["graded"]] == [0, 1, 2]
+        assert (result.score, result.total) == (2, 3)
+        assert [g.index for g in result.graded] == [0, 1, 2]
 
 
 async def test_double_click_and_replayed_click_grade_once(service, tmp_path):
-    async with Tutor.open(tmp_path / "g.sqlite", service, seed=3, write_ahead=False) as tutor:
+    async with open_tutor(tmp_path, service, seed=3) as tutor:
         question = await start_quiz(tutor, "overfitting")
-        right = {"quiz_id": question["quiz_id"], "index": 0, "letter": question["question"]["answer"]}
+        right = {"quiz_id": question.quiz_id, "index": 0, "letter": question.question.answer}
         wrong = {**right, "letter": next(l for l in LETTERS if l != right["letter"])}
 
         async def click(payload):
@@ -243,11 +245,11 @@ async def test_double_click_and_replayed_click_grade_once(service, tmp_path):
             return [out async for out in tutor.turn(THREAD, event)]
 
         both = await asyncio.gather(click(right), click(right))  # two clicks at once
-        assert sum(o["kind"] == "feedback" for run in both for o in run) == 1
-        assert any("already answered" in o.get("text", "") for run in both for o in run)
+        assert sum(o.kind == "feedback" for run in both for o in run) == 1
+        assert any("already answered" in getattr(o, "text", "") for run in both for o in run)
         replay = await click(wrong)  # the same button later, with another letter
-        assert not any(o["kind"] == "feedback" for o in replay)
+        assert not any(o.kind == "feedback" for o in replay)
         state = await tutor.state(THREAD)
-        assert [a["chosen"] for a in state["quiz"]["answers"]] == [right["letter"]]
+        assert [a.chosen for a in state["quiz"].answers] == [right["letter"]]
         result = await finish(tutor)
-        assert (result["score"], result["total"]) == (3, 3)
+        assert (result.score, result.total) == (3, 3)

@@ -30,11 +30,12 @@ TOTAL = 10
 
 DRIVER = r'''
 import asyncio, json, os, signal, sys
+from agent.graph.events import AnswerClick, TextTurn
 from agent.graph.runner import Tutor
-from agent.graph.state import Event
 from agent.quiz.service import TutorService
 from knowledge.base import KnowledgeBase
 from schemas import LETTERS
+from schemas.turn import TurnRequest
 
 DB, THREAD, TOTAL = sys.argv[1], sys.argv[2], int(sys.argv[3])
 
@@ -47,16 +48,19 @@ def choose(question):
 
 async def main():
     service = TutorService(KnowledgeBase.load(), lm=None)
-    async with Tutor.open(DB, service, seed=41, write_ahead=False) as tutor:
+    reader = lambda text, options=None: TurnRequest(intent="explain")  # only commands and clicks are sent
+    async with Tutor.open(DB, service, read_turn=reader, seed=41, write_ahead=False) as tutor:
         state = await tutor.state(THREAD)
         pending = await tutor.pending_question(THREAD)
-        report = {"answers_before": (state.get("quiz") or {}).get("answers", []), "pending_before": pending}
+        quiz = state.get("quiz")
+        report = {"answers_before": [a.model_dump() for a in quiz.answers] if quiz else [],
+                  "pending_before": pending.model_dump(mode="json") if pending else None}
         if pending is None:
-            event = Event(kind="text", text="/quiz overfitting", questions=TOTAL)
+            event = TextTurn(text="/quiz overfitting", questions=TOTAL)
         else:
-            report["chosen"] = choose(pending)
-            event = Event(kind="answer", quiz_id=pending["quiz_id"], index=pending["index"], letter=report["chosen"])
-        report["outputs"] = [out async for out in tutor.turn(THREAD, event)]
+            report["chosen"] = choose(report["pending_before"])
+            event = AnswerClick(quiz_id=pending.quiz_id, index=pending.index, letter=report["chosen"])
+        report["outputs"] = [out.model_dump(mode="json") async for out in tutor.turn(THREAD, event)]
         print(json.dumps(report), flush=True)
         os.kill(os.getpid(), signal.SIGKILL)  # right after the checkpoint write, inside the open saver
 
@@ -119,14 +123,19 @@ def test_ten_sigkills_mid_quiz_keep_every_answer(tmp_path):
 
     # One more restart, in this process: the finished quiz is stored, nothing is waiting.
     from agent.graph.runner import Tutor
+    from agent.graph.state import LastQuiz
     from agent.quiz.service import TutorService
     from knowledge.base import KnowledgeBase
+    from schemas.turn import TurnRequest
 
     async def final_state():
-        async with Tutor.open(db, TutorService(KnowledgeBase.load(), lm=None), write_ahead=False) as tutor:
+        service = TutorService(KnowledgeBase.load(), lm=None)
+        reader = lambda text, options=None: TurnRequest(intent="help")  # noqa: E731 - no free text is sent
+        async with Tutor.open(db, service, read_turn=reader, write_ahead=False) as tutor:
             return await tutor.state(THREAD), await tutor.pending_question(THREAD)
 
     state, pending = asyncio.run(final_state())
     assert pending is None and state["quiz"] is None
-    assert state["last"]["result"]["score"] == expected
-    assert [g["chosen"] for g in state["last"]["result"]["graded"]] == chosen
+    assert isinstance(state["last"], LastQuiz)  # rebuilt as the typed record, not a dict
+    assert state["last"].result.score == expected
+    assert [g.chosen for g in state["last"].result.graded] == chosen

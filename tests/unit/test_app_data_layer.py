@@ -9,6 +9,7 @@ import os
 import sqlite3
 import stat
 import tempfile
+import tomllib
 
 # Chainlit writes .chainlit/ and .files/ into its app root when first imported: keep them out of the repo.
 os.environ.setdefault("CHAINLIT_APP_ROOT", tempfile.mkdtemp(prefix="chainlit-root-"))
@@ -18,9 +19,10 @@ from chainlit.context import init_http_context  # noqa: E402
 from chainlit.types import Feedback, Pagination, ThreadFilter  # noqa: E402
 from chainlit.user import User  # noqa: E402
 
-from agent.app.auth import AuthSettings, ensure_secret  # noqa: E402
+from agent.app.auth import check_login, ensure_secret  # noqa: E402
 from agent.app.data_layer import SQLiteDataLayer  # noqa: E402
-from agent.app.launch import CONFIG_TOML, is_loopback, prepare_app_root  # noqa: E402
+from agent.app.launch import CONFIG_TOML, prepare_app_root  # noqa: E402
+from agent.app.settings import AppSettings  # noqa: E402
 
 
 def _step(thread_id: str, n: int, output: str, **extra) -> dict:
@@ -100,23 +102,24 @@ async def test_concurrent_first_steps_of_a_new_thread(layer):
 def test_auth_settings_and_secret(tmp_path, monkeypatch):
     monkeypatch.delenv("TUTOR_PASSWORD", raising=False)
     monkeypatch.delenv("TUTOR_USERNAME", raising=False)
-    assert AuthSettings.from_env().open and not AuthSettings.from_env().check("student", "")
+    assert AppSettings.from_env().open and not check_login(AppSettings.from_env(), "student", "")
     monkeypatch.setenv("TUTOR_PASSWORD", "s3cret")
     monkeypatch.setenv("TUTOR_USERNAME", "ada")
-    auth = AuthSettings.from_env()
-    assert not auth.open and auth.check("ada", "s3cret")
-    assert not auth.check("ada", "wrong") and not auth.check("bob", "s3cret")
-    assert "s3cret" not in repr(auth)
+    auth = AppSettings.from_env()
+    assert not auth.open and check_login(auth, "ada", "s3cret")
+    assert not check_login(auth, "ada", "wrong") and not check_login(auth, "bob", "s3cret")
+    assert "s3cret" not in repr(auth) and "s3cret" not in auth.model_dump_json()
     secret = ensure_secret(tmp_path / "auth_secret")
     assert len(secret) >= 32 and ensure_secret(tmp_path / "auth_secret") == secret
     assert stat.S_IMODE(os.stat(tmp_path / "auth_secret").st_mode) == 0o600
 
 
 def test_app_root_holds_our_config(tmp_path):
-    prepare_app_root(tmp_path / "web", "2.12.0")
+    origins = ["http://127.0.0.1:8000", "http://localhost:8000"]
+    prepare_app_root(tmp_path / "web", "2.12.0", origins)
     config = (tmp_path / "web" / ".chainlit" / "config.toml").read_text()
-    assert config == CONFIG_TOML.format(version="2.12.0") and "unsafe_allow_html = false" in config
+    assert config == CONFIG_TOML.format(version="2.12.0", origins='["http://127.0.0.1:8000", "http://localhost:8000"]')
+    assert "unsafe_allow_html = false" in config
+    assert tomllib.loads(config)["project"]["allow_origins"] == origins and '"*"' not in config
     assert (tmp_path / "web" / "chainlit.md").is_file()
-    assert not list((tmp_path / "web").rglob("*.partial"))
-    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
-    assert not is_loopback("0.0.0.0") and not is_loopback("example.org")
+    assert not [p for p in (tmp_path / "web").rglob("*") if p.name.startswith(".partial")]

@@ -9,7 +9,9 @@ import pytest
 
 from agent.app import render
 from agent.app.inputs import INVALID_BUTTON, event_from_action, event_from_message, preferences
-from agent.graph.state import Event
+from agent.graph.events import (
+    OUTPUT, ActionClick, AnswerClick, ExplanationEnd, Feedback, QuestionShown, Summary, TextTurn,
+)
 
 
 def test_preferences_are_clamped():
@@ -21,7 +23,7 @@ def test_preferences_are_clamped():
 
 def test_messages_are_cleaned_and_bounded():
     event = event_from_message("what\x00 is\x1b over\u200bfitting?", None, {"questions": 5})
-    assert isinstance(event, Event) and event.text == "what is overfitting?" and event.questions == 5
+    assert isinstance(event, TextTurn) and event.text == "what is overfitting?" and event.questions == 5
     assert event_from_message("overfitting", "quiz", None).text == "/quiz overfitting"
     assert "Please type" in event_from_message(" \n\t ", None, None)
     assert "Please type" in event_from_message(None, None, None)
@@ -45,7 +47,7 @@ def test_messages_are_cleaned_and_bounded():
 def test_tampered_payloads_are_refused(name, payload):
     event = event_from_action(name, payload, None)
     if name == "answer" and isinstance(payload, dict) and "extra" in payload:
-        assert isinstance(event, Event)  # unknown keys are ignored, the known ones are validated
+        assert isinstance(event, AnswerClick)  # unknown keys are ignored, the known ones are validated
     else:
         assert event == INVALID_BUTTON
 
@@ -55,8 +57,8 @@ def test_valid_buttons_become_events():
     assert (answer.kind, answer.quiz_id, answer.index, answer.letter, answer.difficulty) == (
         "answer", "q1", 3, "B", "easy")
     topic = event_from_action("quiz_on", {"topic": "Over\x07fitting " * 40}, None)
-    assert topic.kind == "action" and topic.action == "quiz_on" and len(topic.text) <= 200
-    assert "\x07" not in topic.text
+    assert isinstance(topic, ActionClick) and topic.action == "quiz_on" and len(topic.topic) <= 200
+    assert "\x07" not in topic.topic
 
 
 def test_text_is_neutralised():
@@ -65,11 +67,11 @@ def test_text_is_neutralised():
     assert "<" not in escaped.replace("\\<", "") and "\\*bold\\*" in escaped and "\\[x\\]" in escaped
 
 
-QUESTION = {
+QUESTION = QuestionShown.model_validate({
     "kind": "question", "quiz_id": "q1", "index": 2, "total": 10, "topic": "over<fitting>", "retry": False,
     "score": 1, "question": {"question": "Which *one* <b>is</b> right?", "options": ["a<", "b", "c", "d"],
                              "answer": "B", "explanation": "", "concept": "C", "source": None},
-}
+})
 
 
 def test_question_has_progress_options_and_four_buttons():
@@ -87,8 +89,9 @@ def _graded(correct: bool) -> dict:
 
 
 def test_feedback_says_right_or_wrong_with_answer_explanation_and_source():
-    right = render.feedback({"graded": _graded(True), "total": 10, "score": 3, "source_title": "Overfitting"}).content
-    wrong = render.feedback({"graded": _graded(False), "total": 10, "score": 2, "source_title": "Overfitting"}).content
+    shown = [render.feedback(Feedback(quiz_id="q1", graded=_graded(ok), total=10, score=score,
+                                      source_title="Overfitting")) for ok, score in ((True, 3), (False, 2))]
+    right, wrong = (s.content for s in shown)
     assert "Correct" in right and "score 3/3" in right and "source: Overfitting" in right
     assert "Not quite" in wrong and "You chose A" in wrong and "**B. the right one**" in wrong
     assert "Because of the fact" in wrong
@@ -97,21 +100,47 @@ def test_feedback_says_right_or_wrong_with_answer_explanation_and_source():
 def test_summary_reviews_missed_questions_and_offers_new_and_retry():
     result = {"quiz_id": "q1", "topic": "trees", "score": 1, "total": 2, "missed_concepts": ["C"],
               "study_next": ["C"], "graded": [_graded(True), {**_graded(False), "index": 1}]}
-    shown = render.summary({"result": result})
+    shown = render.summary(Summary(result=result))
     assert "1 / 2 (50%)" in shown.content and "Review of missed questions" in shown.content
     assert "Concepts to revisit:** C" in shown.content
     assert [b.name for b in shown.buttons] == ["new_quiz", "retry"]
     assert shown.buttons[1].payload == {"quiz_id": "q1", "origin": "q1:retry"}
     retry = event_from_action("retry", shown.buttons[1].payload, None)
     assert (retry.action, retry.quiz_id, retry.origin) == ("retry", "q1", "q1:retry")
-    perfect = render.summary({"result": {**result, "score": 2, "graded": [_graded(True)], "missed_concepts": []}})
+    perfect = render.summary(Summary(result={**result, "score": 2, "graded": [_graded(True)], "missed_concepts": [],
+                                             "study_next": []}))
     assert [b.name for b in perfect.buttons] == ["new_quiz"] and "Every answer was right" in perfect.content
 
 
 def test_explanation_footer_offers_a_quiz_and_flags_ungrounded_answers():
-    footer = render.explanation_footer({"sources": ["Overfitting"], "key_facts": ["A fact."], "topic": "Overfitting",
-                                        "origin": "e1"})
+    footer = render.explanation_footer(
+        ExplanationEnd(sources=["Overfitting"], key_facts=["A fact."], topic="Overfitting", origin="e1"))
     assert "Sources: Overfitting" in footer.content
     assert footer.buttons[0].payload == {"topic": "Overfitting", "origin": "e1"}
-    bare = render.explanation_footer({"sources": [], "key_facts": [], "topic": None})
+    bare = render.explanation_footer(ExplanationEnd())
     assert "not grounded" in bare.content and bare.buttons == []
+
+
+def test_every_output_kind_validates_into_its_class_and_renders():
+    """The outgoing union is discriminated by ``kind``: a dict validates into the one right class,
+    and :func:`render.shown` has a renderer for every class of the union."""
+    samples = [
+        {"kind": "notice", "level": "warning", "text": "<b>careful</b>"},
+        {"kind": "explanation_start", "question": "What is *overfitting*?"},
+        {"kind": "explanation_piece", "text": "<script>x</script>"},
+        {"kind": "explanation_end", "sources": ["S"], "key_facts": [], "topic": "T", "origin": "o"},
+        {"kind": "quiz_started", "quiz_id": "q", "topic": "trees", "total": 3, "difficulty": "hard"},
+        QUESTION.model_dump(),
+        {"kind": "feedback", "quiz_id": "q1", "graded": _graded(True), "total": 10, "score": 3},
+        {"kind": "summary",
+         "result": {"quiz_id": "q1", "topic": "t", "score": 1, "total": 1, "graded": [_graded(True)]}},
+        {"kind": "help", "text": "**help**"},
+    ]
+    events = [OUTPUT.validate_python(sample) for sample in samples]
+    assert [type(e).__name__ for e in events] == ["Notice", "ExplanationStart", "ExplanationPiece", "ExplanationEnd",
+                                                  "QuizStarted", "QuestionShown", "Feedback", "Summary", "Help"]
+    contents = [render.shown(e).content for e in events]
+    assert contents[0].startswith("⚠ ") and "<b>" not in contents[0] and "<script>" not in contents[2]
+    assert "Question 3 of 10" in contents[5] and contents[8] == "**help**"
+    with pytest.raises(ValueError):
+        OUTPUT.validate_python({"kind": "question", "text": "no such shape"})

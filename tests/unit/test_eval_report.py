@@ -6,12 +6,11 @@
 from __future__ import annotations
 
 import json
-import os
 
 import pytest
 
 from evaluation.arc import ArcEvalConfig
-from evaluation.report import markdown, rerender, write_atomic, write_outputs
+from evaluation.report import markdown, rerender, write_outputs
 from evaluation.stats import paired_comparison
 
 
@@ -53,15 +52,6 @@ def test_markdown_has_one_row_per_model_and_score_and_the_comparison():
     assert "| base | loglik (acc_norm) | 4 | 50.0 | 15.0-85.0 |" in text
     assert "Adapter vs base" in text and "exact binomial" in text
     assert "invalid JSON" in text
-
-
-def test_write_atomic_replaces_whole_file(tmp_path):
-    path = write_atomic(tmp_path / "f.txt", "first")
-    write_atomic(path, b"second")
-    assert path.read_text() == "second" and len(list(tmp_path.iterdir())) == 1
-    mask = os.umask(0)
-    os.umask(mask)
-    assert path.stat().st_mode & 0o777 == 0o666 & ~mask  # like open(), not mkstemp's 0600
 
 
 def test_config_validation_and_run_names():

@@ -63,3 +63,41 @@ def test_paired_comparison_counts_and_interval():
     assert result["prediction_agreement"] == pytest.approx(0.8)
     with pytest.raises(ValueError):
         paired_comparison([True], [True, False])
+
+
+# --------------------------------------------------- scipy against the closed forms it replaced
+
+Z95 = 1.959963984540054  # standard normal 97.5% quantile
+
+
+def _wilson_closed_form(k: int, n: int) -> tuple[float, float]:
+    p = k / n
+    denominator = 1 + Z95 * Z95 / n
+    centre = (p + Z95 * Z95 / (2 * n)) / denominator
+    half = Z95 * math.sqrt(p * (1 - p) / n + Z95 * Z95 / (4 * n * n)) / denominator
+    return (0.0 if k == 0 else max(0.0, centre - half), 1.0 if k == n else min(1.0, centre + half))
+
+
+def _binomial_closed_form(k: int, n: int) -> float:
+    return min(1.0, 2 * sum(math.comb(n, i) for i in range(min(k, n - k) + 1)) / 2**n)
+
+
+def test_wilson_interval_matches_the_closed_form():
+    cases = [(k, n) for n in range(1, 31) for k in range(n + 1)]
+    cases += [(k, n) for n in (100, 400, 1172) for k in (0, 1, n // 4, n // 2, n - 1, n)]
+    for k, n in cases:
+        assert wilson_interval(k, n) == pytest.approx(_wilson_closed_form(k, n), abs=1e-12)
+
+
+def test_exact_binomial_and_chi_square_match_the_closed_forms():
+    for n in range(1, 40):
+        for k in range(n + 1):
+            assert binomial_two_sided(k, n) == pytest.approx(_binomial_closed_form(k, n), abs=1e-12)
+    for b, c in [(0, 25), (10, 25), (30, 30), (100, 40), (7, 300)]:
+        statistic = (abs(b - c) - 1) ** 2 / (b + c)
+        assert mcnemar(b, c)["p_value"] == pytest.approx(math.erfc(math.sqrt(statistic / 2)), abs=1e-12)
+
+
+def test_results_are_plain_floats_for_json():
+    low, high = wilson_interval(3, 7)
+    assert type(low) is float and type(high) is float and type(mcnemar(40, 10)["p_value"]) is float

@@ -12,32 +12,42 @@ from collections import Counter
 
 from agent.graph.cache import QuestionCache
 from agent.graph.quizzes import finished_quiz, missed_questions, reshuffle, retry_quiz
-from schemas import LETTERS, Quiz, QuizMeta
+from agent.graph.state import ActiveQuiz, LastQuiz, Provenance
+from agent.grading import grade, summarise
+from schemas import LETTERS, MultipleChoiceQuestion, Quiz, QuizMeta, StudentAnswer
 
 
-def _question(n: int, answer: str = "A") -> dict:
+def _question(n: int, answer: str = "A") -> MultipleChoiceQuestion:
     options = [f"option {n}-{k}" for k in range(4)]
-    return {"question": f"What is thing number {n}?", "options": options, "answer": answer,
-            "explanation": f"Thing {n} is explained.", "concept": f"Concept {n % 3}", "source": f"card:c{n}"}
+    return MultipleChoiceQuestion(question=f"What is thing number {n}?", options=options, answer=answer,
+                                  explanation=f"Thing {n} is explained.", concept=f"Concept {n % 3}",
+                                  source=f"card:c{n}")
 
 
-def _last(right: list[bool]) -> dict:
+def _other(letter: str) -> str:
+    return LETTERS[(LETTERS.index(letter) + 1) % 4]
+
+
+def _last(right: list[bool]) -> LastQuiz:
     questions = [_question(n, LETTERS[n % 4]) for n in range(len(right))]
-    meta = QuizMeta(quiz_id="old", model="m", seed=1, requested=len(right)).model_dump()
-    graded = [{"index": n, "is_correct": ok} for n, ok in enumerate(right)]
-    return {"quiz": {"topic": "things", "questions": questions, "meta": meta}, "result": {"graded": graded}}
+    quiz = Quiz(topic="things", questions=questions, meta=QuizMeta(quiz_id="old", model="m", seed=1,
+                                                                   requested=len(right)))
+    answers = [StudentAnswer(quiz_id="old", index=n, letter=q.answer if ok else _other(q.answer))
+               for n, (q, ok) in enumerate(zip(questions, right))]
+    return LastQuiz(quiz=quiz, result=summarise(quiz, [grade(quiz, a) for a in answers]))
 
 
 def test_retry_holds_only_missed_questions_with_reshuffled_keys():
     last = _last([True, False, False, True, False, False, False, False])
     missed = missed_questions(last)
-    assert [q["question"] for q in missed] == [f"What is thing number {n}?" for n in (1, 2, 4, 5, 6, 7)]
+    assert [q.question for q in missed] == [f"What is thing number {n}?" for n in (1, 2, 4, 5, 6, 7)]
     quiz = retry_quiz(last, seed=4)
-    assert quiz["quiz_id"] != "old" and quiz["retry"] and quiz["answers"] == [] and quiz["total"] == 6
-    assert Counter(q["answer"] for q in quiz["questions"]).most_common(1)[0][1] <= 2  # balanced A-D
-    for old, new in zip(missed, quiz["questions"]):
-        assert new["options"][LETTERS.index(new["answer"])] == old["options"][LETTERS.index(old["answer"])]
-        assert sorted(new["options"]) == sorted(old["options"])
+    assert quiz.quiz_id != "old" and quiz.retry and quiz.answers == [] and quiz.total == 6
+    assert quiz.plan is None and quiz.meta.quiz_id == quiz.quiz_id and quiz.written_ahead()
+    assert Counter(q.answer for q in quiz.questions).most_common(1)[0][1] <= 2  # balanced A-D
+    for old, new in zip(missed, quiz.questions):
+        assert new.options[LETTERS.index(new.answer)] == old.options[LETTERS.index(old.answer)]
+        assert sorted(new.options) == sorted(old.options)
     assert retry_quiz(_last([True, True]), seed=1) is None
     assert missed_questions(None) == []
 
@@ -46,14 +56,15 @@ def test_reshuffle_moves_the_key():
     q = _question(7, "C")
     for letter in LETTERS:
         moved = reshuffle(q, letter, seed=3)
-        assert moved["answer"] == letter and moved["options"][LETTERS.index(letter)] == "option 7-2"
+        assert moved.answer == letter and moved.options[LETTERS.index(letter)] == "option 7-2"
 
 
 def test_finished_quiz_is_a_valid_quiz_with_provenance():
-    meta = QuizMeta(quiz_id="q", model="m", seed=2, requested=3).model_dump()
-    record = {"topic": "things", "meta": meta, "questions": [_question(n) for n in range(3)], "total": 2,
-              "started": time.time() - 5, "provenance": [{"strategy": "template", "verified_by": "lexical"},
-                                                          {"strategy": "template", "verified_by": ""}]}
+    meta = QuizMeta(quiz_id="q", model="m", seed=2, requested=3)
+    record = ActiveQuiz(quiz_id="q", topic="things", meta=meta, plan=None, questions=[_question(n) for n in range(3)],
+                        total=2, started=time.time() - 5,
+                        provenance=[Provenance(strategy="template", verified_by="lexical"),
+                                    Provenance(strategy="template", verified_by="")])
     quiz = finished_quiz(record)
     assert isinstance(quiz, Quiz) and len(quiz.questions) == 2  # shortened total wins
     assert quiz.meta.verified == 1 and quiz.meta.seconds >= 5 and quiz.meta.strategy == "template"

@@ -1,47 +1,52 @@
-"""Routing of student turns (pure, milliseconds).
+"""Routing of student turns: buttons and commands -> TurnRequest, free text -> the reader, intent -> node (pure).
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_graph_routing.py -q
 """
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from agent.graph.routing import (
-    UNKNOWN_COMMAND,
-    keyword_intent,
-    parse_command,
-    reconcile,
-    route_intent,
-    route_next,
-    single_letter,
-    understand_event,
-)
-from agent.graph.state import Event
+from agent.graph import replies
+from agent.graph.events import ActionClick, AnswerClick, TextTurn
+from agent.graph.nodes import quiz_topic
+from agent.graph.routing import HANDLERS, parse_command, route_intent, route_next, single_letter, understand_turn
+from agent.graph.state import ActiveQuiz
+from schemas import INTENTS, MultipleChoiceQuestion, QuizMeta
+from schemas.turn import TurnRequest
+
+OPTIONS = ["It memorises noise", "It generalises well", "Lower bias", "More data"]
+
+
+def never(text, options=None):  # pragma: no cover - must not be called
+    raise AssertionError(f"reader called for {text!r}")
 
 
 @pytest.mark.parametrize(
-    "text, expected",
+    "text, turn, message",
     [
-        ("/quiz overfitting", ("quiz", "overfitting")),
-        ("  /QUIZ   bias variance  ", ("quiz", "bias variance")),
-        ("/explain What is dropout?", ("explain", "What is dropout?")),
-        ("/new", ("new_quiz", "")),
-        ("/new precision", ("new_quiz", "precision")),
-        ("/retry", ("retry", "")),
-        ("/help", ("help", "")),
-        ("what is /quiz", None),
-        ("plain text", None),
+        ("/quiz overfitting", TurnRequest(intent="quiz", topic="overfitting"), "overfitting"),
+        ("  /QUIZ   bias  variance  ", TurnRequest(intent="quiz", topic="bias variance"), "bias variance"),
+        ("/quiz", TurnRequest(intent="quiz"), ""),
+        ("/explain What is dropout?", TurnRequest(intent="explain"), "What is dropout?"),
+        ("/new", TurnRequest(intent="quiz", same_topic=True), ""),
+        ("/new precision", TurnRequest(intent="quiz", topic="precision"), "precision"),
+        ("/retry", TurnRequest(intent="retry"), ""),
+        ("/help", TurnRequest(intent="help"), ""),
     ],
 )
-def test_parse_command(text, expected):
-    assert parse_command(text) == expected
+def test_commands_map_to_requests(text, turn, message):
+    assert parse_command(text) == (turn, message, None)
 
 
-def test_unknown_command_is_help_with_a_sanitised_name():
-    intent, argument = parse_command("/qu<script>iz topic")
-    assert intent == "help"
-    assert argument == UNKNOWN_COMMAND + "/quscriptiz"
+def test_text_that_is_not_a_command_and_unknown_commands():
+    assert parse_command("what is /quiz") is None and parse_command("plain text") is None
+    turn, _, note = parse_command("/qu<script>iz topic")
+    assert turn == TurnRequest(intent="help") and note == "I don't know the command `/quscriptiz`."
+    long = parse_command("/quiz " + "word " * 100).turn.topic
+    assert len(long) <= 200 and long.startswith("word word")
 
 
 @pytest.mark.parametrize("text, letter", [("b", "B"), (" C. ", "C"), ("(a)", "A"), ("D)", "D"), ("E", None),
@@ -50,77 +55,63 @@ def test_single_letter(text, letter):
     assert single_letter(text) == letter
 
 
-def test_keyword_intent():
-    assert keyword_intent("Please quiz me on trees") == "quiz"
-    assert keyword_intent("test me, please!") == "quiz"
-    assert keyword_intent("Why does dropout help?") == "explain"
+def test_buttons_commands_and_lone_letters_never_reach_the_reader():
+    assert understand_turn(AnswerClick(quiz_id="q1", index=2, letter="C"), never, OPTIONS).turn == TurnRequest(
+        intent="answer", letter="C")
+    quiz_on = understand_turn(ActionClick(action="quiz_on", topic=" Over  fitting "), never, None)
+    assert quiz_on.turn == TurnRequest(intent="quiz", topic="Over fitting")
+    assert understand_turn(ActionClick(action="new_quiz"), never, None).turn == TurnRequest(intent="quiz",
+                                                                                            same_topic=True)
+    assert understand_turn(ActionClick(action="new_quiz", topic="trees"), never, None).turn.same_topic is False
+    assert understand_turn(ActionClick(action="retry", quiz_id="q"), never, None).turn == TurnRequest(intent="retry")
+    assert understand_turn(TextTurn(text="/quiz trees"), never, None).turn.topic == "trees"
+    assert understand_turn(TextTurn(text=" b "), never, OPTIONS).turn == TurnRequest(intent="answer", letter="B")
+    empty = understand_turn(TextTurn(text="   "), never, None)
+    assert empty.turn.intent == "help" and "Please type" in empty.note
 
 
-def _text(text: str) -> Event:
-    return Event(kind="text", text=text)
+def test_free_text_goes_to_the_reader_with_the_waiting_options():
+    calls = []
+
+    def reader(text, options=None):
+        calls.append((text, options))
+        return TurnRequest(intent="answer", letter="A")
+
+    understood = understand_turn(TextTurn(text="  it   memorises noise "), reader, OPTIONS)
+    assert understood.turn == TurnRequest(intent="answer", letter="A") and understood.message == "it memorises noise"
+    understand_turn(TextTurn(text="what is dropout?"), reader, None)
+    assert calls == [("it memorises noise", OPTIONS), ("what is dropout?", None)]
 
 
-def test_buttons_route_without_the_classifier():
-    def classify(text):  # pragma: no cover - must not be called
-        raise AssertionError("classifier called for a button")
-
-    answer = Event(kind="answer", quiz_id="q1", index=2, letter="C")
-    assert understand_event(answer, classify) == ("answer", "C")
-    assert understand_event(Event(kind="action", action="quiz_on", text=" Overfitting "), classify) == (
-        "quiz", "Overfitting")
-    assert understand_event(Event(kind="action", action="new_quiz", text=""), classify) == ("new_quiz", "")
-    assert understand_event(Event(kind="action", action="retry"), classify) == ("retry", "")
-    assert understand_event(_text("/quiz trees"), classify) == ("quiz", "trees")
-    assert understand_event(_text(" b "), classify) == ("answer", "B")
-
-
-@pytest.mark.parametrize("label, expected", [("explain", "explain"), ("other", "other"), ("quiz", "explain"),
-                                             ("answer", "explain")])
-def test_free_text_follows_the_classifier_within_guard_rails(label, expected):
-    seen = []
-
-    def classify(text):
-        seen.append(text)
-        return label
-
-    assert understand_event(_text("  tell me   about trees "), classify) == (expected, "tell me about trees")
-    assert seen == ["tell me about trees"]
-
-
-def test_asking_to_be_tested_is_a_quiz_without_asking_the_model():
-    def classify(text):  # pragma: no cover - must not be called
-        raise AssertionError("classifier called")
-
-    assert understand_event(_text("quiz me on trees"), classify) == ("quiz", "quiz me on trees")
-
-
-@pytest.mark.parametrize("label", [None, "explain", "quiz", "answer", "other"])
-def test_reconcile_keeps_quiz_requests_and_never_starts_an_unasked_quiz(label):
-    assert reconcile(label, "quiz") == "quiz"
-    assert reconcile(label, "explain") == {"other": "other"}.get(label, "explain")
-
-
-def test_classifier_failure_or_garbage_falls_back():
-    def broken(text):
+def test_a_failing_reader_does_not_lose_the_turn():
+    def broken(text, options=None):
         raise RuntimeError("model fell over")
 
-    assert understand_event(_text("quiz me on trees"), broken)[0] == "quiz"
-    assert understand_event(_text("Why trees?"), lambda t: "banana")[0] == "explain"
-    assert understand_event(_text("Why trees?"), None)[0] == "explain"
-    assert understand_event(_text("   "), None) == ("other", "")
+    understood = understand_turn(TextTurn(text="Why trees?"), broken, None)
+    assert understood.turn.intent == "explain" and understood.message == "Why trees?"
 
 
-@pytest.mark.parametrize(
-    "intent, node",
-    [("explain", "explain"), ("quiz", "plan_quiz"), ("new_quiz", "plan_quiz"), ("retry", "prepare_retry"),
-     ("answer", "grade"), ("help", "show_help"), ("other", "show_help")],
-)
-def test_route_intent(intent, node):
-    assert route_intent({"intent": intent}) == node
+def test_every_intent_of_the_vocabulary_has_a_node():
+    assert set(HANDLERS) == set(INTENTS)
+    expected = {"explain": "explain", "quiz": "plan_quiz", "retry": "prepare_retry", "answer": "grade",
+                "help": "show_help", "smalltalk": "reply", "review": "reply", "progress": "reply", "export": "reply"}
+    for intent, node in expected.items():
+        assert route_intent({"turn": TurnRequest(intent=intent)}) == node
+    assert route_intent({}) == "show_help"
 
 
-def _quiz(total, written, answered):
-    return {"quiz_id": "q", "total": total, "questions": [{}] * written, "answers": [{}] * answered}
+def _question(n: int) -> MultipleChoiceQuestion:
+    return MultipleChoiceQuestion(question=f"What is thing number {n}?", options=OPTIONS, answer="A", concept="C")
+
+
+def _quiz(total: int, written: int, answered: int, topic: str = "trees") -> ActiveQuiz:
+    from schemas import GradedAnswer
+
+    graded = GradedAnswer(index=0, question="What is thing number 0?", chosen="A", correct="A", is_correct=True,
+                          correct_option="x", chosen_option="x", concept="C")
+    return ActiveQuiz(quiz_id="q", topic=topic, total=total, plan=None, meta=QuizMeta(quiz_id="q", model="m", seed=1),
+                      questions=[_question(n) for n in range(written)], answers=[graded] * answered,
+                      started=time.time())
 
 
 def test_route_next():
@@ -131,3 +122,27 @@ def test_route_next():
     assert route_next({"quiz": _quiz(3, 3, 1)}) == "present_question"
     assert route_next({"quiz": _quiz(3, 1, 1)}) == "write_question"
     assert route_next({"quiz": _quiz(3, 3, 3)}) == "summarise"
+
+
+def test_quiz_topic_named_same_or_none():
+    running = _quiz(3, 1, 0, topic="trees")
+    named = TurnRequest(intent="quiz", topic="dropout")
+    same = TurnRequest(intent="quiz", same_topic=True)
+    bare = TurnRequest(intent="quiz")
+    assert quiz_topic({"turn": named, "quiz": running, "explained": "Overfitting"}) == "dropout"
+    assert quiz_topic({"turn": same, "quiz": running, "explained": "Overfitting"}) == "trees"
+    assert quiz_topic({"turn": same, "explained": "Overfitting"}) == "Overfitting"  # no quiz yet
+    assert quiz_topic({"turn": bare, "quiz": running, "explained": "Overfitting"}) == "Overfitting"  # explained since
+    assert quiz_topic({"turn": bare, "quiz": running, "explained": None}) == "trees"
+    assert quiz_topic({"turn": bare}) is None
+
+
+def test_small_talk_and_not_yet_built_get_one_line_plus_what_the_tutor_can_do():
+    assert replies.small_talk("thanks!").startswith("You're welcome!")
+    assert replies.small_talk("hello").startswith("Hello!")
+    assert replies.small_talk("nice weather").startswith("I'm your machine-learning tutor.")
+    for text in (replies.small_talk("thanks!"), replies.not_available("review")):
+        assert text.endswith(replies.CAN_DO) and "\n" not in text
+    assert replies.not_available("export").startswith("Exporting your quizzes is not available yet.")
+    assert replies.waiting_line(_quiz(4, 2, 1)).strip() == "Question 2 of 4 is waiting for your answer."
+    assert replies.waiting_line(None) == ""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from llm.spec import ModelSpecError, hub_offline_message, resolve_adapter, resolve_model
+from llm.spec import ModelSpecError, hub_error_message, resolve_adapter, resolve_model
 
 
 def test_default_is_embedded(monkeypatch):
@@ -49,5 +49,5 @@ def test_adapter_needs_config(tmp_path, monkeypatch):
 
 
 def test_offline_message_says_how_to_pass_a_path():
-    message = hub_offline_message("org/model")
-    assert "--model DIR" in message and "org/model" in message
+    message = hub_error_message("org/model")
+    assert "offline or unreachable" in message and "--model DIR" in message and "org/model" in message

@@ -245,4 +245,4 @@ def test_cli_uses_the_data_directory_by_default(tmp_path, lecture, monkeypatch, 
     assert (tmp_path / "data" / "notes" / f"{note_id(lecture)}.json").exists()
     from agent.settings import Settings
 
-    assert Settings.from_env().notes_dir == tmp_path / "data" / "notes"
+    assert Settings.from_env().knowledge.notes_dir == tmp_path / "data" / "notes"

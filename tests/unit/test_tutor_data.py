@@ -26,4 +26,4 @@ def test_question_rows_are_in_the_generation_schema(tmp_path):
         assert row["messages"][-1]["role"] == "assistant"
         draft = QuestionDraft.model_validate_json(row["messages"][-1]["content"])
         assert draft.correct_answer not in draft.distractors
-    assert {r["kind"] for r in rows} == {"question", "explain", "feedback"}
+    assert {r["kind"] for r in rows} == {"question", "explain", "turn"}  # no feedback rows: no turn asks for feedback

@@ -1,0 +1,71 @@
+"""How the graph state is stored: SQLite checkpoints that rebuild the state's own classes only.
+
+LangGraph's serializer stores a Pydantic value as its ``model_dump()`` plus its class name; on load
+:class:`StateSerializer` rebuilds only the classes in :data:`agent.graph.state.CHECKPOINTED` (a
+checkpoint cannot make it import anything else). Checkpoints written before the state was typed
+(plain dicts under ``quiz``/``last``, an untyped ``event``) are upgraded as they are read, so a
+quiz in progress survives the upgrade; one that does not validate is dropped with a log line
+rather than breaking the thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from pydantic import BaseModel, ValidationError
+
+from agent.graph.events import QuestionShown
+from agent.graph.state import CHECKPOINTED, ActiveQuiz, LastQuiz
+
+log = logging.getLogger(__name__)
+_RECORDS: dict[str, type[BaseModel]] = {"quiz": ActiveQuiz, "last": LastQuiz}
+
+
+def upgrade(values: dict[str, Any]) -> dict[str, Any]:
+    """Channel values of an older checkpoint, typed in place (dict records validated, old events dropped)."""
+    for key, record in _RECORDS.items():
+        if isinstance(values.get(key), dict):
+            try:
+                values[key] = record.model_validate(values[key])
+            except ValidationError:
+                log.warning("dropping an unreadable %r record from an older checkpoint", key)
+                values[key] = None
+    if isinstance(values.get("event"), dict):  # replaced by the next turn's event before any node reads it
+        del values["event"]
+    return values
+
+
+def shown_question(value: Any) -> QuestionShown:
+    """An interrupt's value: typed, or (older checkpoints) the question payload as a dict."""
+    return value if isinstance(value, QuestionShown) else QuestionShown.model_validate(value)
+
+
+class StateSerializer(JsonPlusSerializer):
+    """JSON-plus serializer that rebuilds only the state's classes and upgrades older checkpoints."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_msgpack_modules=CHECKPOINTED)
+
+    def loads_typed(self, data: tuple[str, bytes]) -> Any:
+        value = super().loads_typed(data)
+        if isinstance(value, dict) and isinstance(value.get("channel_values"), dict):
+            upgrade(value["channel_values"])
+        return value
+
+
+@asynccontextmanager
+async def open_saver(db_path: str | Path) -> AsyncIterator[Any]:
+    """An ``AsyncSqliteSaver`` on ``db_path`` (created if missing) with :class:`StateSerializer`."""
+    import aiosqlite
+    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+
+    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+    async with aiosqlite.connect(str(db_path)) as conn:
+        saver = AsyncSqliteSaver(conn, serde=StateSerializer())
+        await saver.setup()
+        yield saver

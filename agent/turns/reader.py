@@ -1,0 +1,145 @@
+"""The turn reader: the model reads every free-text turn under Outlines; rules are the guard rails.
+
+The model answers one short line (:data:`prompts.turns.READING_PATTERN`: intent, a word span given
+as positions, and only the details said), so a turn costs a handful of decode steps; one Outlines
+generator per process is reused (:class:`llm.structured.StructuredRuntime`). Code cuts the topic
+from the positions, so it is always the student's own words.
+
+How the two combine (mode ``both``, the default with a model):
+
+* the rules decide outright where they are sure (``RuleReading.strong``): junk or injection-looking
+  input (help), a letter answer while a question waits, a one-word command ("retry", "export");
+* otherwise the model's intent stands, except that ``answer`` with no question waiting is not possible;
+* the letter of an answer is the rules' (written letter, ordinal, words matched against the options)
+  when they find one, else the model's; count and difficulty are the rules' (a model value is kept
+  only if the number or difficulty word is in the message: nothing is predicted that was not said);
+* the topic is the model's span, or the rules' span when the model pointed at nothing usable.
+
+Modes: ``rules`` (no model), ``model`` (model alone; rules only when its call fails), ``both``.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from agent.turns import cues
+from agent.turns.rules import PRONOUNS, RuleReading, find_count, find_letter, find_topic, read_rules
+from prompts.turns import MAX_READING_TOKENS, READING_PATTERN, TurnReading, clean_text, cut_span, message_words, turn_messages
+from schemas.turn import TurnRequest
+
+log = logging.getLogger(__name__)
+MODES = ("rules", "model", "both")
+_FALLBACK = TurnRequest(intent="help")
+
+
+def reading_type() -> Any:
+    """The Outlines output type of the reader: the answer line's regular expression."""
+    from outlines.types import Regex
+
+    return Regex(READING_PATTERN)
+
+
+class Reader:
+    """A :class:`agent.turns.TurnReader` in one of :data:`MODES`; counts model failures (``failures``)."""
+
+    def __init__(self, runtime: Any = None, mode: str | None = None):
+        mode = mode or ("both" if runtime is not None else "rules")
+        if mode not in MODES:
+            raise ValueError(f"reader mode must be one of {', '.join(MODES)}, not {mode!r}")
+        if mode != "rules" and runtime is None:
+            raise ValueError(f"reader mode {mode!r} needs a model (no runtime given)")
+        self.runtime = runtime
+        self.mode = mode
+        self.failures = 0
+        self._type = reading_type() if runtime is not None and mode != "rules" else None
+
+    def __call__(self, text: str, options: Sequence[str] | None = None) -> TurnRequest:
+        options = list(options) if options else None
+        try:
+            rules = read_rules(text, options)
+        except Exception:  # the rules are pure and tested; a failure here must still not reach the student
+            log.exception("turn rules failed")
+            return _FALLBACK
+        if self.mode == "rules" or (self.mode == "both" and rules.strong):
+            return rules.request  # where the rules are sure, the model's answer could not change the result
+        reading = self.read_model(text, options)
+        if reading is None:
+            return rules.request
+        try:
+            if self.mode == "model":
+                return model_request(reading, text, options)
+            return combine(reading, rules, text, options)
+        except Exception:
+            log.exception("turn reading could not be combined")
+            return rules.request
+
+    def read_model(self, text: str, options: Sequence[str] | None) -> TurnReading | None:
+        """The model's reading of the turn, or None when its output is unusable."""
+        try:
+            prompt = self.runtime.chat(turn_messages(text, options))
+            line = self.runtime.generate_text(self._type, prompt, max_new_tokens=MAX_READING_TOKENS)
+            return TurnReading.parse(line)
+        except Exception as exc:
+            self.failures += 1
+            log.warning("model turn reading failed (%s); using the rules", str(exc)[:120])
+            return None
+
+
+def make_reader(runtime: Any = None, mode: str | None = None) -> Reader:
+    return Reader(runtime, mode)
+
+
+def model_topic(reading: TurnReading, text: str) -> str | None:
+    if reading.start is None:
+        return None
+    return cut_span(message_words(text), reading.start, reading.end)
+
+
+def model_request(reading: TurnReading, text: str, options: Sequence[str] | None) -> TurnRequest:
+    """The model's reading as a request, unchanged except that the topic is cut from the message."""
+    return TurnRequest(
+        intent=reading.intent, topic=model_topic(reading, text), same_topic=reading.same_topic,
+        source=reading.source, questions=reading.questions, difficulty=reading.difficulty, letter=reading.letter,
+    )
+
+
+def combine(reading: TurnReading, rules: RuleReading, text: str, options: Sequence[str] | None) -> TurnRequest:
+    """The model's reading with the rules as guard rails (see the module docstring)."""
+    if rules.strong:
+        return rules.request
+    intent = reading.intent
+    if intent == "answer" and not options:
+        intent = rules.request.intent if rules.request.intent != "answer" else "help"
+    fields: dict = {"intent": intent}
+    cleaned = clean_text(text)
+    if intent == "answer":
+        fields["letter"] = find_letter(cleaned, options) or reading.letter
+    if intent in ("quiz", "explain"):
+        same = intent == "quiz" and (reading.same_topic or rules.request.same_topic)
+        topic = model_topic(reading, text)
+        if topic is None or topic.lower() in PRONOUNS:
+            topic = rules.request.topic if rules.request.intent == intent else find_topic(cleaned, intent)
+        fields["topic"] = None if same and rules.request.same_topic else topic
+        fields["same_topic"] = same and fields["topic"] is None
+    if intent == "quiz":
+        fields["questions"] = find_count(cleaned) or _said_count(reading.questions, cleaned)
+        fields["difficulty"] = rules.request.difficulty or _said_difficulty(reading.difficulty, cleaned)
+        fields["source"] = rules.request.source if rules.request.source != "any" else reading.source
+    return TurnRequest(**fields)
+
+
+def _said_count(value: int | None, cleaned: str) -> int | None:
+    if value is None:
+        return None
+    words = {w.strip(".,;:!?()").lower() for w in cleaned.split()}
+    names = {name for name, number in cues.NUMBER_WORDS.items() if number == value}
+    return value if str(value) in words or names & words else None
+
+
+def _said_difficulty(value: str | None, cleaned: str) -> str | None:
+    if value is None:
+        return None
+    words = {w.strip(".,;:!?()").lower() for w in cleaned.split()}
+    return value if any(cues.DIFFICULTY_WORDS.get(w) == value for w in words) else None

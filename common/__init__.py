@@ -1,0 +1,7 @@
+"""Small helpers every layer shares; the bottom of the layering (imports nothing of ours).
+
+    files.py        write-then-rename: ``atomic_path`` (file or folder), ``write_atomic``, ``write_json``
+    provenance.py   what to record with a run: package versions, CPU name, load average
+    settings.py     the base of every layer's settings: environment fallback read in one place, field docs,
+                    the markdown table of variables and CLI flags built from the same fields
+"""

@@ -1,0 +1,62 @@
+"""Which model runs and how: the ``llm`` layer's settings (environment read here, nowhere else in ``llm``).
+
+    LLMSettings.from_env()                         # TUTOR_MODEL, TUTOR_ADAPTER, ... or the defaults
+    LLMSettings.from_env(model="runs/merged")      # a CLI flag wins over its variable
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Literal
+
+from pydantic import field_validator
+
+from common.settings import EnvSettings, add_arguments, setting
+
+
+def _default_cache() -> Path:
+    return Path.home() / ".cache" / "ml-tutor"
+
+
+class LLMSettings(EnvSettings):
+    """The model spec, its adapter, where it runs and the decode path on CPU."""
+
+    model: str | None = setting(
+        None, env="TUTOR_MODEL", shown="embedded",
+        doc="model spec: 'embedded' (SmolLM2-135M-Instruct), a hub id, a local HF folder or a .gguf file",
+    )
+    adapter: str | None = setting(
+        None, env="TUTOR_ADAPTER", shown="shipped tutor adapter (embedded model); none otherwise",
+        doc="PEFT adapter folder; 'none' for the base model",
+    )
+    device: str | None = setting(
+        None, env="TUTOR_DEVICE", shown="cuda when available, else cpu", doc="torch device to run the model on",
+    )
+    cpu_weights: Literal["auto", "dense"] = setting(
+        "auto", env="TUTOR_CPU_WEIGHTS",
+        doc="'auto': on CPU, decode already-4-bit weights with packed kernels and a lean decode step; "
+        "'dense': plain transformers",
+    )
+    generate_threads: int | None = setting(
+        None, env="TUTOR_GENERATE_THREADS", ge=1, shown="1 when OMP_WAIT_POLICY=PASSIVE, else torch's default",
+        doc="torch threads while generating on CPU",
+    )
+    omp_wait_policy: str | None = setting(
+        None, env="OMP_WAIT_POLICY", shown="unset (OpenMP spins)",
+        doc="OpenMP's own variable, read (never set) to pick the default generate threads",
+    )
+    cache_dir: Path = setting(
+        default_factory=_default_cache, env="ML_TUTOR_CACHE",
+        doc="where the embedded model (and any .gguf) is converted to an HF folder, once",
+    )
+
+    @field_validator("cache_dir")
+    @classmethod
+    def _expand_home(cls, path: Path) -> Path:
+        return path.expanduser()
+
+
+def add_model_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--model`` and ``--adapter``, the one declaration of the model flags every command shares."""
+    add_arguments(parser, LLMSettings, "model", "adapter")

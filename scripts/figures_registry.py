@@ -1,0 +1,221 @@
+"""What the README and the docstrings quote, and from which results file (rendered by readme_figures.py).
+
+To add a results file, add one entry and run ``python scripts/readme_figures.py --write``:
+
+* a table row: append ``Row(path, (script, what it measures), figures, machine)`` to ``BENCHMARKS`` or
+  ``QUALITY``, where ``figures(data)`` and ``machine(data)`` read the loaded JSON and return the cell text
+  (``machine`` says what the file records about the machine or card: name it, or say it is not recorded);
+* a paragraph: a new ``Prose`` in ``SECTIONS`` and a ``<!-- figures:NAME -->`` ... ``<!-- /figures -->``
+  block in the README;
+* a figure a docstring keeps: a ``DocFigure(file, template, results file, values)`` in ``DOC_FIGURES``.
+"""
+
+from __future__ import annotations
+
+from figures_lib import DocFigure, FigureError, Prose, Row, Table, by, cpu_machine, kilo, pct, secs, variant
+
+# ------------------------------------------------------------------------------------ benchmarks
+
+
+def quiz_speed(d: dict) -> str:
+    quiz, index = d["quiz"], d["index_cache"]["QuestionDraft"]
+    return (f"constrained decode {pct(d['constrained_vs_free']['ratio_decode'])} of free; first question "
+            f"{secs(quiz['warm_median_first_question_s'])}, 10 questions {secs(quiz['warm_median_all_10_s'])} "
+            f"(warm medians of {len(quiz['warm'])} quizzes); question-draft Outlines index built cold "
+            f"{secs(index['cold_s'], 1)}, loaded from the disk cache {secs(index['cached_s'], 1)}")
+
+
+def decode_variants(d: dict) -> str:
+    packed, fp32 = variant(d["rows"], "(default)"), variant(d["rows"], "fp32, lean")
+    return (f"packed (default) {packed['decode_tok_s']} tok/s, ARC-Easy[{packed['arc_n']}] {pct(packed['arc_acc'])} "
+            f"vs fp32 {fp32['decode_tok_s']} tok/s, {pct(fp32['arc_acc'])} (tutor adapter)")
+
+
+def eval_speed(d: dict) -> str:
+    fp32, bf16 = variant(d["rows"], "packed float32"), variant(d["rows"], "packed bfloat16")
+    return f"{fp32['n']:,} loglik questions: fp32 {secs(fp32['seconds'], 1)}, bf16 {secs(bf16['seconds'], 1)}"
+
+
+def load_sessions(d: dict) -> str:
+    first, answer = d["quiz_to_first_question_s"], d["answer_to_next_question_s"]
+    checks = "no cross-talk or errors" if not d["problems"] else f"problems in {len(d['problems'])} sessions"
+    return (f"{d['completed_sessions']} of {d['sessions']} sessions × {d['questions_per_quiz']} questions completed, "
+            f"{checks}; /quiz → first question median {secs(first['p50'], 1)} (max {secs(first['max'], 1)}); "
+            f"answer → next question median {secs(answer['p50'])}, p95 {secs(answer['p95'])}")
+
+
+def quiz_soak(d: dict) -> str:
+    s = d["summary"]
+    valid = s["valid_quizzes"]
+    return (f"{valid['of'] - valid['n']} invalid of {valid['of']} quizzes ({s['questions']:,} questions), "
+            f"{s['duplicate_stems']} duplicate stems, {s['duplicate_options']} duplicate options, largest letter "
+            f"share {pct(s['max_letter_share_overall'])}; median {secs(s['seconds_per_quiz']['median'], 1)} a quiz "
+            f"({d['strategy']} strategy)")
+
+
+def train_throughput(rows: list[dict]) -> str:
+    def cell(stack: str, batch: int) -> str:
+        row = by(rows, stack=stack, batch=batch)
+        return f"{kilo(row['tokens_per_s'])} tok/s, {row['peak_gib']:.2f} GiB"
+
+    return (f"batch 2: {cell('project', 2)} (Unsloth {cell('unsloth', 2)}; plain stack {cell('plain', 2)}); "
+            f"batch 4: {cell('project', 4)} (Unsloth {cell('unsloth', 4)})")
+
+
+def gpus(rows: list[dict]) -> str:
+    names = sorted({row["gpu"] for row in rows})
+    if len(names) != 1:
+        raise FigureError(f"rows from more than one card: {names}")
+    count = max(row.get("gpus", 1) for row in rows)
+    return f"{count} x {names[0]}" if count > 1 else names[0]
+
+
+def ddp(d: dict) -> str:
+    def scaling(batch: int) -> str:
+        one, two = by(d["rows"], gpus=1, bs_per_gpu=batch), by(d["rows"], gpus=2, bs_per_gpu=batch)
+        ratio = two["tokens_per_s"] / one["tokens_per_s"]
+        return f"{ratio:.2f}x ({kilo(one['tokens_per_s'])} → {kilo(two['tokens_per_s'])} tok/s)"
+
+    return f"2 GPUs vs 1, batch 4 per GPU: {scaling(4)}; batch 2 per GPU (host-bound): {scaling(2)}"
+
+
+def xeon_machine(d: dict) -> str:
+    where = d["note"].split(";")[0].removeprefix("Reference timing on another machine: ")
+    return f"{where}, {d['threads']} threads"
+
+
+BENCHMARKS = Table(
+    ("script", "measures", "latest", "machine (as the JSON records it)", "results"),
+    (
+        Row("bench/results/quiz_speed.json",
+            ("`bench/quiz_speed.py`",
+             "constrained vs free decode, Outlines index cold/cached, first question, 10 questions"),
+            quiz_speed, cpu_machine),
+        Row("bench/results/decode_variants.json",
+            ("`bench/decode_variants.py`", "decode tok/s *and* ARC-Easy answers per CPU weight format"),
+            decode_variants, cpu_machine),
+        Row("bench/results/eval_speed.json", ("`bench/eval_speed.py`", "`tutor eval arc` loglik throughput"),
+            eval_speed, cpu_machine),
+        Row("bench/results/eval_speed_xeon_2cores.json",
+            ("`bench/eval_speed.py`", "the same on another machine, random weights (speed only)"),
+            eval_speed, xeon_machine),
+        Row("bench/results/load_sessions.json",
+            ("`bench/load_sessions.py`", "N browser sessions taking quizzes at once on one server"),
+            load_sessions, lambda d: f"{d['machine']}, {d['model']}"),
+        Row("bench/results/quiz_soak.json",
+            ("`bench/quiz_soak.py`", "100 quizzes: validity, duplicates, letter spread"),
+            quiz_soak, cpu_machine),
+        Row("bench/results/train_throughput.json",
+            ("`bench/train_throughput.py`",
+             "QLoRA tokens/s and peak memory: this trainer vs plain stack vs Unsloth, same run"),
+            train_throughput, gpus),
+        Row("bench/results/train_throughput_ddp.json",
+            ("`bench/throughput_ddp.py`", "the same trainer through accelerate DDP, 1 vs 2 GPUs"),
+            ddp, lambda d: gpus(d["rows"])),
+    ),
+)
+
+# ------------------------------------------------------------------------------------ quality reports
+
+
+def arc(d: dict) -> str:
+    c = d["comparison"]["loglik"]
+    low, high = c["difference_ci95"]
+    return (f"loglik accuracy on {c['n']:,} questions: base {pct(c['first_accuracy'])}, tutor adapter "
+            f"{pct(c['second_accuracy'])} ({100 * c['difference']:+.1f} pp, 95 % CI {100 * low:+.1f} to "
+            f"{100 * high:+.1f}, McNemar p = {c['mcnemar']['p_value']:.2g})")
+
+
+def arc_command(d: dict) -> str:
+    s = d["settings"]
+    base = " --compare-base" if s["compare_base"] else ""
+    adapter = f" --adapter {s['adapter']}" if s["adapter"] else ""
+    return (f"`tutor eval arc --data {s['data']}{adapter}{base} --mode {s['mode']} --chat-template "
+            f"{s['chat_template']} --dtype {s['dtype']} --out {s['out']}`")
+
+
+def quiz_command(d: dict) -> str:
+    c = d["config"]
+    return f"`tutor eval quiz --topics {c['topics']} --questions {c['questions']} --seed {c['seed']} --out {c['out']}`"
+
+
+def arc_machine(d: dict) -> str:
+    return f"{d['machine']['cpu']}, {d['machine']['torch_threads']} threads, {d['settings']['dtype']}"
+
+
+def quiz_quality(d: dict) -> str:
+    s, env = d["summary"], d["environment"]
+    per_quiz, first = s["seconds_per_quiz"]["median"], s["seconds_to_first_question"]["median"]
+    return (f"{s['valid_quizzes']['n']} of {s['valid_quizzes']['of']} quizzes valid ({s['questions']} questions), "
+            f"keys verified {pct(s['verified_meta']['rate'])}, key stated by its fact "
+            f"{pct(s['recheck_lexical']['rate'])}, largest letter share {pct(s['max_letter_share_overall'])}; "
+            f"median {secs(per_quiz, 1)} a quiz, {secs(first, 1)} to the first question ({env['strategy']} strategy)")
+
+
+def phrasing(d: dict) -> str:
+    base, adapter = d["base"]["rates"], d["adapter"]["rates"]
+    return (f"usable drafts: base {pct(base['usable'], 0)}, tutor adapter {pct(adapter['usable'], 0)} of "
+            f"{d['adapter']['n']} held-out facts (valid {pct(base['valid'], 0)} → {pct(adapter['valid'], 0)})")
+
+
+QUALITY = Table(
+    ("command", "measures", "latest", "machine (as the JSON records it)", "results"),
+    (
+        Row("evaluation/reports/tutor-vs-base/arc_easy/results.json",
+            (arc_command, "ARC-Easy test, base vs tutor adapter, same questions"),
+            arc, arc_machine),
+        Row("evaluation/reports/tutor-vs-base/openbookqa/results.json",
+            (arc_command, "OpenBookQA test, base vs tutor adapter, same questions"),
+            arc, arc_machine),
+        Row("evaluation/reports/quiz-embedded/results.json",
+            (quiz_command, "quiz quality, embedded model + tutor adapter"),
+            quiz_quality, lambda d: cpu_machine(d["environment"], threads="torch_threads")),
+        Row("evaluation/reports/phrasing/phrasing.json",
+            ("`python -m evaluation.phrasing --adapter llm/adapters/tutor-smollm2 --compare-base --out DIR`",
+             "can the model phrase a question itself (`QuestionDraft`, first try)"),
+            phrasing, lambda d: "not recorded"),
+    ),
+)
+
+# ------------------------------------------------------------------------------------ paragraphs
+
+
+def adapter(config: dict, metrics: dict) -> str:
+    device = metrics.get("gpu") or ("CUDA, card not recorded" if metrics["device"] == "cuda" else metrics["device"])
+    return f"""
+The embedded model runs with the **tutor adapter** shipped in `llm/adapters/tutor-smollm2/` (LoRA r{config['r']} on
+{len(config['target_modules'])} projections, trained with this project's pipeline on a dataset built from the knowledge
+cards; `--adapter none` falls back to the base). The committed run (`finetune/reports/tutor-smollm2/metrics.json`)
+trained {metrics['global_step']} steps over {metrics['data']['rows_used']:,} rows in {metrics['seconds']:.0f} s
+({device}); loss {metrics['first_loss']:.2f} → {metrics['final_loss']:.2f}. Reproduce it with one command (CPU works):
+"""
+
+
+def packed(d: dict) -> str:
+    p, fp32 = variant(d["rows"], "(default)"), variant(d["rows"], "fp32, lean")
+    return f"""
+With the tutor adapter on {d['cpu']} ({d['threads']} threads), packed decoding runs {p['decode_tok_s']} tok/s against
+{fp32['decode_tok_s']} for the fp32 weights; on ARC-Easy ({p['arc_n']} questions) it scores {pct(p['arc_acc'])} vs
+{pct(fp32['arc_acc'])} and picks the same answer as fp32 on {pct(p['arc_same_pick_as_fp32'])} of them
+(`bench/decode_variants.py`, `bench/results/decode_variants.json`).
+"""
+
+
+SECTIONS = {
+    "adapter": Prose(("llm/adapters/tutor-smollm2/adapter_config.json", "finetune/reports/tutor-smollm2/metrics.json"),
+                     adapter),
+    "packed": Prose(("bench/results/decode_variants.json",), packed),
+    "benchmarks": BENCHMARKS,
+    "quality": QUALITY,
+}
+
+# ------------------------------------------------------------------------------------ docstrings
+
+DOC_FIGURES = (
+    DocFigure("agent/app/main.py", "answer -> next question p95 {p95} s", "bench/results/load_sessions.json",
+              lambda d: {"p95": f"{d['answer_to_next_question_s']['p95']:.2f}"}),
+    DocFigure("llm/packed.py", "the lean fp32 step decodes {tok} tokens/s", "bench/results/decode_variants.json",
+              lambda d: {"tok": variant(d["rows"], "fp32, lean")["decode_tok_s"]}),
+)
+
+__all__ = ["BENCHMARKS", "DOC_FIGURES", "QUALITY", "SECTIONS"]

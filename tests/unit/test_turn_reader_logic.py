@@ -1,0 +1,78 @@
+"""How the reader combines a model reading with the rules, with a scripted stand-in for the model (logic only;
+the real model is in tests/integration/test_turn_reader_model.py), and the evaluation's scoring.
+
+    PYTHONPATH=$PWD python -m pytest -q tests/unit/test_turn_reader_logic.py
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.turns.reader import Reader
+from evaluation.turn_scoring import TurnRow, latency, score, token_f1
+
+OPTIONS = ["Beam search", "Greedy decoding", "Nucleus sampling", "Top-k sampling"]
+
+
+class ScriptedRuntime:
+    """Answers every prompt with a fixed line (what a model under the grammar could write)."""
+
+    def __init__(self, line: str):
+        self.line = line
+
+    def chat(self, messages):
+        return messages[-1]["content"]
+
+    def generate_text(self, output_type, prompt, **kwargs):
+        if self.line == "boom":
+            raise RuntimeError("generation failed")
+        return self.line
+
+
+def reader(line: str, mode: str = "both", monkeypatch=None) -> Reader:
+    r = Reader.__new__(Reader)
+    r.runtime, r.mode, r.failures, r._type = ScriptedRuntime(line), mode, 0, None
+    return r
+
+
+def test_topic_is_cut_from_positions():
+    request = reader("quiz 6-8 q5 hard")("Can you test me on precision and recall? 5 questions, hard ones")
+    assert (request.intent, request.topic, request.questions, request.difficulty) == ("quiz", "precision and recall", 5, "hard")
+
+
+def test_guard_rails_drop_details_never_said():
+    request = reader("quiz 4-4 q7 hard")("quiz me on dropout")
+    assert (request.topic, request.questions, request.difficulty) == ("dropout", None, None)
+    alone = reader("quiz 4-4 q7 hard", "model")("quiz me on dropout")
+    assert (alone.questions, alone.difficulty) == (7, "hard")
+
+
+def test_rules_decide_clear_cases():
+    assert reader("explain 1-1")("E", OPTIONS).intent == "help"
+    answer = reader("explain 1-1")("I think it's B", OPTIONS)
+    assert (answer.intent, answer.letter) == ("answer", "B")
+    assert reader("answer A")("hello").intent != "answer"  # no question waits
+
+
+def test_bad_position_falls_back_to_the_rules_topic():
+    request = reader("explain 1-1")("what is dropout")
+    assert request.topic == "dropout"  # "what" is no topic; the rules' span is used
+
+
+def test_failed_model_call_falls_back_to_rules():
+    r = reader("boom")
+    assert r("quiz me on dropout").topic == "dropout"
+    assert r.failures == 1
+
+
+def test_scoring():
+    rows = [TurnRow(text="quiz me on a b", intent="quiz", topic="a b", questions=5),
+            TurnRow(text="hi", intent="smalltalk")]
+    predicted = [dict(intent="quiz", topic="a", same_topic=False, source="any", questions=5, difficulty=None, letter=None),
+                 dict(intent="help", topic=None, same_topic=False, source="any", questions=3, difficulty=None, letter=None)]
+    m = score(list(zip(rows, predicted)))
+    assert m["intent_accuracy"] == 0.5 and m["topic"]["exact_match"] == 0.0
+    assert m["topic"]["token_f1"] == pytest.approx(2 / 3, abs=1e-3)
+    assert m["questions"] == {"rows": 1, "accuracy": 1.0, "predicted_where_none": 1.0}
+    assert token_f1(None, None) == 1.0 and token_f1("x", None) == 0.0
+    assert latency([5.0, 1.0, 2.0, 3.0])["cold"] == 5.0 and latency([5.0, 1.0, 2.0, 3.0])["p50"] == 2.0

@@ -50,6 +50,12 @@ def load_questions(path: Path, limit: int = 0) -> list[dict]:
     return rows[:limit] if limit else rows
 
 
+def stale_labels(rows: list[dict], kb) -> list[str]:
+    """Questions whose labelled fact statement is no longer in any card (cards edited since labelling)."""
+    statements = {f.statement for card in kb.cards.values() for f in card.facts}
+    return [r["question"] for r in rows if r["statement"] not in statements]
+
+
 def score_answer(text: str, row: dict, fell_back: bool = False) -> dict:
     """The per-question checks of one answer text (``fell_back``: not the model's own words)."""
     from agent.explain.sentences import ends_cleanly, split_complete
@@ -117,6 +123,9 @@ def markdown(results: dict, meta: dict) -> str:
                      f"{pct(s.get('fallback'))} | "
                      f"{pct(s['hit@1'])} | {pct(s['hit@3'])} | {s['mean_words']} | {s['seconds_per_answer']} | "
                      f"{s.get('tokens_per_s', '-')} |")
+    if meta.get("stale_labels"):
+        lines += ["", f"**{len(meta['stale_labels'])} labelled facts are no longer in the cards**: relabel "
+                  "them (see results.json, meta.stale_labels) before reading hit@1/hit@3."]
     lines += ["", f"Command: `{meta['command']}`  ", f"Model: {meta.get('model') or '-'}; adapter: "
               f"{meta.get('adapter') or '-'}; max sentences {meta['max_sentences']}, max new tokens "
               f"{meta['max_new_tokens']}. Timings were taken on a shared machine; rerun on a quiet one.", "",
@@ -180,6 +189,7 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     results, meta = {}, {"n": len(rows), "data": str(args.data), "command": " ".join(["python", "-m", "evaluation.explain_report"] + sys.argv[1:])
                          if parser.prog != "tutor eval explain" else " ".join(["tutor"] + sys.argv[1:]),
                          "heldout": sum(is_heldout(r.get("card", "")) for r in rows),
+                         "stale_labels": stale_labels(rows, kb),
                          "max_sentences": explainer_module.MAX_SENTENCES, "max_new_tokens": explainer_module.MAX_NEW_TOKENS}
     for name in variants:
         lm = runtime = None

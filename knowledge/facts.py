@@ -33,10 +33,13 @@ from schemas.knowledge import ConceptCard, Fact
 
 # Added to a candidate's normalised BM25 score by the rank of its card among the retrieved ones.
 # These constants were picked by a small grid on evaluation/data/explain_questions_dev.jsonl (30
-# questions on trained-on cards; labelled fact first for 26), never on the held-out report questions.
+# questions on trained-on cards, evaluation/reports/explain-dev: labelled fact first for 25), never on the
+# held-out report questions.
 CARD_PRIOR = (0.6, 0.3, 0.1, 0.0)
 CARDS = 3  # cards (and note chunks) whose facts are candidates
 SUMMARY_DISCOUNT = 0.8  # a summary sentence ranks below a fact that matches as well (facts are atomic)
+_DEFINING = frozenset(term(w) for w in ("mean", "meaning", "define", "definition", "simply", "concept", "idea",
+                                         "intuition", "overview", "basics"))
 POSITION_PRIOR = 0.2  # bonus for the first fact/sentence of a card, falling linearly to 0 for the last
 
 
@@ -105,11 +108,27 @@ class FactRanker:
                     hits.append(hit)
         return hits[:CARDS]
 
+    def asks_for_concept(self, question: str, topic: str | None, card: ConceptCard) -> bool:
+        """Whether ``question`` only names the concept ("What is dropout?", "Can you explain the bias-variance
+        trade-off?"): none of its words is left once the topic's, the card's title and keywords and
+        words like "mean" or "define" are taken away."""
+        named = " ".join([topic or "", card.title, *card.keywords])
+        left = set(self.kb.index.query_terms(question)) - set(self.kb.index.query_terms(named))
+        return not {t for t in left if t not in _DEFINING}
+
     def rank(self, question: str, topic: str | None = None, k: int = 3) -> list[RankedFact]:
         """The ``k`` best facts for ``question`` (empty when nothing in the knowledge base matches)."""
         found = self.candidates(question, topic)
         if not found:
             return []
+        first = found[0][2].card
+        if first is not None and self.asks_for_concept(question, topic, first):
+            # The concept itself is asked for: its definition (the summary's first sentence), then the
+            # facts it opens with - not a neighbouring card's fact that repeats the same words (a
+            # pruning fact used to answer "Can you explain the bias-variance trade-off?").
+            own = [f for rank, _, f, _ in found if rank == 0]
+            ordered = [f for f in own if f.kind == "summary"][:1] + [f for f in own if f.kind == "fact"]
+            return ordered[:k]
         query = list(dict.fromkeys(self.kb.index.query_terms(question or topic or "")))  # typos corrected as for cards
         scores = _bm25_scores([_terms(text) for *_, text in found], query)
         best = float(scores.max()) or 1.0

@@ -70,6 +70,19 @@ def test_the_question_picks_the_fact_within_the_card(kb):
     assert "1/(1-p)" in ranker.rank("how much are the surviving activations scaled?", topic="dropout")[0].statement
 
 
+@pytest.mark.parametrize("question, topic", [("What is dropout?", "dropout"), ("Can you explain dropout simply?", None),
+                                             ("what does dropout mean", "dropout")])
+def test_a_question_that_only_names_the_concept_gets_its_definition_first(kb, question, topic):
+    facts = FactRanker(kb).rank(question, topic)
+    assert facts[0].kind == "summary" and facts[0].statement.startswith("Dropout zeroes random units")
+    assert {f.source for f in facts} == {"dropout"} and facts[1].statement == DROPOUT.facts[0].statement
+
+
+def test_a_concrete_question_is_not_a_definition_request(kb):
+    assert not FactRanker(kb).asks_for_concept("Is dropout used at test time?", "dropout", DROPOUT)
+    assert FactRanker(kb).asks_for_concept("What is dropout?", None, DROPOUT)
+
+
 def test_note_sentences_are_facts_with_their_note_source(kb):
     facts = FactRanker(kb).rank("what does a higher silhouette score mean?", topic=None, k=3)
     note = next(f for f in facts if f.kind == "note")

@@ -1,4 +1,4 @@
-"""``tutor quiz``, ``tutor ask`` and ``tutor chat`` (the web app, see agent.app.launch).
+"""``tutor quiz``, ``tutor ask``, ``tutor chat`` (the web app, see agent.app.launch) and ``tutor users``.
 
     tutor quiz --topic "bias-variance trade-off" --questions 10 --seed 0 --format json > quiz.json
     tutor ask "Why does dropout reduce overfitting?"
@@ -64,6 +64,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     chat.add_argument("--data-dir", default=None, help="where chat history and quiz state live (env TUTOR_DATA_DIR)")
     add_model_arguments(chat)
     chat.set_defaults(handler=run_chat)
+
+    from agent.app.users_cli import register as register_users
+
+    register_users(sub)
 
 
 def _service(args, settings, topic: str | None = None):

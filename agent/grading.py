@@ -33,6 +33,7 @@ def grade(quiz: Quiz, answer: StudentAnswer, feedback: str = "") -> GradedAnswer
         explanation=question.explanation,
         concept=question.concept,
         source=question.source,
+        fact_id=question.fact_id,
         feedback=feedback,
     )
 

@@ -39,6 +39,21 @@ class Settings(EnvSettings):
     )
 
     @property
+    def database_url(self) -> str | None:
+        url = self.knowledge.database_url
+        return url.get_secret_value() if url is not None else None
+
+    @property
+    def checkpoint_database(self) -> str | Path:
+        """Where the graph's checkpoints live: the PostgreSQL URL, else :attr:`checkpoint_db`."""
+        return self.database_url or self.checkpoint_db
+
+    @property
+    def chat_database(self) -> str | Path:
+        """Where chat history and accounts live: the PostgreSQL URL, else :attr:`chat_db`."""
+        return self.database_url or self.chat_db
+
+    @property
     def checkpoint_db(self) -> Path:
         """The graph's checkpoints (quiz state), by chat thread."""
         return self.knowledge.data_dir / "graph.sqlite"

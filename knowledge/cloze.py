@@ -50,10 +50,14 @@ class ClozeItem:
     sentence_index: int  # index into ``split_sentences(chunk.text)``
     card_id: str  # the card the answer names
     concept: str  # that card's title
+    fact_id: str  # stable: from the chunk's text and the sentence index (NoteChunk.fact_id)
 
     def as_fact(self) -> Fact:
         """The item in the card-fact shape the quiz writer already handles."""
         return Fact(
+            id=self.fact_id,
+            kind="recall",  # a blanked name from the student's own sentence
+            difficulty="easy",
             statement=self.sentence, answer=self.answer, questions=[self.stem], distractors=list(self.distractors)
         )
 
@@ -90,7 +94,8 @@ def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: 
     if len(distractors) < 3:
         return None
     card = names.cards[min(key.card_ids)]
-    return ClozeItem(stem, answer, tuple(distractors), sentence, chunk.source, index, card.id, card.title)
+    return ClozeItem(stem, answer, tuple(distractors), sentence, chunk.source, index, card.id, card.title,
+                     chunk.fact_id(index))
 
 
 def _key_name(matches: list[tuple[Term, Span]], names: ConceptNames) -> tuple[Term, Span] | None:
@@ -195,3 +200,22 @@ def note_fact(kb: "KnowledgeBase", source: str, index: int) -> tuple[ConceptCard
     if item is None:
         raise KeyError(f"no cloze question for {source} sentence {index}")
     return kb.card(item.card_id), item.as_fact()
+
+
+def note_fact_by_id(kb: "KnowledgeBase", fact_id: str) -> tuple[ConceptCard, Fact] | None:
+    """The note fact with stable id ``fact_id`` (``note-<hash>.s<n>``) among ``kb``'s chunks, or None.
+
+    For stored answers and review schedules: the id survives re-indexing and moving the file, and a
+    chunk whose text changed simply no longer has the fact.
+    """
+    prefix, _, position = fact_id.rpartition(".s")
+    if not prefix.startswith("note-") or not position.isdigit():
+        return None
+    index = int(position)
+    for chunk in kb.chunks.values():
+        if chunk.fact_id(index) == fact_id:
+            try:
+                return note_fact(kb, chunk.source, index)
+            except KeyError:
+                return None
+    return None

@@ -3,14 +3,15 @@
 It lives at this layer, below ``agent``, so that notes (``knowledge``) and the app (``agent``) resolve the
 data directory the same way without ``knowledge`` importing ``agent``. Everything the tutor writes
 (notes index, chat history, graph checkpoints, the web app's root) lives under ``data_dir``, never in
-the package folder or the working directory.
+the package folder or the working directory, except chat history, accounts and graph checkpoints when
+``database_url`` names a PostgreSQL database (several app instances then share them).
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import SecretStr, field_validator
 
 from common.settings import EnvSettings, setting
 
@@ -27,6 +28,18 @@ class KnowledgeSettings(EnvSettings):
         doc="where notes, chat history and quiz state are kept",
     )
     notes: Path | None = setting(None, doc="notes folder (``--notes-dir``); default <data_dir>/notes")
+    database_url: SecretStr | None = setting(
+        None, env="TUTOR_DATABASE_URL",
+        doc="PostgreSQL for chat history, accounts and quiz state, shared by several app instances "
+            "(`postgresql://user:password@host:5432/db`); unset: SQLite files in the data directory",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _postgres_only(cls, url: SecretStr | None) -> SecretStr | None:
+        if url is not None and not url.get_secret_value().startswith(("postgresql://", "postgres://")):
+            raise ValueError("must be a postgresql:// URL (leave it unset for SQLite)")
+        return url
 
     @field_validator("data_dir", "notes")
     @classmethod

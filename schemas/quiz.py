@@ -20,6 +20,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
+from schemas.knowledge import FactId
 from schemas.text import first_duplicate, normalise
 
 LETTERS: tuple[str, ...] = ("A", "B", "C", "D")
@@ -84,6 +85,7 @@ class MultipleChoiceQuestion(_Strict):
     explanation: LongText = ""
     concept: ShortText
     source: Annotated[str, StringConstraints(max_length=300)] | None = None
+    fact_id: FactId | None = Field(default=None, description="stable id of the fact the question tests")
 
     @field_validator("options")
     @classmethod
@@ -146,6 +148,7 @@ class PlanItem(_Strict):
     source: Annotated[str, StringConstraints(min_length=1, max_length=300)]  # "card:<id>" or "note:<id>#<n>"
     fact: int = Field(ge=0, description="index of the fact in the card (or sentence in the chunk)")
     concept: ShortText
+    fact_id: FactId | None = Field(default=None, description="stable id of that fact (schemas.knowledge.Fact.id)")
 
 
 class QuizPlan(_Strict):
@@ -188,6 +191,7 @@ class GradedAnswer(_Strict):
     explanation: LongText = ""
     concept: ShortText
     source: Annotated[str, StringConstraints(max_length=300)] | None = None
+    fact_id: FactId | None = None
     feedback: LongText = ""
 
 

@@ -201,7 +201,20 @@ With the tutor adapter on {d['cpu']} ({d['threads']} threads), packed decoding r
 """
 
 
+class SettingsTable:
+    """The settings table, generated from the settings object's field docs (``python -m agent.settings --markdown``)."""
+
+    sources: tuple[str, ...] = ()  # no results file: the code is the source
+
+    def render(self, results) -> str:
+        from agent.settings import Settings
+        from common.settings import markdown_table
+
+        return markdown_table(Settings)
+
+
 SECTIONS = {
+    "settings": SettingsTable(),
     "adapter": Prose(("llm/adapters/tutor-smollm2/adapter_config.json", "finetune/reports/tutor-smollm2/metrics.json"),
                      adapter),
     "packed": Prose(("bench/results/decode_variants.json",), packed),

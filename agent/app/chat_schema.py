@@ -1,7 +1,9 @@
-"""The SQLite schema of the chat history and row <-> Chainlit dict conversion (pure; no I/O).
+"""The schema of the chat database and row <-> Chainlit dict conversion (pure; no I/O).
 
 Table and column names follow ``chainlit.data.sql_alchemy.SQLAlchemyDataLayer`` (Chainlit 2.12);
-the types are SQLite's (JSON as TEXT, booleans as INTEGER 0/1, timestamps as ISO-8601 TEXT).
+the types are ones SQLite and PostgreSQL both read (JSON as TEXT, booleans as INTEGER 0/1, timestamps
+as ISO-8601 TEXT), so one schema serves both. ``accounts`` holds the students' password hashes
+(:mod:`agent.app.accounts`).
 """
 
 from __future__ import annotations
@@ -73,9 +75,19 @@ CREATE TABLE IF NOT EXISTS feedbacks (
     "value" INTEGER NOT NULL,
     "comment" TEXT
 );
+CREATE TABLE IF NOT EXISTS accounts (
+    "identifier" TEXT PRIMARY KEY,
+    "passwordHash" TEXT NOT NULL,
+    "createdAt" TEXT NOT NULL
+);
 CREATE INDEX IF NOT EXISTS steps_by_thread ON steps ("threadId", "createdAt");
 CREATE INDEX IF NOT EXISTS threads_by_user ON threads ("userId");
 CREATE INDEX IF NOT EXISTS feedbacks_by_step ON feedbacks ("forId");
+"""
+
+# PostgreSQL has no rowid: steps with the same timestamp keep their insertion order by "seq".
+POSTGRES_EXTRA = """
+ALTER TABLE steps ADD COLUMN IF NOT EXISTS "seq" BIGSERIAL;
 """
 
 STEP_COLUMNS = (

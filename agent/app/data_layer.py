@@ -1,27 +1,28 @@
-"""Chainlit chat history in one SQLite file (aiosqlite; no SQLAlchemy, no server).
+"""Chainlit chat history in the tutor's database: a SQLite file by default, PostgreSQL when configured.
 
 Chainlit's own SQL data layers expect Postgres (``ChainlitDataLayer``) or SQLAlchemy with a
 schema the user creates (documented with Postgres types). This layer implements
-:class:`chainlit.data.base.BaseDataLayer` directly on SQLite, with :data:`SCHEMA` created on
-first use. Table and column names are those of ``chainlit.data.sql_alchemy.SQLAlchemyDataLayer``
-(Chainlit 2.12), so the same file also serves that layer if SQLAlchemy is ever installed.
+:class:`chainlit.data.base.BaseDataLayer` directly on :class:`common.database.Database`, with
+:data:`SCHEMA` created on first use. Table and column names are those of
+``chainlit.data.sql_alchemy.SQLAlchemyDataLayer`` (Chainlit 2.12).
+
+Each student sees only their own threads: :meth:`ChatDataLayer.list_threads` filters by user, and a
+thread's owner is set once (:meth:`ChatDataLayer.update_thread` refuses to hand it to another user).
 
 Files are not stored (uploads are switched off in the tutor's Chainlit config); element rows keep
 their metadata only.
 
-    layer = SQLiteDataLayer(Path("~/.local/share/ml-tutor/chat.sqlite").expanduser())
+    layer = ChatDataLayer(settings.chat_database)      # a SQLite path or a postgresql:// URL
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-import aiosqlite
 from chainlit.data.base import BaseDataLayer
 from chainlit.data.utils import queue_until_user_message
 from chainlit.types import Feedback, PageInfo, PaginatedResponse, Pagination, ThreadDict, ThreadFilter
@@ -31,6 +32,7 @@ from agent.app.chat_schema import (
     BOOL_STEP_COLUMNS,
     ELEMENT_COLUMNS,
     JSON_STEP_COLUMNS,
+    POSTGRES_EXTRA,
     SCHEMA,
     STEP_COLUMNS,
     columns_sql,
@@ -39,46 +41,32 @@ from agent.app.chat_schema import (
     step_from_row,
     utc_now,
 )
+from common.database import Database
 
 
-class SQLiteDataLayer(BaseDataLayer):
-    """Users, threads, steps, elements and feedback in one SQLite file."""
+class ThreadOwnerError(PermissionError):
+    """A user tried to take over another user's thread."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._db: aiosqlite.Connection | None = None
-        self._lock = asyncio.Lock()
 
-    async def _conn(self) -> aiosqlite.Connection:
-        if self._db is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = await aiosqlite.connect(self.path)
-            db.row_factory = aiosqlite.Row
-            await db.execute("PRAGMA journal_mode=WAL")
-            await db.execute("PRAGMA foreign_keys=ON")
-            await db.execute("PRAGMA busy_timeout=5000")
-            await db.executescript(SCHEMA)
-            await db.commit()
-            self._db = db
-        return self._db
+class ChatDataLayer(BaseDataLayer):
+    """Users, threads, steps, elements and feedback in one database (SQLite file or PostgreSQL URL)."""
+
+    def __init__(self, target: str | Path):
+        self.db = Database.open(target)
+        self._ready = False
+
+    async def _database(self) -> Database:
+        if not self._ready:
+            await self.db.setup(SCHEMA, POSTGRES_EXTRA)
+            self._ready = True
+        return self.db
 
     async def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
-        async with self._lock:
-            db = await self._conn()
-            async with db.execute(sql, params) as cursor:
-                return [dict(row) for row in await cursor.fetchall()]
+        return await (await self._database()).rows(sql, params)
 
     async def _write(self, *statements: tuple[str, tuple | dict]) -> None:
         """Run statements in one transaction."""
-        async with self._lock:
-            db = await self._conn()
-            try:
-                for sql, params in statements:
-                    await db.execute(sql, params)
-                await db.commit()
-            except BaseException:
-                await db.rollback()
-                raise
+        await (await self._database()).write(*statements)
 
     # -------------------------------------------------------------------------------- users
 
@@ -116,45 +104,39 @@ class SQLiteDataLayer(BaseDataLayer):
         tags: list[str] | None = None,
     ):
         """Create the thread if needed, then apply the given fields (metadata is merged; None deletes a key)."""
-        async with self._lock:  # one transaction: concurrent first steps of a new thread must not race
-            db = await self._conn()
-            try:
-                await db.execute(
-                    'INSERT OR IGNORE INTO threads ("id", "createdAt", "metadata") VALUES (?, ?, ?)',
-                    (thread_id, utc_now(), "{}"),
-                )
-                changed: dict[str, Any] = {}
-                if metadata is not None:
-                    async with db.execute('SELECT "metadata" FROM threads WHERE "id" = ?', (thread_id,)) as cur:
-                        row = await cur.fetchone()
-                    merged = json_or(row["metadata"] if row else None, {})
-                    for key, value in metadata.items():
-                        if value is None:
-                            merged.pop(key, None)
-                        else:
-                            merged[key] = value
-                    changed["metadata"] = json.dumps(merged)
-                    if name is None:
-                        name = metadata.get("name")
-                if name is not None:
-                    changed["name"] = name
-                if user_id is not None:
-                    async with db.execute('SELECT "identifier" FROM users WHERE "id" = ?', (user_id,)) as cur:
-                        user = await cur.fetchone()
-                    changed["userId"] = user_id
-                    if user is not None:
-                        changed["userIdentifier"] = user["identifier"]
-                if tags is not None:
-                    changed["tags"] = json.dumps(tags)
-                if changed:
-                    assignments = ", ".join(f'"{k}" = ?' for k in changed)
-                    await db.execute(
-                        f'UPDATE threads SET {assignments} WHERE "id" = ?', (*changed.values(), thread_id)
-                    )
-                await db.commit()
-            except BaseException:
-                await db.rollback()
-                raise
+        db = await self._database()
+        lock = " FOR UPDATE" if db.postgres else ""  # SQLite: the database's one connection serialises
+        async with db.transaction() as tx:  # concurrent first steps of a new thread must not race
+            await tx.execute(
+                'INSERT INTO threads ("id", "createdAt", "metadata") VALUES (?, ?, ?) ON CONFLICT ("id") DO NOTHING',
+                (thread_id, utc_now(), "{}"),
+            )
+            row = (await tx.rows(f'SELECT "userId", "metadata" FROM threads WHERE "id" = ?{lock}', (thread_id,)))[0]
+            changed: dict[str, Any] = {}
+            if metadata is not None:
+                merged = json_or(row["metadata"], {})
+                for key, value in metadata.items():
+                    if value is None:
+                        merged.pop(key, None)
+                    else:
+                        merged[key] = value
+                changed["metadata"] = json.dumps(merged)
+                if name is None:
+                    name = metadata.get("name")
+            if name is not None:
+                changed["name"] = name
+            if user_id is not None:
+                if row["userId"] not in (None, user_id):
+                    raise ThreadOwnerError(f"thread {thread_id} belongs to another user")
+                users = await tx.rows('SELECT "identifier" FROM users WHERE "id" = ?', (user_id,))
+                changed["userId"] = user_id
+                if users:
+                    changed["userIdentifier"] = users[0]["identifier"]
+            if tags is not None:
+                changed["tags"] = json.dumps(tags)
+            if changed:
+                assignments = ", ".join(f'"{k}" = ?' for k in changed)
+                await tx.execute(f'UPDATE threads SET {assignments} WHERE "id" = ?', (*changed.values(), thread_id))
 
     async def delete_thread(self, thread_id: str):
         await self._write(
@@ -210,7 +192,7 @@ class SQLiteDataLayer(BaseDataLayer):
         steps = await self._rows(
             'SELECT s.*, f."id" AS "feedbackId", f."value" AS "feedbackValue", f."comment" AS "feedbackComment" '
             'FROM steps s LEFT JOIN feedbacks f ON f."forId" = s."id" '
-            'WHERE s."threadId" = ? ORDER BY s."createdAt", s.rowid',
+            f'WHERE s."threadId" = ? ORDER BY s."createdAt", s.{self.db.row_order}',
             (thread_id,),
         )
         elements = await self._rows('SELECT * FROM elements WHERE "threadId" = ?', (thread_id,))
@@ -323,6 +305,8 @@ class SQLiteDataLayer(BaseDataLayer):
         return ""
 
     async def close(self) -> None:
-        if self._db is not None:
-            await self._db.close()
-            self._db = None
+        await self.db.close()
+        self._ready = False
+
+
+SQLiteDataLayer = ChatDataLayer  # the name before PostgreSQL support

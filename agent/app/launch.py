@@ -2,7 +2,8 @@
 
     tutor chat                                  # http://127.0.0.1:8000, embedded model
     tutor chat --port 8765 --model runs/merged  # another model (or TUTOR_MODEL / TUTOR_ADAPTER)
-    TUTOR_PASSWORD=... tutor chat --host 0.0.0.0   # password login (see agent.app.auth)
+    tutor users add ada && tutor chat --host 0.0.0.0   # student logins (see agent.app.auth)
+    TUTOR_DATABASE_URL=postgresql://... tutor chat --port 8001   # instances sharing one database
 
 Settings come from :class:`agent.settings.Settings` (flags over environment variables); the launcher
 passes them on to the server through the environment, where Chainlit and :mod:`agent.app.main` read them.
@@ -22,7 +23,7 @@ import os
 import sys
 from pathlib import Path
 
-from agent.app.guard import allowed_hosts, allowed_origins, is_loopback
+from agent.app.guard import allowed_hosts, allowed_origins
 from agent.settings import Settings
 from common.files import write_atomic
 
@@ -109,10 +110,12 @@ def chainlit_version() -> str:
 
 def prepare_environment(settings: Settings) -> Path:
     """Validate the model spec, write the app root and set the env Chainlit and the app read."""
-    from agent.app.auth import ensure_secret
+    from agent.app.accounts import account_names
+    from agent.app.auth import ensure_secret, require_accounts
     from llm.spec import resolve_adapter, resolve_model
 
     llm, app, data_dir = settings.llm, settings.app, settings.knowledge.data_dir.resolve()
+    require_accounts(app, len(account_names(settings.chat_database)) if app.open else 0)
     resolve_model(llm.model)  # a bad --model fails here, in one line, before the server starts
     resolve_adapter(llm.adapter)
     if "chainlit.config" in sys.modules:
@@ -125,15 +128,10 @@ def prepare_environment(settings: Settings) -> Path:
         "CHAINLIT_AUTH_SECRET": secret, "TUTOR_HOST": app.host, "TUTOR_PORT": str(app.port),
         "TUTOR_DATA_DIR": str(data_dir), "TUTOR_QUESTIONS": str(settings.questions),
     }
+    if settings.database_url:
+        env["TUTOR_DATABASE_URL"] = settings.database_url
     env |= {name: value for name, value in (("TUTOR_MODEL", llm.model), ("TUTOR_ADAPTER", llm.adapter)) if value}
     os.environ.update(env)
-    if app.open and not is_loopback(app.host):
-        hosts = ", ".join(sorted(allowed_hosts(app.host, app.port)))
-        print(
-            f"warning: serving on {app.host} without a password; set TUTOR_PASSWORD to require a login "
-            f"(open mode answers only requests addressed to {hosts})",
-            file=sys.stderr,
-        )
     return root
 
 

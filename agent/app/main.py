@@ -22,8 +22,9 @@ from chainlit.input_widget import Select, Slider
 from chainlit.server import app as chainlit_server
 
 from agent.app import render
-from agent.app.auth import check_login
-from agent.app.data_layer import SQLiteDataLayer
+from agent.app.accounts import Accounts, account_names
+from agent.app.auth import authenticate, graph_thread_id, require_accounts
+from agent.app.data_layer import ChatDataLayer
 from agent.app.guard import SameOriginGuard, allowed_hosts
 from agent.app.inputs import event_from_action, event_from_message, preferences
 from agent.app.resources import Resources
@@ -35,6 +36,9 @@ from schemas import MAX_QUESTIONS
 log = logging.getLogger("agent.app")
 SETTINGS = Settings.from_env()  # set by the launcher (agent.app.launch) from flags and environment
 AUTH = SETTINGS.app
+ACCOUNTS = Accounts(SETTINGS.chat_database)
+# Login mode is fixed when the server starts: restart it after adding the first account.
+LOGINS = not AUTH.open or bool(account_names(SETTINGS.chat_database))
 RESOURCES = Resources(SETTINGS)
 RESUME_DELAY_S = 0.5
 EXECUTOR_THREADS = 64  # mostly idle threads waiting on GENERATE_LOCK or SQLite; see _startup
@@ -65,13 +69,14 @@ async def _shutdown() -> None:
 
 
 @cl.data_layer
-def _data_layer() -> SQLiteDataLayer:
-    return SQLiteDataLayer(SETTINGS.chat_db)
+def _data_layer() -> ChatDataLayer:
+    return ChatDataLayer(SETTINGS.chat_database)
 
 
-if AUTH.open:
-    # Every visitor is the local user: answer only pages of this server at the address it is bound to
-    # (Chainlit's run config holds it, whether started by `tutor chat` or by `chainlit run`).
+if not LOGINS:
+    # Every visitor is the local user: serve loopback only, and answer only pages of this server at the
+    # address it is bound to (Chainlit's run config holds it, whether started by `tutor chat` or `chainlit run`).
+    require_accounts(AUTH.model_copy(update={"host": config.run.host}), 0)
     chainlit_server.add_middleware(SameOriginGuard, hosts=allowed_hosts(config.run.host, config.run.port))
 
     @cl.header_auth_callback
@@ -83,9 +88,8 @@ else:
 
     @cl.password_auth_callback
     async def _login(username: str, password: str) -> cl.User | None:
-        if not check_login(AUTH, username, password):
-            return None
-        return cl.User(identifier=AUTH.username, metadata={"mode": "password"})
+        user = await authenticate(AUTH, ACCOUNTS, username, password)
+        return None if user is None else cl.User(identifier=user, metadata={"mode": "password"})
 
 
 # ----------------------------------------------------------------------------- chat set-up
@@ -130,7 +134,7 @@ async def _chat_resume(thread: dict) -> None:
     await _guard(_set_up_session, (thread.get("metadata") or {}).get("chat_settings"))
     # Chainlit replaces the browser's message list with the stored thread right after this hook
     # returns, which would wipe a message sent from here: show the waiting question just after.
-    task = asyncio.create_task(_guard(_resume_quiz, thread["id"]))
+    task = asyncio.create_task(_guard(_resume_quiz, _graph_thread(thread["id"])))
     _BACKGROUND.add(task)
     task.add_done_callback(_BACKGROUND.discard)
 
@@ -176,6 +180,11 @@ for _name in ("answer", "quiz_on", "new_quiz", "retry"):
     cl.action_callback(_name)(_action)
 
 
+def _graph_thread(chat_thread_id: str) -> str:
+    """This user's graph thread for a Chainlit thread (another user's thread id gives another graph thread)."""
+    return graph_thread_id(cl.context.session.user.identifier, chat_thread_id)
+
+
 def _chat_settings() -> dict[str, Any]:
     return dict(cl.context.session.chat_settings or {})
 
@@ -186,7 +195,7 @@ async def _turn(event: Turn | str) -> None:
         await cl.Message(content="⚠ " + render.model_text(event)).send()
         return
     tutor = await RESOURCES.tutor()
-    thread_id = cl.context.session.thread_id
+    thread_id = _graph_thread(cl.context.session.thread_id)
     streaming: cl.Message | None = None
     long_output = False  # after an explanation or help, show the waiting question again below it
     try:

@@ -2,7 +2,8 @@
 
 The model loads in a worker thread when the server starts, so the page is up at once; the first
 turn that needs the tutor waits for it. The graph's checkpoints live in
-``Settings.checkpoint_db`` (under ``TUTOR_DATA_DIR``), keyed by Chainlit's thread id.
+``Settings.checkpoint_database`` (a SQLite file under ``TUTOR_DATA_DIR``, or ``TUTOR_DATABASE_URL``),
+keyed by user and Chainlit thread id (:func:`agent.app.auth.graph_thread_id`).
 """
 
 from __future__ import annotations
@@ -79,7 +80,7 @@ class Resources:
                     self._service = None  # let the next turn try again (and report again)
                     raise
                 self._tutor = await self._stack.enter_async_context(
-                    Tutor.open(self.settings.checkpoint_db, service, read_turn=self._reader(service))
+                    Tutor.open(self.settings.checkpoint_database, service, read_turn=self._reader(service))
                 )
             return self._tutor
 

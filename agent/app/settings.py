@@ -1,8 +1,9 @@
 """The web app's settings: where ``tutor chat`` serves and who may use it (environment read here).
 
-Without ``TUTOR_PASSWORD`` the app runs in open single-user mode (see :mod:`agent.app.auth`): every
-visitor is the local user, so it serves only its own origin and answers only requests addressed to the
-bound host and port (:mod:`agent.app.guard`); keep it on 127.0.0.1 (the default).
+Without ``TUTOR_PASSWORD`` and without student accounts (``tutor users add``) the app runs in open
+single-user mode (see :mod:`agent.app.auth`): every visitor is the local user, so it serves only its own
+origin and answers only requests addressed to the bound host and port (:mod:`agent.app.guard`), and
+``tutor chat`` refuses any address but loopback.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ class AppSettings(EnvSettings):
     port: int = setting(8000, env="TUTOR_PORT", ge=1, le=65535, doc="port `tutor chat` serves on (`--port`)")
     username: str = setting(DEFAULT_USER, env="TUTOR_USERNAME", doc="the login name (and the open mode's user)")
     password: SecretStr | None = setting(
-        None, env="TUTOR_PASSWORD", doc="turns on password login; unset: open single-user mode",
+        None, env="TUTOR_PASSWORD", doc="one shared login (as `TUTOR_USERNAME`), beside any student accounts (`tutor users add`); "
+            "neither: open single-user mode, loopback only",
     )
     auth_secret: SecretStr | None = setting(
         None, env="CHAINLIT_AUTH_SECRET", shown="created once in `DATA_DIR/auth_secret`",

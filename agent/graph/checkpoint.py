@@ -1,4 +1,7 @@
-"""How the graph state is stored: SQLite checkpoints that rebuild the state's own classes only.
+"""How the graph state is stored: SQLite or PostgreSQL checkpoints that rebuild the state's own classes only.
+
+:func:`open_saver` opens LangGraph's ``AsyncSqliteSaver`` on a file, or ``AsyncPostgresSaver`` on a
+``postgresql://`` URL (a psycopg 3 pool), where several app instances share the checkpoints.
 
 LangGraph's serializer stores a Pydantic value as its ``model_dump()`` plus its class name; on load
 :class:`StateSerializer` rebuilds only the classes in :data:`agent.graph.state.CHECKPOINTED` (a
@@ -20,6 +23,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from pydantic import BaseModel, ValidationError
 
 from agent.graph.events import QuestionShown
+from common.database import Database, is_postgres
 from agent.graph.state import CHECKPOINTED, ActiveQuiz, LastQuiz
 
 log = logging.getLogger(__name__)
@@ -59,8 +63,35 @@ class StateSerializer(JsonPlusSerializer):
 
 
 @asynccontextmanager
-async def open_saver(db_path: str | Path) -> AsyncIterator[Any]:
-    """An ``AsyncSqliteSaver`` on ``db_path`` (created if missing) with :class:`StateSerializer`."""
+async def open_saver(target: str | Path) -> AsyncIterator[Any]:
+    """A saver with :class:`StateSerializer` on ``target``: a PostgreSQL URL, else a SQLite file."""
+    if is_postgres(target):
+        async with _postgres_saver(str(target)) as saver:
+            yield saver
+        return
+    async with _sqlite_saver(Path(target)) as saver:
+        yield saver
+
+
+@asynccontextmanager
+async def _postgres_saver(url: str) -> AsyncIterator[Any]:
+    from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+    from psycopg.rows import dict_row
+    from psycopg_pool import AsyncConnectionPool
+
+    # The settings langgraph-checkpoint-postgres documents for a pool: autocommit, dict rows, and no
+    # prepared statements (they break behind a transaction-mode pooler such as PgBouncer).
+    kwargs = {"autocommit": True, "prepare_threshold": None, "row_factory": dict_row}
+    async with AsyncConnectionPool(url, min_size=1, max_size=8, kwargs=kwargs, open=False) as pool:
+        await pool.wait(timeout=30)
+        saver = AsyncPostgresSaver(pool, serde=StateSerializer())
+        async with Database.open(url).advisory_lock("ml-tutor checkpoint setup"):  # two instances starting
+            await saver.setup()
+        yield saver
+
+
+@asynccontextmanager
+async def _sqlite_saver(db_path: Path) -> AsyncIterator[Any]:
     import aiosqlite
     from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 

@@ -1,13 +1,14 @@
-"""Drive the tutor graph one student turn at a time, per chat thread, with SQLite checkpoints.
+"""Drive the tutor graph one student turn at a time, per chat thread, with SQLite or PostgreSQL checkpoints.
 
-    async with Tutor.open(settings.checkpoint_db, service, read_turn=build_reader(service)) as tutor:
+    async with Tutor.open(settings.checkpoint_database, service, read_turn=build_reader(service)) as tutor:
         async for shown in tutor.turn("thread-1", TextTurn(text="/quiz overfitting")):
             print(shown.kind)             # quiz_started, question, ... (agent.graph.events)
         pending = await tutor.pending_question("thread-1")   # after a restart too
 
 A turn resumes the graph (``Command(resume=...)``) when it waits in ``present_question``, and
 starts a new run otherwise. Turns of one thread run one at a time (a double click waits for the
-first click, then finds its question answered). After a turn that leaves a question waiting, the
+first click, then finds its question answered), across processes too on PostgreSQL: a turn holds an
+advisory lock on its thread id, so two app instances sharing the database never grade one question twice. After a turn that leaves a question waiting, the
 remaining questions of the quiz are written in the background (:mod:`agent.graph.cache`).
 """
 
@@ -17,7 +18,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from agent.graph.events import Output, QuestionShown, Turn
 from agent.graph.graph import build_graph
 from agent.graph.state import TutorState, waiting_question
 from agent.quiz.writing import Written
+from common.database import Database, is_postgres
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,7 @@ class Tutor:
     """The graph, its checkpointer and the per-process helpers (locks, write-ahead cache)."""
 
     def __init__(self, service: Service, checkpointer, *, read_turn: TurnReader, seed: int | None = None,
-                 write_ahead: bool = True):
+                 write_ahead: bool = True, database: Database | None = None):
         self.service = service
         self.graph = build_graph(checkpointer)
         self.cache = QuestionCache()
@@ -46,13 +48,14 @@ class Tutor:
         self.seed = seed
         self.write_ahead = write_ahead
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._database = database  # for the cross-process lock of a turn (PostgreSQL); None: this process only
 
     @classmethod
     @asynccontextmanager
-    async def open(cls, db_path: str | Path, service: Service, **kwargs) -> AsyncIterator["Tutor"]:
-        """A tutor whose graph state lives in the SQLite file ``db_path`` (see :mod:`.checkpoint`)."""
-        async with open_saver(db_path) as saver:
-            tutor = cls(service, saver, **kwargs)
+    async def open(cls, target: str | Path, service: Service, **kwargs) -> AsyncIterator["Tutor"]:
+        """A tutor whose graph state lives in ``target``: a SQLite file or a PostgreSQL URL (see :mod:`.checkpoint`)."""
+        async with open_saver(target) as saver:
+            tutor = cls(service, saver, database=Database.open(target) if is_postgres(target) else None, **kwargs)
             try:
                 yield tutor
             finally:
@@ -90,7 +93,7 @@ class Tutor:
 
     async def turn(self, thread_id: str, event: Turn) -> AsyncIterator[Output]:
         """Run one student turn; yields what to show (the nodes' events and the waiting question)."""
-        async with self._locks[thread_id]:
+        async with self._locks[thread_id], self._thread_lock(thread_id):
             config = self.config(thread_id)
             snapshot = await self.graph.aget_state(config)
             payload: Any = Command(resume=event) if snapshot.interrupts else {"event": event}
@@ -104,6 +107,11 @@ class Tutor:
                     for pending in chunk["__interrupt__"]:
                         yield shown_question(pending.value)
         await self.start_write_ahead(thread_id)
+
+    def _thread_lock(self, thread_id: str):
+        if self._database is None:
+            return nullcontext()
+        return self._database.advisory_lock(f"ml-tutor thread {thread_id}")
 
     async def start_write_ahead(self, thread_id: str) -> None:
         """Write the active quiz's remaining questions in the background (no-op if done or running)."""

@@ -47,6 +47,7 @@ def build_question(
     explanation: str,
     concept: str,
     source: str | None,
+    fact_id: str | None = None,
 ) -> MultipleChoiceQuestion:
     """A validated presented question (raises ``pydantic.ValidationError`` if it is not usable)."""
     return MultipleChoiceQuestion(
@@ -56,4 +57,5 @@ def build_question(
         explanation=explanation,
         concept=concept,
         source=source,
+        fact_id=fact_id,
     )

@@ -37,7 +37,7 @@ def candidate_items(kb: KnowledgeBase, topic: str, difficulty: str) -> list[Plan
     """
     hits = kb.search(topic, k=TOPIC_CARDS, kinds=("card",))
     notes = [
-        [PlanItem(source=c.source, fact=c.sentence_index, concept=c.concept) for c in group]
+        [PlanItem(source=c.source, fact=c.sentence_index, concept=c.concept, fact_id=c.fact_id) for c in group]
         for group in note_cloze_items(kb, topic)
     ]
     if not hits and not notes:
@@ -59,7 +59,8 @@ def candidate_items(kb: KnowledgeBase, topic: str, difficulty: str) -> list[Plan
         order = list(range(len(card.facts)))
         if difficulty == "hard":
             order.reverse()
-        return [PlanItem(source=f"card:{card.id}", fact=i, concept=card.title) for i in order]
+        return [PlanItem(source=f"card:{card.id}", fact=i, concept=card.title, fact_id=card.facts[i].id)
+                for i in order]
 
     primary = [facts_of(c) for c in matched]
     primary[1:1] = notes

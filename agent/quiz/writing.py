@@ -78,6 +78,7 @@ class QuestionWriter:
                     explanation=fact.statement,
                     concept=card.title,
                     source=item.source,
+                    fact_id=fact.id,
                 )
             except ValidationError:
                 continue

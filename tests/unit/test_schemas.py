@@ -180,7 +180,8 @@ def test_question_draft_needs_exactly_three_bounded_distractors():
 
 
 def test_card_fact_rejects_an_answer_repeated_among_its_distractors():
-    fact = {"statement": "Dropout zeroes random units during training.", "answer": "Random units",
+    fact = {"id": "dropout.random-units", "statement": "Dropout zeroes random units during training.",
+            "answer": "Random units",
             "questions": ["What does dropout zero during training?"], "distractors": ["All weights", "The bias", "x"]}
     assert Fact.model_validate(fact).answer == "Random units"
     with pytest.raises(ValidationError, match="repeat"):

@@ -105,7 +105,7 @@ def test_the_table_lists_every_variable_with_its_default_and_meaning(capsys):
     variables = {re.match(r"\| `(\w+)`", row).group(1) for row in rows}
     assert {"TUTOR_MODEL", "TUTOR_ADAPTER", "TUTOR_DEVICE", "TUTOR_CPU_WEIGHTS", "TUTOR_GENERATE_THREADS",
             "ML_TUTOR_CACHE", "TUTOR_DATA_DIR", "TUTOR_USERNAME", "TUTOR_PASSWORD", "CHAINLIT_AUTH_SECRET",
-            "TUTOR_HOST", "TUTOR_PORT", "TUTOR_QUESTIONS", "OMP_WAIT_POLICY",
+            "TUTOR_HOST", "TUTOR_PORT", "TUTOR_QUESTIONS", "OMP_WAIT_POLICY", "TUTOR_DATABASE_URL",
             "TUTOR_CLOCK_OFFSET_DAYS", "TUTOR_CLOCK_OFFSET_SECONDS"} == variables
     assert "TUTOR_INDEX_CACHE" not in table  # the pickled index cache is gone
     assert all(row.count("|") == 5 and "|  |" not in row for row in rows)  # a default and a meaning each
@@ -121,6 +121,17 @@ def test_model_flags_come_from_the_settings_and_fall_back_to_the_environment(mon
     assert settings_from_args(parser.parse_args([])).llm.model == "org/from-env"
     args = parser.parse_args(["--model", "org/from-flag"])
     assert settings_from_args(args).llm.model == "org/from-flag" and settings_from_args(args).questions == 7
+
+
+def test_database_url_picks_postgres_and_keeps_its_password_out_of_dumps(tmp_path):
+    local = Settings.from_env({"TUTOR_DATA_DIR": str(tmp_path)})
+    assert (local.chat_database, local.checkpoint_database) == (tmp_path / "chat.sqlite", tmp_path / "graph.sqlite")
+    url = "postgresql://tutor:pw-123@db:5432/tutor"
+    shared = Settings.from_env({"TUTOR_DATA_DIR": str(tmp_path), "TUTOR_DATABASE_URL": url})
+    assert shared.chat_database == shared.checkpoint_database == url
+    assert "pw-123" not in shared.model_dump_json()
+    with pytest.raises(SettingsError, match="TUTOR_DATABASE_URL .*postgresql://"):
+        Settings.from_env({"TUTOR_DATABASE_URL": "sqlite:///x.db"})
 
 
 def test_question_count_accepts_1_to_20_only():

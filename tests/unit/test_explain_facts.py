@@ -14,8 +14,10 @@ from knowledge.facts import FactRanker, states_answer
 from schemas.knowledge import ConceptCard, Fact, Misconception, NoteChunk
 
 
-def fact(statement: str, answer: str, question: str) -> Fact:
-    return Fact(statement=statement, answer=answer, questions=[question], distractors=["one x", "two y", "three z"])
+def fact(card_id: str, statement: str, answer: str, question: str) -> Fact:
+    slug = "-".join("".join(c for c in w if c.isalnum()) for w in statement.lower().split()[:4])
+    return Fact(id=f"{card_id}.{slug}", statement=statement, answer=answer, questions=[question],
+                distractors=["one x", "two y", "three z"])
 
 
 MISC = [Misconception(claim="A false claim about it.", correction="The correction of it."),
@@ -26,11 +28,11 @@ KMEANS = ConceptCard(
     summary="k-means splits data into k clusters around centroids. You must choose k yourself.",
     keywords=["k-means", "centroid"],
     facts=[
-        fact("k-means minimises the within-cluster sum of squared distances to the centroids.",
+        fact("k-means", "k-means minimises the within-cluster sum of squared distances to the centroids.",
              "Within-cluster sum of squared distances", "What objective does k-means minimise?"),
-        fact("The elbow method plots inertia against k and picks the k where the curve bends.",
+        fact("k-means", "The elbow method plots inertia against k and picks the k where the curve bends.",
              "Where the inertia curve bends", "How can the number of clusters k be chosen?"),
-        fact("k-means++ starts centroids far apart, each drawn in proportion to its squared distance.",
+        fact("k-means", "k-means++ starts centroids far apart, each drawn in proportion to its squared distance.",
              "In proportion to squared distance", "How does k-means++ initialise the centroids?"),
     ],
     misconceptions=MISC,
@@ -40,11 +42,11 @@ DROPOUT = ConceptCard(
     summary="Dropout zeroes random units during training so that units cannot co-adapt.",
     keywords=["dropout"],
     facts=[
-        fact("Dropout zeroes each unit with probability p during training.", "With probability p",
+        fact("dropout", "Dropout zeroes each unit with probability p during training.", "With probability p",
              "How often does dropout zero a unit?"),
-        fact("At test time dropout is switched off, so no units are dropped.", "No units are dropped",
+        fact("dropout", "At test time dropout is switched off, so no units are dropped.", "No units are dropped",
              "What does dropout do at test time?"),
-        fact("Inverted dropout scales surviving activations by 1/(1-p) during training.", "By 1/(1-p)",
+        fact("dropout", "Inverted dropout scales surviving activations by 1/(1-p) during training.", "By 1/(1-p)",
              "How are surviving activations scaled in inverted dropout?"),
     ],
     misconceptions=MISC,

@@ -186,11 +186,11 @@ def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     rows = load_questions(args.data, args.limit)
     kb = KnowledgeBase.load()
-    results, meta = {}, {"n": len(rows), "data": str(args.data), "command": " ".join(["python", "-m", "evaluation.explain_report"] + sys.argv[1:])
-                         if parser.prog != "tutor eval explain" else " ".join(["tutor"] + sys.argv[1:]),
-                         "heldout": sum(is_heldout(r.get("card", "")) for r in rows),
-                         "stale_labels": stale_labels(rows, kb),
-                         "max_sentences": explainer_module.MAX_SENTENCES, "max_new_tokens": explainer_module.MAX_NEW_TOKENS}
+    program = ["tutor"] if parser.prog == "tutor eval explain" else ["python", "-m", "evaluation.explain_report"]
+    results: dict = {}
+    meta = {"n": len(rows), "data": str(args.data), "command": " ".join(program + sys.argv[1:]),
+            "heldout": sum(is_heldout(r.get("card", "")) for r in rows), "stale_labels": stale_labels(rows, kb),
+            "max_sentences": explainer_module.MAX_SENTENCES, "max_new_tokens": explainer_module.MAX_NEW_TOKENS}
     for name in variants:
         lm = runtime = None
         if name != "extractive":

@@ -87,13 +87,13 @@ class FactRanker:
         found: list[tuple[int, float, RankedFact, str]] = []
         for rank, hit in enumerate(hits):
             if hit.card is not None:
-                for i, fact in enumerate(hit.card.facts):
-                    found.append((rank, _position(i, len(hit.card.facts)),
-                                  RankedFact(fact.statement, hit.key, "fact", 0.0, hit.card, fact), fact_document(fact)))
-                summary = split_sentences(hit.card.summary)
+                facts, summary = hit.card.facts, split_sentences(hit.card.summary)
+                for i, fact in enumerate(facts):
+                    ranked = RankedFact(fact.statement, hit.key, "fact", 0.0, hit.card, fact)
+                    found.append((rank, _position(i, len(facts)), ranked, fact_document(fact)))
                 for i, sentence in enumerate(summary):
-                    found.append((rank, _position(i, len(summary)), RankedFact(sentence, hit.key, "summary", 0.0, hit.card),
-                                  sentence))
+                    ranked = RankedFact(sentence, hit.key, "summary", 0.0, hit.card)
+                    found.append((rank, _position(i, len(summary)), ranked, sentence))
             elif hit.chunk is not None:
                 for sentence in split_sentences(hit.chunk.text):
                     found.append((rank, 0.0, RankedFact(sentence, hit.key, "note", 0.0), sentence))

@@ -3,6 +3,7 @@
     tutor eval arc --data ../shared/data/arc_easy_test.jsonl --mode loglik --out runs/eval/arc-easy
     tutor eval quiz --topics evaluation/data/quiz_topics.txt --out runs/quiz
     tutor eval turns --data evaluation/data/turns_test.jsonl --out runs/eval/turns --reader both
+    tutor eval explain --data evaluation/data/explain_questions.jsonl --out runs/explain
 
 ``register(subparsers)`` adds ``eval`` with its own nested sub-commands: every function in
 :data:`EVAL_COMMANDS`, each taking the ``eval`` subparsers (``arc`` here, ``quiz`` from
@@ -102,6 +103,10 @@ except ModuleNotFoundError as exc:  # not written yet: `tutor eval` works withou
         raise
 else:
     EVAL_COMMANDS.append(register_quiz)
+
+from evaluation.explain_report import register_explain  # noqa: E402  (explanation report, light imports)
+
+EVAL_COMMANDS.append(register_explain)
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:

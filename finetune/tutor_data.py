@@ -5,7 +5,8 @@ Each kind of row is rendered with the exact prompts the tutor uses at run time
 
 * **question writing** - a card fact -> a :class:`schemas.QuestionDraft` JSON (the generation
   schema of the "free" strategy), from the authored question form, answer and distractors;
-* **explanations** - "What is <concept>?" with the card as reference -> a teaching-assistant answer;
+* **explanations** - a concrete question (a fact's question forms, "What is <concept>?") with the
+  facts retrieved for it -> a short answer that starts with the answer (:mod:`finetune.explain_data`);
 * **turn** - a student's chat message -> the turn reader's one-line answer (:mod:`finetune.turn_data`).
 
 (Feedback rows were dropped with their prompt: no turn of the tutor asks the model for feedback; the
@@ -23,11 +24,14 @@ import argparse
 import hashlib
 import json
 import random
+from functools import lru_cache
 from pathlib import Path
 
 from common.files import write_atomic
+from finetune import explain_data
 from finetune.turn_data import turn_rows
-from prompts.tutor import explain_messages, write_question_messages
+from knowledge.base import KnowledgeBase
+from prompts.tutor import write_question_messages
 from knowledge.cards import load_cards
 from schemas import QuestionDraft
 from schemas.knowledge import ConceptCard
@@ -71,10 +75,16 @@ def _clip(text: str, limit: int) -> str:
 
 
 def explanation_rows(card: ConceptCard) -> list[dict]:
-    reference = f"{card.title}: {card.summary} " + " ".join(f.statement for f in card.facts)
-    answer = card.summary
-    asks = [f"What is {card.title.lower()}?", f"Can you explain {card.title.lower()} simply?"]
-    return [_row(explain_messages(ask, [reference]), answer, "explain", card.id) for ask in asks]
+    """Question -> short grounded answer rows (:mod:`finetune.explain_data`), over trained-on cards only."""
+    rng = random.Random(f"{SEED}:explain:{card.id}")
+    pairs = explain_data.explanation_rows(card, _training_knowledge(), rng)
+    return [_row(messages, target, "explain", card.id) for messages, target in pairs]
+
+
+@lru_cache(maxsize=1)
+def _training_knowledge() -> KnowledgeBase:
+    """The cards that are trained on (held-out facts must never appear, not even as context)."""
+    return KnowledgeBase([c for c in load_cards() if not is_heldout(c.id)])
 
 
 def _row(messages: list[dict], target: str, kind: str, card_id: str) -> dict:

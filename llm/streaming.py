@@ -1,7 +1,9 @@
 """Free-text generation streamed token by token (Outlines does not stream with transformers).
 
 ``stream_text`` runs ``generate`` in a worker thread and yields text pieces from
-transformers' ``TextIteratorStreamer`` as they are decoded.
+transformers' ``TextIteratorStreamer`` as they are decoded. Closing the iterator early (a
+consumer that has what it needs) stops the generation at the next token, so the model lock is
+not held for tokens nobody reads.
 
     for piece in stream_text(load_model(), prompt):
         print(piece, end="", flush=True)
@@ -26,7 +28,13 @@ def stream_text(
 ) -> Iterator[str]:
     """Yield decoded text pieces of the model's continuation of ``prompt`` (a formatted string)."""
     import torch
-    from transformers import TextIteratorStreamer
+    from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+    stop = threading.Event()
+
+    class _Stopped(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            return torch.full((input_ids.shape[0],), stop.is_set(), dtype=torch.bool, device=input_ids.device)
 
     tokenizer = lm.tokenizer
     inputs = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(lm.device)
@@ -37,6 +45,7 @@ def stream_text(
         max_new_tokens=max_new_tokens,
         repetition_penalty=repetition_penalty,
         pad_token_id=tokenizer.pad_token_id,
+        stopping_criteria=StoppingCriteriaList([_Stopped()]),
     )
     if temperature > 0:
         kwargs.update(do_sample=True, temperature=temperature, top_p=0.9)
@@ -55,7 +64,15 @@ def stream_text(
 
     worker = threading.Thread(target=run, daemon=True)
     worker.start()
-    yield from streamer
-    worker.join()
+    finished = False
+    try:
+        yield from streamer
+        finished = True
+    finally:
+        if not finished:  # the consumer closed us early: stop at the next token, drain up to the end signal
+            stop.set()
+            for _ in streamer:
+                pass
+        worker.join()
     if errors:
         raise errors[0]

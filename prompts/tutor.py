@@ -1,4 +1,4 @@
-"""The tutor's system prompt and the prompts of its explanation and quiz jobs (pure).
+"""The tutor's system prompt and the prompts of its quiz jobs (pure; explanations: :mod:`prompts.explain`).
 
 The fine-tuning data builder imports the same functions, so the tutor adapter is trained on
 exactly the prompts it will see at run time.
@@ -18,19 +18,6 @@ Messages = list[dict[str, str]]
 
 def _numbered(items: Sequence[str]) -> str:
     return "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
-
-
-def explain_messages(question: str, references: Sequence[str]) -> Messages:
-    """Explain a concept to a student, grounded in reference passages (cards or note chunks)."""
-    notes = "\n\n".join(references) if references else "(no reference notes found)"
-    return [
-        {"role": "system", "content": SYSTEM},
-        {
-            "role": "user",
-            "content": f"Reference notes:\n{notes}\n\nStudent question: {question}\n\n"
-            "Explain the answer in 3-5 sentences a student can follow, using the reference notes.",
-        },
-    ]
 
 
 def plan_messages(topic: str, candidates: Sequence[str], count: int) -> Messages:

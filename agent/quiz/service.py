@@ -2,22 +2,22 @@
 
     service = TutorService.create()                  # embedded model, curated cards (+ notes)
     quiz = service.generate_quiz("bias-variance trade-off", count=10, seed=0)
-    for piece in service.explain("What is dropout?").pieces: print(piece, end="")
+    for piece in service.explain("How do I pick k in k-means?", topic="k-means").pieces: print(piece, end="")
 
 A quiz is planned first (:mod:`agent.quiz.planning`), then written one question at a time
 (:mod:`agent.quiz.writing`), so callers can show question 1 while 2..N are being written.
 Nothing invalid leaves this module: a question that cannot be written is replaced by a spare
-fact; if the spares run out, :class:`QuizUnavailable` explains why.
+fact; if the spares run out, :class:`QuizUnavailable` explains why. Explanations are
+:mod:`agent.explain`'s job; ``explain`` delegates to it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from pathlib import Path
 
-from prompts.tutor import explain_messages
+from agent.explain import ExplanationStream, Explainer
 from agent.quiz.choosers import Chooser, ModelChooser, SeededChooser
 from agent.quiz.planning import QuizUnavailable, plan_quiz
 from agent.quiz.writing import QuestionWriter, Written
@@ -25,15 +25,6 @@ from knowledge.base import KnowledgeBase
 from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS, MultipleChoiceQuestion, Quiz, QuizPlan
 
 __all__ = ["TutorService", "QuizUnavailable", "ExplanationStream"]
-
-
-@dataclass
-class ExplanationStream:
-    """Streamed explanation text plus the references it was grounded in."""
-
-    pieces: Iterator[str]
-    sources: list[str]
-    key_facts: list[str] = field(default_factory=list)
 
 
 class TutorService:
@@ -56,6 +47,7 @@ class TutorService:
         self.strategy = strategy
         self.chooser = chooser
         self.writer = QuestionWriter(kb, chooser, self.runtime, strategy)
+        self.explainer = Explainer(kb, lm, self.runtime)
 
     @classmethod
     def create(
@@ -133,18 +125,12 @@ class TutorService:
 
     # -------------------------------------------------------------- explanations
 
-    def explain(self, question: str, topic: str | None = None, max_new_tokens: int = 160) -> ExplanationStream:
-        """Stream an explanation of ``question`` grounded in the cards/notes that best match ``topic``
-        (the reader's span of the question; the whole question when there is none)."""
-        hits = self.kb.search(topic or question, k=2)
-        references = [h.text for h in hits]
-        key_facts = [f.statement for f in hits[0].card.facts[:3]] if hits and hits[0].card else []
-        sources = [h.key for h in hits]
-        if self.lm is None:
-            text = references[0] if references else "I don't have notes on that yet."
-            return ExplanationStream(iter([text]), sources, key_facts)
-        prompt = self.runtime.chat(explain_messages(question, references))
-        return ExplanationStream(self.runtime.stream(prompt, max_new_tokens=max_new_tokens), sources, key_facts)
+    def explain(self, question: str, topic: str | None = None, *, max_new_tokens: int | None = None) -> ExplanationStream:
+        """A short answer to ``question`` from the facts that answer it, then key facts and sources.
+
+        ``topic`` is the turn reader's span of the question (None when it found none).
+        """
+        return self.explainer.explain(question, topic, max_new_tokens=max_new_tokens)
 
 
 def _strategy_label(used: set[str]) -> str:

@@ -123,11 +123,11 @@ def constrained_vs_free(lm, repeats: int) -> dict:
 
 def index_cache(lm) -> dict:
     """Generator build for the quiz's output types: fresh cache folder (cold) vs its disk cache."""
-    from agent.quiz.choosers import number_type, plan_picks_type
+    from evaluation.quiz_quality import number_type
     from llm.structured import StructuredRuntime, type_key
     from schemas import QuestionDraft
 
-    types = {"QuestionDraft": QuestionDraft, "QuizPlanPicks10": plan_picks_type(10), "Literal[1..4]": number_type(4)}
+    types = {"QuestionDraft": QuestionDraft, "Literal[1..4]": number_type(4)}
     previous = os.environ.get("TUTOR_INDEX_CACHE")
     rows = {}
     with tempfile.TemporaryDirectory(prefix="index-cache-") as folder:

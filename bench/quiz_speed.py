@@ -124,11 +124,11 @@ def constrained_vs_free(lm, repeats: int) -> dict:
 
 def generator_build(lm) -> dict:
     """Seconds to build the Outlines generator of each quiz output type in a fresh runtime (once per process)."""
-    from agent.quiz.choosers import number_type, plan_picks_type
+    from evaluation.quiz_quality import number_type
     from llm.structured import StructuredRuntime
     from schemas import QuestionDraft
 
-    types = {"QuestionDraft": QuestionDraft, "QuizPlanPicks10": plan_picks_type(10), "Literal[1..4]": number_type(4)}
+    types = {"QuestionDraft": QuestionDraft, "Literal[1..4]": number_type(4)}
     rows = {}
     for label, output_type in types.items():
         started = time.perf_counter()

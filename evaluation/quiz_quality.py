@@ -31,6 +31,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from typing import Literal
 from pathlib import Path
 
 from pydantic import ValidationError
@@ -193,12 +194,22 @@ def audit_quiz(quiz_json: str, kb, reanswer: Reanswer | None = None, seed: int =
     return audit
 
 
+def number_type(count: int):
+    """``Literal["1", ..., "count"]``: the only strings the model may answer with."""
+    if not 1 <= count <= 9:
+        raise ValueError("between 1 and 9 candidates")
+    return Literal[tuple(str(i) for i in range(1, count + 1))]  # type: ignore[misc]
+
+
 def model_reanswer(service, seed: int = 0) -> Reanswer:
-    """The service's constrained chooser, asked which option the fact supports (prompt shared with the writer)."""
+    """The service's model, shown the fact, asked which option is correct (constrained to a number)."""
     from prompts.tutor import answer_with_fact_messages
 
+    runtime = service.runtime
+
     def reanswer(fact: str, question: str, options: Sequence[str]) -> int:
-        return service.chooser.pick(answer_with_fact_messages(fact, question, options), len(options), seed)
+        prompt = runtime.chat(answer_with_fact_messages(fact, question, options))
+        return int(runtime.generate_text(number_type(len(options)), prompt, seed=seed, max_new_tokens=3)) - 1
 
     return reanswer
 
@@ -312,7 +323,7 @@ def run_quiz_eval(config: QuizEvalConfig, service=None) -> dict:
     results = {
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in asdict(config).items()},
         "environment": {
-            "model": service.lm.label if service.lm is not None else service.chooser.label,
+            "model": service.lm.label if service.lm is not None else "no model",
             "adapter": service.lm.adapter if service.lm is not None else None,
             "strategy": service.strategy,
             "model_load_seconds": round(load_seconds, 2),

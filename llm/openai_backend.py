@@ -22,7 +22,7 @@ process-wide lock here: many sessions' calls are in flight at once.
 
     lm = connect("http://127.0.0.1:8011/v1", "tutor")     # "tutor" = the LoRA name given to the server
     rt = OpenAIRuntime.for_model(lm)
-    pick = rt.generate(QuizPlanPicks, rt.chat([{"role": "user", "content": "..."}]))
+    draft = rt.generate(QuestionDraft, rt.chat([{"role": "user", "content": "..."}]))
 """
 
 from __future__ import annotations

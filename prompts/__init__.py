@@ -3,7 +3,7 @@
 Below both :mod:`agent` and :mod:`finetune`, so the tutor adapter is trained on exactly the
 prompts it sees at run time and every import points down. One module per model job:
 
-    prompts/tutor.py    system prompt, quiz planning, question writing, key checks
+    prompts/tutor.py    system prompt, question writing (free strategy), the eval key re-check
     prompts/explain.py  answering a student's question from the retrieved facts
     prompts/turns.py    reading a student's chat turn into a schemas.TurnRequest
 

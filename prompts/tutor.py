@@ -20,30 +20,6 @@ def _numbered(items: Sequence[str]) -> str:
     return "\n".join(f"{i}. {item}" for i, item in enumerate(items, start=1))
 
 
-def plan_messages(topic: str, candidates: Sequence[str], count: int) -> Messages:
-    """Ask for ``count`` numbered sub-concepts of ``topic``, chosen from ``candidates``."""
-    return [
-        {"role": "system", "content": SYSTEM},
-        {
-            "role": "user",
-            "content": f"A student wants a quiz on: {topic}\n\nCandidate sub-concepts:\n{_numbered(candidates)}\n\n"
-            f"Pick the {count} most relevant, different sub-concepts, by number, most relevant first.",
-        },
-    ]
-
-
-def pick_question_messages(concept: str, fact: str, stems: Sequence[str]) -> Messages:
-    """Ask which written question form tests ``fact`` best (constrained to a candidate number)."""
-    return [
-        {"role": "system", "content": SYSTEM},
-        {
-            "role": "user",
-            "content": f"Concept: {concept}\nFact: {fact}\n\nCandidate quiz questions:\n{_numbered(stems)}\n\n"
-            "Which question tests this fact most clearly? Answer with its number.",
-        },
-    ]
-
-
 def write_question_messages(concept: str, fact: str) -> Messages:
     """Ask the model to write a question about ``fact`` in the generation schema (free strategy)."""
     return [
@@ -59,7 +35,7 @@ def write_question_messages(concept: str, fact: str) -> Messages:
 
 
 def answer_with_fact_messages(fact: str, question: str, options: Sequence[str]) -> Messages:
-    """Re-answer a question given only its source fact (used to verify the key independently)."""
+    """Re-answer a question given only its source fact (``tutor eval quiz --recheck``; no longer in the quiz path)."""
     return [
         {"role": "system", "content": SYSTEM},
         {

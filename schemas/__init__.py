@@ -16,7 +16,6 @@ from schemas.quiz import (
     QuizMeta,
     PlanItem,
     QuizPlan,
-    QuizPlanPicks,
     QuizResult,
     StudentAnswer,
 )
@@ -25,6 +24,6 @@ from schemas.turn import INTENTS, Difficulty, Intent, Source, TurnRequest
 __all__ = [
     "DEFAULT_QUESTIONS", "LETTERS", "MAX_QUESTIONS", "PROMPT_VERSION", "CandidatePick", "ConceptCard",
     "Explanation", "Fact", "GradedAnswer", "Letter", "Misconception", "MultipleChoiceQuestion", "NoteChunk",
-    "PlanItem", "QuestionDraft", "Quiz", "QuizMeta", "QuizPlan", "QuizPlanPicks", "QuizResult", "StudentAnswer",
+    "PlanItem", "QuestionDraft", "Quiz", "QuizMeta", "QuizPlan", "QuizResult", "StudentAnswer",
     "INTENTS", "Difficulty", "Intent", "Source", "TurnRequest",
 ]

@@ -5,7 +5,7 @@ Two layers, on purpose:
 * **Generation-time** schemas are what a language model is constrained to write (Outlines output
   types). The model never chooses a letter: it writes (or picks) the correct answer and three
   distractors *as text* (:class:`QuestionDraft`), or it picks among numbered candidates
-  (:class:`CandidatePick`, :class:`QuizPlanPicks`).
+  (:class:`CandidatePick`).
 * **Presented** schemas (:class:`MultipleChoiceQuestion`, :class:`Quiz`) are assembled by code:
   code places the correct answer at a balanced, seeded position among A-D and re-validates.
 
@@ -25,7 +25,7 @@ from schemas.text import first_duplicate, normalise
 
 LETTERS: tuple[str, ...] = ("A", "B", "C", "D")
 Letter = Literal["A", "B", "C", "D"]
-PROMPT_VERSION = "quiz-v1"
+PROMPT_VERSION = "quiz-v2"  # v2: no model plan pick, form pick or key re-check
 DEFAULT_QUESTIONS = 10
 MAX_QUESTIONS = 20
 
@@ -62,15 +62,6 @@ class CandidatePick(_Strict):
     """A constrained choice of one numbered candidate (1-based) from a list shown in the prompt."""
 
     choice: Literal[1, 2, 3, 4, 5, 6, 7, 8]
-
-
-class QuizPlanPicks(_Strict):
-    """The model's plan: numbered sub-concepts (1-based) from a candidate list, most useful first.
-
-    ``uniqueItems`` is not enforced by the grammar, so code removes repeats and fills gaps.
-    """
-
-    picks: list[Annotated[int, Field(ge=1, le=40)]] = Field(min_length=1, max_length=MAX_QUESTIONS)
 
 
 # --------------------------------------------------------------------------------- presented
@@ -159,6 +150,11 @@ class QuizPlan(_Strict):
     items: list[PlanItem] = Field(min_length=1, max_length=MAX_QUESTIONS)
     spares: list[PlanItem] = Field(default_factory=list, max_length=40)
     letters: list[Letter] = Field(min_length=1, max_length=MAX_QUESTIONS)
+    widened_to: list[ShortText] = Field(
+        default_factory=list, max_length=MAX_QUESTIONS,
+        description="concepts beyond the best-matching card that the quiz uses (for the quiz intro)",
+    )
+    broad: bool = Field(default=False, description="the topic matched several cards about equally")
 
     @model_validator(mode="after")
     def _one_letter_per_item(self) -> "QuizPlan":

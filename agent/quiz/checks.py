@@ -82,6 +82,7 @@ class LexicalSupport:
     distractors: tuple[float, ...]
     answer_order: float = 0.0
     distractor_order: tuple[float, ...] = ()
+    distractor_words: tuple[int, ...] = ()  # word count of each distractor
 
     @property
     def verified(self) -> bool:
@@ -91,7 +92,11 @@ class LexicalSupport:
         order ("TP / (TP + FN)" vs "TP / (TP + FP)"), by ordered word pairs.
         """
         by_words = self.answer >= 0.5 and all(d < self.answer for d in self.distractors)
-        by_order = self.answer_order >= 0.5 and all(d < self.answer_order for d in self.distractor_order)
+        # Word order says nothing about a one-word distractor: one the fact states as fully as the key
+        # ("Zero" vs "0.5" in "error exactly 0.5 ... receives a vote weight of zero") keeps it ambiguous.
+        single = [d for d, n in zip(self.distractors, self.distractor_words) if n < 2]
+        by_order = (self.answer_order >= 0.5 and all(d < self.answer_order for d in self.distractor_order)
+                    and all(d < self.answer for d in single))
         return by_words or by_order
 
 
@@ -108,5 +113,6 @@ def lexical_support(fact: str, answer: str, distractors: list[str]) -> LexicalSu
         return len(pairs & fact_pairs) / len(pairs) if pairs else 0.0
 
     return LexicalSupport(
-        share(answer), tuple(share(d) for d in distractors), ordered(answer), tuple(ordered(d) for d in distractors)
+        share(answer), tuple(share(d) for d in distractors), ordered(answer), tuple(ordered(d) for d in distractors),
+        tuple(len(_stem_sequence(d)) for d in distractors),
     )

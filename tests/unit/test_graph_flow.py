@@ -1,6 +1,6 @@
 """The tutor graph end to end on the real SQLite checkpointer, without a model (seconds).
 
-``TutorService(kb, lm=None)`` plans and writes questions deterministically (SeededChooser), so
+``TutorService(kb, lm=None)`` plans and writes questions deterministically (no model call), so
 these tests check the state machine itself: routing, grading, isolation of quizzes, stale and
 tampered answers, retries, and resuming after a "restart" (a new graph on the same DB file).
 

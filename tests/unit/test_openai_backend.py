@@ -16,7 +16,7 @@ from llm.backend import BackendError, load_backend
 from llm.openai_backend import ChatPrompt, OpenAIRuntime, ServedModel, connect
 from llm.settings import BackendSettings
 from llm.structured import StructuredOutputError
-from schemas import QuizPlanPicks
+from pydantic import BaseModel, Field
 
 
 def test_the_local_backend_is_the_default():
@@ -95,17 +95,23 @@ def test_a_choice_is_constrained_on_the_server_and_checked_here():
         runtime.generate_text(Literal["1", "2", "3"], prompt)
 
 
+class Picks(BaseModel):
+    """A small structured output: one to three numbered picks."""
+
+    picks: list[int] = Field(min_length=1, max_length=3)
+
+
 def test_a_pydantic_output_is_sent_as_json_schema_and_validated():
     good = json.dumps({"picks": [2, 1]})
     runtime, client = runtime_with((good, "stop"), ('{"picks": [2, ', "length"), (json.dumps({"picks": []}), "stop"))
     prompt = runtime.chat([{"role": "user", "content": "Plan."}])
-    assert runtime.generate(QuizPlanPicks, prompt, seed=3).picks == [2, 1]
+    assert runtime.generate(Picks, prompt, seed=3).picks == [2, 1]
     schema = client.requests[0][1]["extra_body"]["structured_outputs"]["json"]
     assert schema["properties"]["picks"]["type"] == "array" and client.requests[0][1]["seed"] == 3
     with pytest.raises(StructuredOutputError, match="cut off at max_new_tokens"):
-        runtime.generate(QuizPlanPicks, prompt)
+        runtime.generate(Picks, prompt)
     with pytest.raises(StructuredOutputError):  # valid JSON, but the schema wants at least one pick
-        runtime.generate(QuizPlanPicks, prompt)
+        runtime.generate(Picks, prompt)
 
 
 def test_a_formatted_string_prompt_goes_to_the_completions_api_as_raw_text():

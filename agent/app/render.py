@@ -91,7 +91,8 @@ def quiz_started(event: QuizStarted) -> Shown:
     what = "Retrying the questions you missed" if event.retry else "Quiz"
     return Shown(
         f"**{what}: {literal(event.topic)}** · {event.total} questions · {event.difficulty}\n\n"
-        "Click A-D (or type the letter) to answer."
+        + (f"{literal(event.note)}\n\n" if event.note else "")
+        + "Click A-D (or type the letter) to answer."
     )
 
 

@@ -105,6 +105,7 @@ class QuizStarted(_Event):
     total: int
     difficulty: Difficulty
     retry: bool = False
+    note: str | None = None  # the plan went beyond the concept asked (a broad topic, or its facts ran out)
 
 
 class QuestionShown(_Event):

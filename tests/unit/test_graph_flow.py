@@ -305,3 +305,12 @@ async def test_model_failures_become_messages_and_leave_state_intact(service, db
         assert "ends after 2 questions" in only(outputs, "notice").text
         result = only(outputs, "summary").result
         assert (result.score, result.total) == (2, 2)
+
+
+async def test_a_quiz_beyond_its_concept_says_so_and_one_that_stays_does_not(service, db):
+    # The Accuracy card holds 4 facts: a 10-question quiz must widen, and its intro must name the other concepts.
+    async with tutor_on(db, service, seed=3) as tutor:
+        widened = only(await run(tutor, text("/quiz accuracy", questions=10)), "quiz_started")
+        kept = only(await run(tutor, text("/quiz accuracy", questions=3), thread="other"), "quiz_started")
+    assert widened.note and "also covers" in widened.note
+    assert kept.note is None

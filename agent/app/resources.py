@@ -65,7 +65,7 @@ class Resources:
         """One turn reader per service (the model reader builds its Outlines generator once)."""
         with self._reader_lock:
             if self._built_reader is None or self._built_reader[0] is not service:
-                self._built_reader = (service, build_reader(service))
+                self._built_reader = (service, build_reader(service, self.settings.turn_reader))
             return self._built_reader[1]
 
     async def tutor(self):

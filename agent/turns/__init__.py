@@ -24,9 +24,10 @@ class TurnReader(Protocol):
 
 
 def build_reader(service, mode: str | None = None) -> TurnReader:
-    """The reader for ``service``: model + rules when it has a model runtime, rules alone otherwise.
+    """The reader for ``service`` in ``mode`` (rules | model | both; ``model``/``both`` need a runtime).
 
-    ``mode`` (rules | model | both) overrides the choice, for evaluation; ``model``/``both`` need a runtime.
+    ``mode=None`` gives model + rules when ``service`` has a model runtime, rules alone otherwise; the app
+    passes the ``TUTOR_TURN_READER`` setting (rules by default: bench/results/turns.json).
     """
     from agent.turns.reader import make_reader
 

@@ -36,6 +36,7 @@ MAX_WORDS = 40  # words shown (and pointable); longer messages are cut, a topic 
 MAX_OPTION_WORDS = 8
 TURN_SYSTEM = "You read a student's message to a machine-learning tutor and say what it asks for."
 _MARKUP = re.compile(r"<[^<>]{0,200}>")
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")  # terminal colour/cursor codes pasted with text
 _EDGE_PUNCT = "\"'`.,;:!?()[]{}<>*_~"
 ARTICLES = frozenset({"the", "a", "an"})
 
@@ -44,7 +45,7 @@ Messages = list[dict[str, str]]
 
 def clean_text(text: str) -> str:
     """``text`` without markup tags, HTML entities, control characters or repeated whitespace."""
-    text = html.unescape(_MARKUP.sub(" ", text or ""))
+    text = html.unescape(_MARKUP.sub(" ", _ANSI.sub("", text or "")))
     text = "".join(ch if ch.isprintable() else " " for ch in text)
     return " ".join(text.split())
 

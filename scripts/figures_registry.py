@@ -179,6 +179,54 @@ QUALITY = Table(
     ),
 )
 
+
+# ------------------------------------------------------------------------------------ model jobs
+
+
+def turn_reading(d: dict) -> str:
+    def cell(mode: str) -> str:
+        m, s = d[mode]["metrics"], d[mode]["seconds_per_turn"]
+        return (f"{mode}: intent {pct(m['intent_accuracy'])}, topic F1 {m['topic']['token_f1']:.2f}, "
+                f"count {pct(m['questions']['accuracy'])}, letter {pct(m['letter']['accuracy'])}, "
+                f"p95 {s['p95']:.2f} s")
+    return f"{d['rules']['metrics']['rows']} held-out messages; " + "; ".join(cell(m) for m in ("rules", "model", "both"))
+
+
+def turn_machine(d: dict) -> str:
+    m = d["model"]["machine"]
+    return f"{m['cpu']}, {m['torch_threads']} threads, adapter v2"
+
+
+def quiz_ablation(d: dict) -> str:
+    s = d["summary"]
+    key = s["key_check"]["checks"]["model"]
+    return (f"plan pick = relevance order in {pct(s['plan_pick']['picks_are_relevance_order'])} of "
+            f"{s['plan_pick']['plans']} plans; form pick = first form in {pct(s['form_pick']['picked_first'])}; "
+            f"model key check rejects {pct(key['rejects_correct'])} of correct and {pct(key['detects_miskeyed'])} "
+            f"of mis-keyed questions (an always-\"1\" model: 100 % of both): all three calls removed")
+
+
+def explanations(d: dict) -> str:
+    r = {k: v["summary"] for k, v in d["results"].items()}
+    return (f"{r['extractive']['n']} held-out questions, answer in the first two sentences: extractive (default) "
+            f"{pct(r['extractive']['answered'])}, tutor adapter {pct(r['adapter']['answered'])}, base "
+            f"{pct(r['base']['answered'])}; every answer ends on a whole sentence")
+
+
+MODEL_JOBS = Table(
+    ("job", "command", "measured", "machine (as the JSON records it)", "results"),
+    (
+        Row("bench/results/turns.json", ("reading a chat turn into a `TurnRequest`", "`python bench/turns.py`"),
+            turn_reading, turn_machine),
+        Row("bench/results/quiz_ablation.json", ("quiz path: plan, question form, key check",
+                                                  "`python -m bench.quiz_ablation`"),
+            quiz_ablation, lambda d: f"{d['machine']}, {d['model']} + adapter v1"),
+        Row("evaluation/reports/explain/results.json", ("answering an explain question",
+                                                        "`tutor eval explain --data evaluation/data/explain_questions.jsonl`"),
+            explanations, lambda d: f"{d['meta']['model']} + adapter v1 (measured before v2)"),
+    ),
+)
+
 # ------------------------------------------------------------------------------------ paragraphs
 
 
@@ -222,6 +270,7 @@ SECTIONS = {
     "packed": Prose(("bench/results/decode_variants.json",), packed),
     "benchmarks": BENCHMARKS,
     "quality": QUALITY,
+    "model_jobs": MODEL_JOBS,
 }
 
 # ------------------------------------------------------------------------------------ docstrings

@@ -78,9 +78,9 @@ def run_review(args) -> int:
     if plan is None:
         sys.stdout.write(companion.nothing_due_message(args.user) + "\n")
         return 0
-    from agent.cli import _service
+    from agent.cli import _service, settings_from_args
 
-    service = _service(args)
+    service = _service(args, settings_from_args(args))
     if service.lm is not None:  # provenance: the model that writes the review (the plan was made before loading it)
         meta = plan.meta.model_copy(update={"model": service.lm.label, "adapter": service.lm.adapter})
         plan = plan.model_copy(update={"meta": meta})

@@ -23,7 +23,8 @@ QUESTION_NOUN = r"(?:questions?|qs|q's|items?|ones)"
 JUNK = re.compile(
     r"(\bdrop\s+table\b|\bselect\b.*\bfrom\b|\bunion\s+select\b|'\s*or\s*'|--\s*$|;\s*--|<\s*script|onerror\s*=|"
     r"\brm\s+-rf\b|\bignore\s+(all\s+)?(previous|prior|your)\s+instructions\b|\bdisregard\s+(your|all|previous)\b|"
-    r"\bsystem\s+prompt\b|^\s*[{\[].*[}\]]\s*$)",
+    r"\bsystem\s+prompt\b|^\s*[{\[].*[}\]]\s*$|"
+    r"\]\(|javascript:|^\s*\|.*\|\s*$|<\s*(details|iframe|img|svg|style)\b)",
     re.IGNORECASE,
 )
 KEYBOARD = re.compile(r"^(asdf\w*|qwert\w*|\w*hjkl\w*|zxcv\w*|[^aeiouy\s]{5,})$", re.IGNORECASE)

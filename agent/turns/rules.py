@@ -97,7 +97,7 @@ def _quiz_or_explain(lower: str, words: list[str]) -> str:
 # ------------------------------------------------------------------------------------ letters
 
 def letter_token(text: str) -> str | None:
-    """The last letter A-D written as a letter ("B", "(a)", "d)", "it's c"), or None."""
+    """The letter A-D written as a letter ("B", "(a)", "d)", "it's c"), or None (none, or two different ones)."""
     raw = text.split()
     found = None
     for i, word in enumerate(raw):
@@ -110,6 +110,8 @@ def letter_token(text: str) -> str | None:
             continue  # the article "a"
         if core == "A" and i == 0 and len(raw) > 2 and not last:
             continue  # "A quiz on ..."
+        if found is not None and found != core.upper():
+            return None  # "A B C D", "B or C": no one answer
         found = core.upper()
     return found
 
@@ -148,7 +150,7 @@ def _word_letter(lower: str, options: Sequence[str]) -> str | None:
         option_words = [w.strip(_PUNCT) for w in clean_text(option).lower().split()]
         scores.append(sum(any(_similar(w, o) for o in option_words) for w in content))
     best = max(scores)
-    if best == 0 or scores.count(best) > 1 or best < len(content) / 2:
+    if best == 0 or scores.count(best) > 1 or best <= len(content) / 2:  # most words name the option
         return None
     return LETTERS[scores.index(best)]
 

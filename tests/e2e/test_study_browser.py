@@ -22,9 +22,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from test_chat_browser import (  # noqa: E402
-    BROWSER_ARGS, CHROMIUM, MODEL_WAIT_MS, OUTPUT, STEP_WAIT_MS, Server, _free_port, click_answer, evidence,
-    open_page, send,
+from test_chat_browser import (  # noqa: E402  (browser: the shared headless-chromium fixture)
+    MODEL_WAIT_MS, OUTPUT, STEP_WAIT_MS, Server, _free_port, browser, click_answer, evidence, open_page, send,
 )
 
 pytestmark = pytest.mark.e2e
@@ -39,17 +38,6 @@ def server(tmp_path_factory):
     server.start()
     yield server
     server.kill(signal.SIGTERM)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    playwright_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed")
-    with playwright_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
-        yield browser
-        browser.close()
 
 
 @contextlib.contextmanager

@@ -97,8 +97,10 @@ def test_two_quizzes_then_review_progress_and_the_anki_deck(browser, server, tmp
     with new_chat(browser, server, "study-quiz-1") as page:
         # The app presents itself: its name, welcome, starters, logo and favicon (not Chainlit's).
         assert page.title() == "ML Tutor"
-        page.get_by_text("Welcome to ML Tutor").wait_for()
+        page.get_by_text("Readme").first.click()  # the welcome (chainlit.md): what the tutor can do
+        page.get_by_text("Welcome to ML Tutor").first.wait_for()
         assert page.get_by_text("/review", exact=False).count() >= 1
+        page.keyboard.press("Escape")
         assert page.locator("#starters").get_by_text("Review due").count() == 1
         for path in ("/logo?theme=light", "/favicon"):
             response = page.request.get(server.url + path)

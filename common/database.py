@@ -58,6 +58,15 @@ class Database:
     async def setup(self, schema: str, postgres_extra: str = "") -> None:
         raise NotImplementedError
 
+    _ready = False  # setup() ran since the last close()
+
+    async def ready(self, schema: str, postgres_extra: str = "") -> "Database":
+        """This database with its tables created: :meth:`setup` on first use (again after :meth:`close`)."""
+        if not self._ready:
+            await self.setup(schema, postgres_extra)
+            self._ready = True
+        return self
+
     async def rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         async with self.transaction() as tx:
             return await tx.rows(sql, params)
@@ -131,6 +140,7 @@ class SQLiteDatabase(Database):
                 raise
 
     async def close(self) -> None:
+        self._ready = False
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -204,6 +214,7 @@ class PostgresDatabase(Database):
                 await conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(name),))
 
     async def close(self) -> None:
+        self._ready = False
         if self._pool is not None:
             await self._pool.close()
             self._pool = None

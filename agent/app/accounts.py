@@ -64,13 +64,9 @@ class Accounts:
 
     def __init__(self, target: str | Path):
         self.db = Database.open(target)
-        self._ready = False
 
     async def _database(self) -> Database:
-        if not self._ready:
-            await self.db.setup(SCHEMA, POSTGRES_EXTRA)
-            self._ready = True
-        return self.db
+        return await self.db.ready(SCHEMA, POSTGRES_EXTRA)
 
     async def add(self, name: str, password: str) -> None:
         check_name(name)
@@ -111,7 +107,6 @@ class Accounts:
 
     async def close(self) -> None:
         await self.db.close()
-        self._ready = False
 
 
 def run_sync(coro_factory):

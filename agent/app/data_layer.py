@@ -53,13 +53,9 @@ class ChatDataLayer(BaseDataLayer):
 
     def __init__(self, target: str | Path):
         self.db = Database.open(target)
-        self._ready = False
 
     async def _database(self) -> Database:
-        if not self._ready:
-            await self.db.setup(SCHEMA, POSTGRES_EXTRA)
-            self._ready = True
-        return self.db
+        return await self.db.ready(SCHEMA, POSTGRES_EXTRA)
 
     async def _rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         return await (await self._database()).rows(sql, params)
@@ -306,7 +302,6 @@ class ChatDataLayer(BaseDataLayer):
 
     async def close(self) -> None:
         await self.db.close()
-        self._ready = False
 
 
 SQLiteDataLayer = ChatDataLayer  # the name before PostgreSQL support

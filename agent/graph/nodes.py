@@ -103,6 +103,13 @@ def _announce(runtime: Runtime[TutorContext], quiz: ActiveQuiz, replaced: Active
                                       difficulty=quiz.meta.difficulty, retry=quiz.retry, note=note))
 
 
+def _begin(state: TutorState, runtime: Runtime[TutorContext], quiz: ActiveQuiz) -> Update:
+    """Make ``quiz`` the running one: drop questions written ahead for the old one, announce it, count it."""
+    runtime.context.cache.forget(runtime.context.thread_id)
+    _announce(runtime, quiz, active_quiz(state))
+    return {"quiz": quiz, "quizzes": state.get("quizzes", 0) + 1}
+
+
 def _origin(state: TutorState) -> str | None:
     event = state["event"]
     return event.origin if isinstance(event, ActionClick) else None
@@ -155,10 +162,7 @@ async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> Update
         log.exception("planning failed")
         _say(runtime, f"I could not plan a quiz on \"{topic[:80]}\" this time; please try again.", "warning")
         return {}
-    quiz = start_quiz(plan, _origin(state))
-    runtime.context.cache.forget(runtime.context.thread_id)
-    _announce(runtime, quiz, active_quiz(state))
-    return {"quiz": quiz, "quizzes": state.get("quizzes", 0) + 1, "explained": None}
+    return {**_begin(state, runtime, start_quiz(plan, _origin(state))), "explained": None}
 
 
 async def plan_review(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
@@ -175,10 +179,7 @@ async def plan_review(state: TutorState, runtime: Runtime[TutorContext]) -> Upda
     if isinstance(plan, str):
         runtime.stream_writer(Help(text=plan + replies.waiting_line(active_quiz(state))))
         return {}
-    quiz = start_quiz(plan, _origin(state))
-    runtime.context.cache.forget(runtime.context.thread_id)
-    _announce(runtime, quiz, active_quiz(state))
-    return {"quiz": quiz, "quizzes": state.get("quizzes", 0) + 1, "explained": None}
+    return {**_begin(state, runtime, start_quiz(plan, _origin(state))), "explained": None}
 
 
 async def prepare_retry(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
@@ -199,9 +200,7 @@ async def prepare_retry(state: TutorState, runtime: Runtime[TutorContext]) -> Up
         _say(runtime, "You answered every question of your last quiz correctly: nothing to retry. "
                       "Try `/new` for fresh questions.")
         return {}
-    runtime.context.cache.forget(runtime.context.thread_id)
-    _announce(runtime, quiz, active_quiz(state))
-    return {"quiz": quiz, "quizzes": state.get("quizzes", 0) + 1}
+    return _begin(state, runtime, quiz)
 
 
 # ------------------------------------------------------------------------------- questions

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from prompts.turns import TurnReading, find_span, message_words
+from prompts.turns import TurnReading, cut_span, find_span, message_words
 from schemas.quiz import Letter
 from schemas.turn import INTENTS, Difficulty, Intent, Source
 
@@ -47,9 +47,9 @@ class TurnRow(BaseModel):
 
 def expected_reading(row: TurnRow) -> TurnReading:
     """The answer line a perfect reader would give for ``row`` (its topic located in the message's words)."""
-    span = find_span(message_words(row.text), row.topic) if row.topic else None
+    span = find_span(words := message_words(row.text), row.topic) if row.topic else None
     return TurnReading(
-        intent=row.intent, start=span[0] if span else None, end=span[1] if span else None,
+        intent=row.intent, topic=cut_span(words, *span) if span else None,
         same_topic=bool(row.same_topic), source=row.source or "any", questions=row.questions,
         difficulty=row.difficulty, letter=row.letter,
     )

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 
 from finetune import turn_phrases as P
-from prompts.turns import TurnReading, find_span, message_words, turn_messages
+from prompts.turns import TurnReading, cut_span, find_span, message_words, turn_messages
 from schemas.knowledge import ConceptCard
 from schemas.quiz import LETTERS
 
@@ -129,10 +129,11 @@ def _dress(text: str, rng: random.Random) -> str:
 
 def _topic_row(intent: str, template: str, topic: str, rng: random.Random, card: ConceptCard | None, **details) -> dict | None:
     text = _dress(template.format(t=topic, **{k: v for k, v in details.pop("words", {}).items()}), rng)
-    span = find_span(message_words(text), topic)
+    words = message_words(text)
+    span = find_span(words, topic)
     if span is None:  # the dressing broke the topic (typo on it): the target would be wrong
         return None
-    reading = TurnReading(intent=intent, start=span[0], end=span[1], **details)
+    reading = TurnReading(intent=intent, topic=cut_span(words, *span), **details)
     return _row(text, None, reading, card)
 
 

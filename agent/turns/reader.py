@@ -1,9 +1,9 @@
 """The turn reader: the model reads every free-text turn under Outlines; rules are the guard rails.
 
-The model answers one short line (:data:`prompts.turns.READING_PATTERN`: intent, a word span given
-as positions, and only the details said), so a turn costs a handful of decode steps; one Outlines
-generator per process is reused (:class:`llm.structured.StructuredRuntime`). Code cuts the topic
-from the positions, so it is always the student's own words.
+The model answers one short line (:func:`prompts.turns.reading_pattern`: intent, a topic copied from
+the message, and only the details said), so a turn costs a handful of decode steps. The grammar is
+built per message and admits only the message's own spans, so the topic is always the student's own
+words (and code checks it again for served models).
 
 How the two combine (mode ``both``, the default with a model):
 
@@ -13,7 +13,7 @@ How the two combine (mode ``both``, the default with a model):
 * the letter of an answer is the rules' (written letter, ordinal, words matched against the options)
   when they find one, else the model's; count and difficulty are the rules' (a model value is kept
   only if the number or difficulty word is in the message: nothing is predicted that was not said);
-* the topic is the model's span, or the rules' span when the model pointed at nothing usable.
+* the topic is the model's span, or the rules' span when the model gave none usable.
 
 Modes: ``rules`` (no model), ``model`` (model alone; rules only when its call fails), ``both``.
 """
@@ -26,7 +26,7 @@ from typing import Any
 
 from agent.turns import cues
 from agent.turns.rules import PRONOUNS, RuleReading, find_count, find_letter, find_topic, read_rules
-from prompts.turns import MAX_READING_TOKENS, READING_PATTERN, TurnReading, clean_text, cut_span, message_words, turn_messages
+from prompts.turns import MAX_READING_TOKENS, TurnReading, clean_text, message_spans, reading_pattern, turn_messages
 from schemas.turn import TurnRequest
 
 log = logging.getLogger(__name__)
@@ -34,11 +34,11 @@ MODES = ("rules", "model", "both")
 _FALLBACK = TurnRequest(intent="help")
 
 
-def reading_type() -> Any:
-    """The Outlines output type of the reader: the answer line's regular expression."""
+def reading_type(text: str) -> Any:
+    """The Outlines output type of the reader for one message: the answer line's regular expression."""
     from outlines.types import Regex
 
-    return Regex(READING_PATTERN)
+    return Regex(reading_pattern(text))
 
 
 class Reader:
@@ -53,7 +53,6 @@ class Reader:
         self.runtime = runtime
         self.mode = mode
         self.failures = 0
-        self._type = reading_type() if runtime is not None and mode != "rules" else None
 
     def __call__(self, text: str, options: Sequence[str] | None = None) -> TurnRequest:
         options = list(options) if options else None
@@ -79,7 +78,7 @@ class Reader:
         """The model's reading of the turn, or None when its output is unusable."""
         try:
             prompt = self.runtime.chat(turn_messages(text, options))
-            line = self._generate(prompt)
+            line = self._generate(prompt, text)
             return TurnReading.parse(line)
         except Exception as exc:
             self.failures += 1
@@ -87,7 +86,7 @@ class Reader:
             return None
 
 
-    def _generate(self, prompt: str) -> str:
+    def _generate(self, prompt: str, text: str) -> str:
         """The answer line: in-process models decode it with :func:`llm.pattern_decode.decode_pattern` (Outlines'
         index loses this grammar's optional fields for SmolLM2's tokenizer, see there); a served model gets the
         pattern as the server's structured output."""
@@ -95,8 +94,8 @@ class Reader:
         if lm is not None and hasattr(lm, "model"):
             from llm.pattern_decode import decode_pattern
 
-            return decode_pattern(lm, READING_PATTERN, prompt, max_new_tokens=MAX_READING_TOKENS)
-        return self.runtime.generate_text(self._type, prompt, max_new_tokens=MAX_READING_TOKENS)
+            return decode_pattern(lm, reading_pattern(text), prompt, max_new_tokens=MAX_READING_TOKENS)
+        return self.runtime.generate_text(reading_type(text), prompt, max_new_tokens=MAX_READING_TOKENS)
 
 
 def make_reader(runtime: Any = None, mode: str | None = None) -> Reader:
@@ -104,9 +103,10 @@ def make_reader(runtime: Any = None, mode: str | None = None) -> Reader:
 
 
 def model_topic(reading: TurnReading, text: str) -> str | None:
-    if reading.start is None:
+    """The reading's topic if it is a span of ``text`` (always, under the grammar; a check for served models)."""
+    if reading.topic is None or reading.topic not in message_spans(text):
         return None
-    return cut_span(message_words(text), reading.start, reading.end)
+    return reading.topic
 
 
 def model_request(reading: TurnReading, text: str, options: Sequence[str] | None) -> TurnRequest:

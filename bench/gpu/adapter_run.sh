@@ -11,7 +11,7 @@
 # modes only while time is left. Stages already done on this (warm) machine are skipped, so if the call runs out,
 # `bash bench/gpu/adapter_run.sh` again at once (no carry) resumes training from its last checkpoint, or evaluates.
 # Knobs: MAX_STEPS, TRAIN_BATCH (16), MAX_LENGTH, EVAL_LIMIT, EVAL_SETS ("openbookqa arc_easy"), LIMIT_S,
-# FORCE_TRAIN=1, SKIP_LETTER=1.
+# FORCE_TRAIN=1, SKIP_LETTER=1, SKIP_JOBS=1.
 #
 # Dry run on the CPU machine (tiny settings, a few minutes; the same code path, imports limited to the GPU image's
 # packages + the bundle by bench/gpu/gpu_sim.py):
@@ -116,6 +116,22 @@ stamp eval-loglik
 for pair in "${sets[@]}"; do
   [ "$(left)" -gt 40 ] && evaluate "${pair%%:*}" "${pair#*:}" loglik "$(( $(left) - 30 ))"
 done
+# The adapter's own jobs on held-out data (accuracy only; seconds per turn are measured on the CPU with
+# bench/turns.py): turn reading on the dev, frozen test and blind test sets, and explanations.
+stamp eval-jobs
+JOBS=$KEEP/jobs
+if [ -z "${SKIP_JOBS:-}" ] && [ ! -f "$JOBS/explain/results.json" ]; then
+  for set in turns_dev turns_test turns_test_blind; do
+    for reader in model both; do
+      [ "$(left)" -gt 60 ] && timeout -k 5 "$(( $(left) - 40 ))" "$PY" -m tutor eval turns \
+        --data "evaluation/data/$set.jsonl" --reader "$reader" --adapter "$ADAPTER" --out "$JOBS/$set/$reader" ${EVAL_LIMIT:+--limit "$EVAL_LIMIT"} \
+        > /dev/null 2>&1 && echo "turns $set $reader: $(grep -o '"intent_accuracy": [0-9.]*' "$JOBS/$set/$reader/results.json")"
+    done
+  done
+  [ "$(left)" -gt 90 ] && timeout -k 5 "$(( $(left) - 40 ))" "$PY" -m tutor eval explain --variants extractive,adapter \
+    --adapter "$ADAPTER" --out "$JOBS/explain" ${EVAL_LIMIT:+--limit "$EVAL_LIMIT"} > /dev/null 2>&1 && echo "explain: done"
+  tar -czf "$OUT/jobs_reports.tar.gz" -C "$KEEP" jobs
+fi
 stamp eval-letter
 if [ -z "${SKIP_LETTER:-}" ]; then
   for pair in "${sets[@]}"; do

@@ -14,7 +14,7 @@ import pytest
 
 from agent.turns.reader import Reader
 from evaluation.turn_scoring import load_rows, token_f1
-from prompts.turns import TurnReading, message_words
+from prompts.turns import TurnReading, message_spans, message_words
 
 pytestmark = pytest.mark.model
 DEV = Path(__file__).resolve().parents[2] / "evaluation" / "data" / "turns_dev.jsonl"
@@ -43,7 +43,7 @@ def test_model_output_is_one_reading_line(runtime, rows):
     for row in rows[:3]:
         reading = reader.read_model(row.text, row.options)
         assert isinstance(reading, TurnReading), row.text
-        assert reading.start is None or reading.end <= len(message_words(row.text))
+        assert reading.topic is None or reading.topic in message_spans(row.text)
     assert reader.failures == 0
 
 
@@ -53,7 +53,7 @@ def test_the_rows_defeat_constant_answers(rows):
     assert max(intents.count(i) for i in set(intents)) <= 2
     from evaluation.turn_scoring import expected_reading
 
-    starts = {expected_reading(r).start for r in rows if r.topic}
+    starts = {message_words(r.text).index(r.topic.split()[0]) for r in rows if r.topic}
     assert len(starts) >= 3
 
 

@@ -14,7 +14,7 @@ import pytest
 from finetune.tutor_data import SEED, is_heldout
 from finetune.turn_data import KIND, _key, banned_names, card_names, turn_rows
 from knowledge.cards import load_cards
-from prompts.turns import TurnReading, cut_span, turn_messages
+from prompts.turns import TurnReading, message_spans, reading_pattern, turn_messages
 from schemas.turn import INTENTS
 
 
@@ -34,7 +34,8 @@ def _message(row) -> str:
 
 
 def _words(row) -> list[str]:
-    return [w.split(":", 1)[1] for w in _message(row).split() if ":" in w]  # "(empty)": nothing to number
+    message = _message(row)
+    return [] if message == "(empty)" else message.split()
 
 
 def test_size_kinds_and_every_intent(rows):
@@ -64,10 +65,11 @@ def test_targets_parse_and_spans_are_the_topic(rows):
         reading = TurnReading.parse(row["messages"][-1]["content"])
         prompt = row["messages"][:-1]
         assert prompt[0]["role"] == "system" and prompt[-1]["role"] == "user"
-        if reading.start is not None:
+        if reading.topic is not None:
             spans += 1
-            topic = cut_span(_words(row), reading.start, reading.end)
-            assert topic and reading.intent in ("quiz", "explain")
+            assert reading.topic in message_spans(" ".join(_words(row))), reading.topic
+            assert re.fullmatch(reading_pattern(" ".join(_words(row))), reading.line())
+            assert reading.intent in ("quiz", "explain")
         if reading.intent == "answer":
             assert "Question waiting: A)" in prompt[-1]["content"] and reading.letter
     assert spans > len(rows) / 3

@@ -31,32 +31,34 @@ class ScriptedRuntime:
 
 def reader(line: str, mode: str = "both", monkeypatch=None) -> Reader:
     r = Reader.__new__(Reader)
-    r.runtime, r.mode, r.failures, r._type = ScriptedRuntime(line), mode, 0, None
+    r.runtime, r.mode, r.failures = ScriptedRuntime(line), mode, 0
     return r
 
 
-def test_topic_is_cut_from_positions():
-    request = reader("quiz 6-8 q5 hard")("Can you test me on precision and recall? 5 questions, hard ones")
+def test_topic_is_the_copied_span():
+    request = reader('quiz "precision and recall" q5 hard')("Can you test me on precision and recall? 5 questions, hard ones")
     assert (request.intent, request.topic, request.questions, request.difficulty) == ("quiz", "precision and recall", 5, "hard")
 
 
 def test_guard_rails_drop_details_never_said():
-    request = reader("quiz 4-4 q7 hard")("quiz me on dropout")
+    request = reader('quiz "dropout" q7 hard')("quiz me on dropout")
     assert (request.topic, request.questions, request.difficulty) == ("dropout", None, None)
-    alone = reader("quiz 4-4 q7 hard", "model")("quiz me on dropout")
+    alone = reader('quiz "dropout" q7 hard', "model")("quiz me on dropout")
     assert (alone.questions, alone.difficulty) == (7, "hard")
 
 
 def test_rules_decide_clear_cases():
-    assert reader("explain 1-1")("E", OPTIONS).intent == "help"
-    answer = reader("explain 1-1")("I think it's B", OPTIONS)
+    assert reader('explain "E"')("E", OPTIONS).intent == "help"
+    answer = reader('explain "think"')("I think it's B", OPTIONS)
     assert (answer.intent, answer.letter) == ("answer", "B")
     assert reader("answer A")("hello").intent != "answer"  # no question waits
 
 
-def test_bad_position_falls_back_to_the_rules_topic():
-    request = reader("explain 1-1")("what is dropout")
-    assert request.topic == "dropout"  # "what" is no topic; the rules' span is used
+def test_a_topic_not_in_the_message_falls_back_to_the_rules_topic():
+    request = reader('explain "regularisation"')("what is dropout")
+    assert request.topic == "dropout"  # a served model's invented topic is refused; the rules' span is used
+    alone = reader('explain "regularisation"', "model")("what is dropout")
+    assert alone.topic is None
 
 
 def test_failed_model_call_falls_back_to_rules():

@@ -67,7 +67,8 @@ check_imports() {
 import importlib, platform
 names = ["torch", "transformers", "peft", "accelerate", "trl", "datasets", "outlines", "outlines_core", "pydantic",
          "gguf", "yaml", "matplotlib", "tutor.cli", "finetune.train", "finetune.tutor_data", "evaluation.arc",
-         "evaluation.letter", "evaluation.loglik", "llm.structured", "llm.loading"]
+         "evaluation.letter", "evaluation.loglik", "llm.structured", "llm.loading", "evaluation.turns",
+         "evaluation.explain_report", "agent.turns.reader", "agent.explain", "llm.pattern_decode", "regex"]
 mods = {name: importlib.import_module(name) for name in names}
 from outlines.backends.outlines_core import OutlinesCoreLogitsProcessor  # noqa: F401  (letter mode)
 mods["tutor.cli"].build_parser()

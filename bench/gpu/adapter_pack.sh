@@ -25,7 +25,7 @@ te=$("$PY" -c "from importlib.metadata import version; print(version('typing_ext
 WHEELS=(trl==1.16.0 datasets==5.2.0 dill==0.4.1 multiprocess==0.70.19 outlines==1.3.3 outlines_core==0.2.14
         diskcache==5.6.3 genson==1.4.0 jsonschema==4.26.0 jsonschema-specifications==2025.9.1 referencing==0.37.0
         rpds-py==2026.9.1 pydantic==2.14.4 pydantic-core==2.50.5 annotated-types==0.8.0 typing-inspection==0.4.5
-        "typing-extensions==$te" gguf==0.19.0)
+        "typing-extensions==$te" gguf==0.19.0 bm25s==0.3.16)
 plat=(--only-binary=:all: --python-version 3.12 --implementation cp --platform manylinux_2_28_x86_64
       --platform manylinux_2_27_x86_64 --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64
       --platform manylinux1_x86_64 --platform any)

@@ -14,7 +14,7 @@ fact; if the spares run out, :class:`QuizUnavailable` explains why. Explanations
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from agent.explain import ExplanationStream, Explainer
@@ -59,7 +59,11 @@ class TutorService:
 
     # ------------------------------------------------------------------- quizzes
 
-    def plan(self, topic: str, count: int = DEFAULT_QUESTIONS, seed: int = 0, difficulty: str = "medium") -> QuizPlan:
+    def plan(
+        self, topic: str, count: int = DEFAULT_QUESTIONS, seed: int = 0, difficulty: str = "medium",
+        asked: Mapping[str, float] | None = None,
+    ) -> QuizPlan:
+        """The quiz plan; ``asked`` (fact id -> when the student was last asked it) steers it to fresh facts."""
         if not 1 <= count <= MAX_QUESTIONS:
             raise QuizUnavailable(f"A quiz has between 1 and {MAX_QUESTIONS} questions.")
         return plan_quiz(
@@ -71,6 +75,7 @@ class TutorService:
             model_label=self.lm.label if self.lm is not None else "",
             adapter=self.lm.adapter if self.lm is not None else None,
             strategy=self.strategy,
+            asked=asked,
         )
 
     def write_question(

@@ -81,10 +81,18 @@ class TutorService:
     def write_question(
         self, plan: QuizPlan, index: int, taken: list[MultipleChoiceQuestion] = ()
     ) -> Written:
-        """Question ``index`` of ``plan``, distinct from ``taken``; spares replace unusable facts."""
+        """Question ``index`` of ``plan``, distinct from ``taken``; spares replace unusable facts.
+
+        Question ``index``'s own spares (every n-th) are tried first, then any other spare whose fact
+        no question has taken: a hard quiz plans computation items first, and one that cannot be
+        written must not end the quiz while the concept has other facts.
+        """
         letter = plan.letters[index]
         seen = {q.question.casefold() for q in taken}
-        candidates = [plan.items[index]] + list(plan.spares[index::len(plan.items)] or plan.spares)
+        used = {q.fact_id for q in taken if q.fact_id}
+        own = list(plan.spares[index::len(plan.items)])
+        rest = [s for s in plan.spares if s not in own and s.fact_id not in used]
+        candidates = [plan.items[index], *own, *rest]
         for n, item in enumerate(candidates):
             written = self.writer.write(item, letter, seed=plan.meta.seed * 100 + index + 7919 * n)
             if written is not None and written.question.question.casefold() not in seen:

@@ -115,3 +115,21 @@ def test_merge_round_robins_equal_keys_and_order_group_alternates_kinds():
     assert [item for _, item in group] == ["c1", "s1", "c2"]
     other = [(key, "x1"), (fact_key("understanding", "medium", "hard", None), "u1")]
     assert merge([group, other]) == ["c1", "x1", "s1", "c2", "u1"]
+
+
+def test_a_fact_that_cannot_be_written_is_replaced_by_any_untaken_spare(kb, monkeypatch):
+    from agent.quiz.service import TutorService
+
+    service = TutorService(kb, lm=None)
+    plan = _plan(kb, "hard", 2)  # 2 items, 10 spares: question 0's own spares are spares 0, 2, 4, ...
+    own = {plan.items[0].fact_id} | {s.fact_id for s in plan.spares[0::2]}
+    write = service.writer.write
+
+    def write_or_fail(item, *args, **kwargs):
+        return None if item.fact_id in own else write(item, *args, **kwargs)
+
+    monkeypatch.setattr(service.writer, "write", write_or_fail)
+    first = service.write_question(plan, 1, []).question  # question 1 first, so its fact is taken
+    second = service.write_question(plan, 0, [first]).question
+    assert second.fact_id not in own and second.fact_id != first.fact_id
+    assert second.fact_id in {s.fact_id for s in plan.spares[1::2]}

@@ -1,6 +1,6 @@
 """The study loop in the graph: record answers and quizzes, review plans, progress, export (agent.study).
 
-The study companion (``TutorContext.study``) keeps each student's memory of facts in SQLite; its
+The study companion (``TutorContext.study``) keeps each student's memory of facts in the chat database; its
 calls are short synchronous transactions, so they run in a worker thread (``asyncio.to_thread``).
 Recording never costs the student a turn: a failure is logged and the quiz goes on.
 

@@ -108,9 +108,11 @@ def run_quiz(args) -> int:
     service = _service(args, settings, topic=args.topic)
     count = settings.questions
     if args.interactive:
-        from agent.terminal import quiz_in_terminal  # one question at a time, recorded in the study history
+        from agent.terminal import default_user, open_companion, quiz_in_terminal  # recorded in the study history
 
-        return quiz_in_terminal(service, service.plan(args.topic, count, args.seed, args.difficulty), args.user)
+        user, companion = args.user or default_user(), open_companion(service.kb, settings.chat_database)
+        plan = service.plan(args.topic, count, args.seed, args.difficulty, companion.asked(user))  # fresh facts first
+        return quiz_in_terminal(service, plan, user, companion=companion)
     with tqdm(total=count, desc="writing questions", unit="q", file=sys.stderr) as bar:
         quiz = service.generate_quiz(
             args.topic, count, args.seed, args.difficulty, on_question=lambda i, q: bar.update(1)

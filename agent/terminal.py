@@ -6,7 +6,8 @@
 Each answer is a letter A-D or the words of one option; grading is the web app's (agent.grading),
 the feedback says the same things (right/wrong, the correct option, the explanation, the source,
 the running score), and every answer is recorded in the study history (agent.study), so
-``tutor progress`` and ``tutor review`` see it. Questions are written one at a time, as in the app.
+``tutor progress`` and ``tutor review`` see it; each question shown is recorded as asked, so the
+student's next quiz on the topic avoids its fact. Questions are written one at a time, as in the app.
 End of input stops the quiz; the answers given so far are kept.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from agent.grading import grade, summarise
@@ -91,6 +93,7 @@ def run_quiz(
             stdout.write(f"\n{exc} The quiz ends after {index} question{'' if index == 1 else 's'}.\n")
             break
         questions.append(written)
+        companion.record_asked(user, plan.meta.quiz_id, written)
         quiz = Quiz(topic=plan.topic, questions=questions, meta=plan.meta)
         stdout.write("\n" + question_text(written, index, total, plan.topic, retry) + "\n")
         letter = _read_letter(written, stdin, stdout)
@@ -124,16 +127,20 @@ def default_user() -> str:
     return AppSettings.from_env().username
 
 
-def open_companion(kb) -> StudyCompanion:
-    """The study memory in the data directory's chat database (``TUTOR_DATA_DIR``)."""
-    from knowledge.settings import default_data_dir
+def open_companion(kb, database: str | Path | None = None) -> StudyCompanion:
+    """The study memory in the chat database (``TUTOR_DATABASE_URL``, else ``<TUTOR_DATA_DIR>/chat.sqlite``)."""
+    if database is None:
+        from agent.settings import Settings
 
-    return StudyCompanion.open(default_data_dir(), kb)
+        database = Settings.from_env().chat_database
+    return StudyCompanion.open(database, kb)
 
 
-def quiz_in_terminal(service, plan: QuizPlan, user: str | None = None, retry: bool = False) -> int:
+def quiz_in_terminal(service, plan: QuizPlan, user: str | None = None, retry: bool = False,
+                     companion: StudyCompanion | None = None) -> int:
     """``tutor quiz --interactive`` / ``tutor review``: ask on stdin/stdout; exit status 0, or 1 with no answer."""
-    result = run_quiz(service, plan, open_companion(service.kb), user or default_user(), sys.stdin, sys.stdout, retry)
+    companion = companion or open_companion(service.kb)
+    result = run_quiz(service, plan, companion, user or default_user(), sys.stdin, sys.stdout, retry)
     return 0 if result is not None else 1
 
 

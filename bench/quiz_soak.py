@@ -47,7 +47,8 @@ def main(argv=None) -> int:
     from tqdm import tqdm
 
     from agent.quiz.service import TutorService
-    from evaluation.quiz_quality import edge_case_topics, generate_and_audit, load_topics, summarise_audits
+    from evaluation.quiz_quality import generate_and_audit, summarise_audits
+    from evaluation.quiz_topics import edge_case_topics, load_topics
 
     args = parse_args(argv)
     if args.threads:

@@ -12,7 +12,8 @@ SQL is written once with ``?`` placeholders and double-quoted names, which both 
 for PostgreSQL ``?`` becomes ``%s``. Each caller writes the few statements whose syntax differs
 (e.g. :attr:`Database.row_order`). Used by the chat history (:mod:`agent.app.data_layer`) and the
 student accounts (:mod:`agent.app.accounts`); the graph's checkpoints use LangGraph's own savers
-(:mod:`agent.graph.checkpoint`) on the same target.
+(:mod:`agent.graph.checkpoint`) on the same target. :class:`common.sync_database.SyncDatabase` is the synchronous twin
+(same targets, same SQL) for code that runs in worker threads: the study store (:mod:`agent.study.store`).
 """
 
 from __future__ import annotations
@@ -146,7 +147,8 @@ class SQLiteDatabase(Database):
             self._db = None
 
 
-def _pg_sql(sql: str) -> str:
+def pg_sql(sql: str) -> str:
+    """``?`` placeholders as psycopg's ``%s`` (a literal ``%`` doubled)."""
     return sql.replace("%", "%%").replace("?", "%s")
 
 
@@ -155,10 +157,10 @@ class _PostgresTx:
         self.conn = conn
 
     async def execute(self, sql: str, params: tuple | dict = ()) -> None:
-        await self.conn.execute(_pg_sql(sql), params or None)
+        await self.conn.execute(pg_sql(sql), params or None)
 
     async def rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
-        cursor = await self.conn.execute(_pg_sql(sql), params or None)
+        cursor = await self.conn.execute(pg_sql(sql), params or None)
         return list(await cursor.fetchall())
 
 
@@ -218,3 +220,4 @@ class PostgresDatabase(Database):
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+

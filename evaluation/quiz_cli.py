@@ -2,6 +2,11 @@
 
     tutor eval quiz --topics evaluation/data/quiz_topics.txt --out evaluation/reports/quiz-embedded
     tutor eval quiz --topics evaluation/data/quiz_topics.txt --strategy free --limit 5 --out runs/quiz-free
+    tutor eval quiz --topics evaluation/data/quiz_topics_review.txt --no-model --out evaluation/reports/quiz-review
+
+The last one is the held-out review: topics never used in development, no model needed (the template
+quiz path makes no model call); it prints 50 questions for a person to read and writes them to
+``samples.md``, beside the per-topic focus, kind and difficulty mix, and cross-topic repeats.
 
 ``evaluation/cli.py`` hooks this in with ``register_quiz(eval_subparsers)``; argparse only here,
 the model loads inside the handler.
@@ -27,11 +32,14 @@ def register_quiz(eval_subparsers: argparse._SubParsersAction) -> argparse.Argum
     parser.add_argument("--out", type=Path, required=True, help="report folder (results.json/.md, samples.md, PNG)")
     parser.add_argument("--questions", type=question_count, default=DEFAULT_QUESTIONS,
                         help=f"questions per quiz (1-{MAX_QUESTIONS}; the report's fixed default, not TUTOR_QUESTIONS)")
-    parser.add_argument("--seed", type=int, default=0, help="quiz seed, the same for every topic")
+    parser.add_argument("--seed", type=int, default=0, help="base quiz seed; topic i uses seed + i")
+    parser.add_argument("--difficulty", choices=["easy", "medium", "hard"], default="medium",
+                        help="quiz difficulty (selects item kinds: easy recall ... hard application/scenario)")
     add_model_arguments(parser)
     parser.add_argument("--strategy", choices=["auto", "template", "free", "mixed"], default="auto",
                         help="template: curated question forms; free: the model phrases questions (checked)")
-    parser.add_argument("--samples", type=int, default=20, help="questions copied into samples.md for reading")
+    parser.add_argument("--samples", type=int, default=50,
+                        help="questions printed and copied into samples.md for a person to read (0: none)")
     parser.add_argument("--limit", type=int, default=None, help="evaluate only the first N topics")
     parser.add_argument("--no-recheck", action="store_true",
                         help="skip the model re-answering each key (the lexical re-check still runs)")
@@ -51,6 +59,7 @@ def run_quiz_eval_command(args) -> int:
         out=args.out,
         questions=args.questions,
         seed=args.seed,
+        difficulty=args.difficulty,
         model=args.model,
         adapter=args.adapter,
         strategy=args.strategy,
@@ -60,6 +69,10 @@ def run_quiz_eval_command(args) -> int:
         limit=args.limit,
     )
     results = run_quiz_eval(config)
+    if args.samples:
+        from evaluation.quiz_report import samples_text
+
+        print(samples_text(results, args.samples, args.seed))
     s = results["summary"]
     valid = s["valid_quizzes"]
     print(

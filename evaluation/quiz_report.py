@@ -13,7 +13,7 @@ from common.files import atomic_path, write_atomic
 from schemas import LETTERS
 
 
-def write_report(results: dict, out: Path, samples: int = 20, seed: int = 0) -> None:
+def write_report(results: dict, out: Path, samples: int = 50, seed: int = 0) -> None:
     out.mkdir(parents=True, exist_ok=True)
     write_atomic(out / "results.json", json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     write_atomic(out / "results.md", results_markdown(results))
@@ -52,9 +52,9 @@ def results_markdown(results: dict) -> str:
         f"seed {cfg['seed']} + topic index; "
         f"{env['date']}, {env['cpus']} CPUs ({env.get('torch_threads')} torch threads), load average "
         f"{env['load_average']}. Reproduce with "
-        f"`tutor eval quiz --topics {cfg['topics']} --questions {cfg['questions']} --seed {cfg['seed']}"
-        f"{' --strategy ' + cfg['strategy'] if cfg['strategy'] != 'auto' else ''} --out {cfg['out']}`.",
+        f"`{reproduce_command(cfg)}`.",
         "",
+        *_no_model_note(cfg),
         "| measure | value |",
         "|---|---|",
         f"| quizzes generated / topics | {s['quizzes']} / {s['topics']} |",
@@ -74,6 +74,7 @@ def results_markdown(results: dict) -> str:
         f"| stems passing `stem_problems` | {_pct(s['stem_pass'])} |",
         f"| stem problems found | {s['stem_problems'] or 'none'} |",
         f"| questions from the topic's 3 best-matching cards | {_pct(s['topic_cards'])} |",
+        *_focus_rows(s.get("focus")),
         f"| seconds per quiz | {_secs(s['seconds_per_quiz'])} |",
         f"| seconds to the first question | {_secs(s['seconds_to_first_question'])} |",
         f"| model load (s) | {env['model_load_seconds']} |",
@@ -81,6 +82,7 @@ def results_markdown(results: dict) -> str:
         f"| other failures (errors, invalid quizzes) | {len(s['errors'])} |",
         "",
     ]
+    lines += _focus_sections(results)
     for label, rows in (("Unavailable", s["unavailable"]), ("Failures", s["errors"])):
         if rows:
             lines += [f"## {label}", ""] + [f"- `{r['topic'][:80]}`: {r['message'][:300]}" for r in rows] + [""]
@@ -105,6 +107,61 @@ def results_markdown(results: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def reproduce_command(cfg: dict) -> str:
+    """The ``tutor eval quiz`` command line that re-runs this report."""
+    flags = [f"--topics {cfg['topics']}", f"--questions {cfg['questions']}", f"--seed {cfg['seed']}"]
+    if cfg.get("difficulty", "medium") != "medium":
+        flags.append(f"--difficulty {cfg['difficulty']}")
+    if cfg["strategy"] != "auto":
+        flags.append(f"--strategy {cfg['strategy']}")
+    if cfg.get("no_model"):
+        flags.append("--no-model")
+    return "tutor eval quiz " + " ".join(flags) + f" --out {cfg['out']}"
+
+
+def _no_model_note(cfg: dict) -> list[str]:
+    if not cfg.get("no_model"):
+        return []
+    return ["The template quiz path makes no model call, so these are the quizzes the app gives with the embedded "
+            "model; only the model's re-check of each key is left out.", ""]
+
+
+def _mix(counts: dict) -> str:
+    total = sum(counts.values()) or 1
+    return ", ".join(f"{name} {100 * n / total:.0f}%" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _focus_rows(focus: dict | None) -> list[str]:
+    if not focus or not focus["questions"]:
+        return []
+    n = focus["questions"]
+    return [
+        f"| questions from the concept card the planner names for the topic | "
+        f"{focus['on_concept']}/{n} ({100 * focus['on_concept'] / n:.1f}%) |",
+        f"| questions whose stem an earlier topic's quiz asked / stems asked under several topics | "
+        f"{focus['re_asked']} / {len(focus['repeated_stems'])} |",
+        f"| item kinds (labels of the facts asked) | {_mix(focus['kinds'])} |",
+        f"| difficulty labels of the facts asked | {_mix(focus['difficulties'])} |",
+    ]
+
+
+def _focus_sections(results: dict) -> list[str]:
+    """Per topic: the concept card, the share on it, the kind and difficulty mix; then cross-topic repeats."""
+    quizzes = [q for q in results["quizzes"] if q.get("focus")]
+    if not quizzes:
+        return []
+    lines = ["## Focus per topic", "", "| topic | concept card (planner) | on concept | item kinds | difficulty |",
+             "|---|---|---|---|---|"]
+    for q in quizzes:
+        f = q["focus"]
+        lines.append(f"| {q['topic'][:60]} | {'; '.join(f['concept']) or 'none'} | {f['on_concept']}/{q['questions']} "
+                     f"| {_mix(f['kinds'])} | {_mix(f['difficulties'])} |")
+    repeated = results["summary"].get("focus", {}).get("repeated_stems", [])
+    lines += ["", "## Stems asked under several topics", ""]
+    lines += [f"- {r['stem']} ({'; '.join(r['topics'])})" for r in repeated] or ["none"]
+    return lines + [""]
+
+
 def pick_samples(results: dict, count: int, seed: int) -> list[tuple[str, dict]]:
     """``count`` questions spread over the topics (seeded), in topic order."""
     pool = [(i, q["topic"], row) for i, q in enumerate(results["quizzes"]) for row in q["rows"]]
@@ -122,7 +179,8 @@ def samples_markdown(results: dict, count: int = 20, seed: int = 0) -> str:
     ]
     for n, (topic, row) in enumerate(pick_samples(results, count, seed), start=1):
         model = {True: "agrees", False: "DISAGREES", None: "not run"}[row["model"]]
-        lines += [f"### {n}. Topic: {topic[:80]}", "", f"**Q{row['index'] + 1}.** {row['question']}", ""]
+        lines += [f"### {n}. Topic: {topic[:80]}", "", f"**Q{row['index'] + 1}.** {row['question']}",
+                  "", _labels(row), ""]
         for letter, option in zip(LETTERS, row["options"]):
             mark = f"**{letter}. {option}** (key)" if letter == row["answer"] else f"{letter}. {option}"
             lines.append(f"- {mark}")
@@ -134,6 +192,21 @@ def samples_markdown(results: dict, count: int = 20, seed: int = 0) -> str:
             f"stem problems: {', '.join(row['stem_problems']) or 'none'}.",
             "",
         ]
+    return "\n".join(lines)
+
+
+def _labels(row: dict) -> str:
+    return f"({row.get('kind', 'unlabelled')}, {row.get('difficulty', 'unlabelled')}; source `{row['source']}`)"
+
+
+def samples_text(results: dict, count: int = 50, seed: int = 0) -> str:
+    """The same questions as ``samples.md``, as plain text for the terminal (key marked with '*')."""
+    lines = [f"{count} questions for a person to read (key marked *):", ""]
+    for n, (topic, row) in enumerate(pick_samples(results, count, seed), start=1):
+        lines += [f"{n}. [{topic[:60]}] {row['question']}  {_labels(row)}"]
+        lines += [f"   {'*' if letter == row['answer'] else ' '}{letter}. {option}"
+                  for letter, option in zip(LETTERS, row["options"])]
+        lines.append("")
     return "\n".join(lines)
 
 

@@ -154,6 +154,24 @@ def quiz_quality(d: dict) -> str:
             f"median {secs(per_quiz, 1)} a quiz, {secs(first, 1)} to the first question ({env['strategy']} strategy)")
 
 
+def quiz_review_command(d: dict) -> str:
+    c = d["config"]
+    return (f"`tutor eval quiz --topics {c['topics']} --questions {c['questions']} --seed {c['seed']}"
+            f"{' --no-model' if c.get('no_model') else ''} --out {c['out']}`")
+
+
+def quiz_review(d: dict) -> str:
+    s = d["summary"]
+    f, n = s["focus"], s["focus"]["questions"]
+    deep = sum(f["kinds"].get(k, 0) for k in ("application", "computation", "scenario"))
+    recall, understanding = f["kinds"].get("recall", 0) / n, f["kinds"].get("understanding", 0) / n
+    return (f"{s['topics']} held-out topics, {n} questions ({s['valid_quizzes']['n']} of {s['valid_quizzes']['of']} "
+            f"quizzes valid): {pct(f['on_concept'] / n)} from the concept card the planner names; "
+            f"{f['re_asked']} re-ask a stem an earlier topic's quiz asked; item kinds recall "
+            f"{pct(recall, 0)}, understanding {pct(understanding, 0)}, "
+            f"application/computation/scenario {pct(deep / n, 0)} ({d['config'].get('difficulty', 'medium')} quizzes)")
+
+
 def phrasing(d: dict) -> str:
     base, adapter = d["base"]["rates"], d["adapter"]["rates"]
     return (f"usable drafts: base {pct(base['usable'], 0)}, tutor adapter {pct(adapter['usable'], 0)} of "
@@ -172,6 +190,10 @@ QUALITY = Table(
         Row("evaluation/reports/quiz-embedded/results.json",
             (quiz_command, "quiz quality, embedded model + tutor adapter"),
             quiz_quality, lambda d: cpu_machine(d["environment"], threads="torch_threads")),
+        Row("evaluation/reports/quiz-review/results.json",
+            (quiz_review_command, "quiz focus and depth on topics not used in development (no model needed)"),
+            quiz_review, lambda d: cpu_machine({k: v for k, v in d["environment"].items() if v is not None},
+                                               threads="torch_threads")),
         Row("evaluation/reports/phrasing/phrasing.json",
             ("`python -m evaluation.phrasing --adapter llm/adapters/tutor-smollm2 --compare-base --out DIR`",
              "can the model phrase a question itself (`QuestionDraft`, first try)"),

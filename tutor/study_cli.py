@@ -8,7 +8,8 @@
     tutor quiz --topic dropout --format json > quiz.json
     tutor export --quiz quiz.json --format markdown --out quiz.md  # a printable quiz
 
-The history lives in ``<TUTOR_DATA_DIR>/chat.sqlite`` (the web app's database), per user: by default
+The history lives in the web app's chat database (``TUTOR_DATABASE_URL``, else
+``<TUTOR_DATA_DIR>/chat.sqlite``), per user: by default
 the app's open-mode user, so the terminal and the browser share it. ``TUTOR_CLOCK_OFFSET_DAYS`` moves
 "now" (to see tomorrow's reviews today). Files are written atomically.
 """
@@ -61,13 +62,11 @@ def _user_argument(parser: argparse.ArgumentParser) -> None:
 
 
 def _companion(args):
-    from agent.study.companion import StudyCompanion
-    from agent.terminal import default_user
+    from agent.terminal import default_user, open_companion
     from knowledge.base import KnowledgeBase
-    from knowledge.settings import default_data_dir
 
     args.user = args.user or default_user()
-    return StudyCompanion.open(default_data_dir(), KnowledgeBase.load(getattr(args, "notes_dir", None)))
+    return open_companion(KnowledgeBase.load(getattr(args, "notes_dir", None)))
 
 
 def run_review(args) -> int:
@@ -88,7 +87,7 @@ def run_review(args) -> int:
     if args.format == "interactive":
         from agent.terminal import quiz_in_terminal
 
-        return quiz_in_terminal(service, plan, args.user)
+        return quiz_in_terminal(service, plan, args.user, companion=companion)
     written = []
     for index in range(len(plan.items)):
         written.append(service.write_question(plan, index, [w.question for w in written]))

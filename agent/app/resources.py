@@ -90,7 +90,7 @@ class Resources:
         """One study companion per server, on the service's knowledge base (facts from notes too)."""
         from agent.study.companion import StudyCompanion
 
-        return StudyCompanion.open(self.settings.knowledge.data_dir, service.kb)
+        return StudyCompanion.open(self.settings.chat_database, service.kb)
 
     async def close(self) -> None:
         await self._stack.aclose()

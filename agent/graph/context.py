@@ -8,6 +8,7 @@ depends on the two protocols below only, not on the classes that implement them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -27,7 +28,8 @@ class Service(Protocol):
 
     kb: KnowledgeBase
 
-    def plan(self, topic: str, count: int, seed: int, difficulty: str) -> QuizPlan: ...
+    def plan(self, topic: str, count: int, seed: int, difficulty: str,
+             asked: Mapping[str, float] | None = None) -> QuizPlan: ...
 
     def write_question(self, plan: QuizPlan, index: int, taken: list[MultipleChoiceQuestion]) -> Written: ...
 

@@ -154,7 +154,9 @@ async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> Update
     turn, event = state["turn"], state["event"]
     count, difficulty = turn.questions or event.questions, turn.difficulty or event.difficulty
     try:
-        plan = await asyncio.to_thread(runtime.context.service.plan, topic, count, _seed(state, runtime), difficulty)
+        asked = await study_nodes.asked(runtime)  # a repeat quiz avoids facts already asked (not review or retry)
+        plan = await asyncio.to_thread(runtime.context.service.plan, topic, count, _seed(state, runtime), difficulty,
+                                       asked)
     except QuizUnavailable as exc:
         _say(runtime, str(exc), "warning")
         return {}
@@ -221,6 +223,7 @@ async def write_question(state: TutorState, runtime: Runtime[TutorContext]) -> U
         _say(runtime, reason + (f" The quiz ends after {total} questions." if total else ""), "warning")
         return {"quiz": quiz.model_copy(update={"total": total}) if total else None}
     made = Provenance(strategy=written.strategy, verified_by=written.verified_by, attempts=written.attempts)
+    await study_nodes.record_asked(runtime, quiz, written.question)
     return {"quiz": quiz.model_copy(update={"questions": [*quiz.questions, written.question],
                                             "provenance": [*quiz.provenance, made]})}
 

@@ -1,9 +1,11 @@
 """The study loop in the graph: record answers and quizzes, review plans, progress, export (agent.study).
 
-The study companion (``TutorContext.study``) keeps each student's memory of facts in SQLite; its
+The study companion (``TutorContext.study``) keeps each student's memory of facts in the chat database; its
 calls are short synchronous transactions, so they run in a worker thread (``asyncio.to_thread``).
 Recording never costs the student a turn: a failure is logged and the quiz goes on.
 
+    await asked(runtime)                         # plan_quiz: the facts this student was asked (a new quiz avoids them)
+    await record_asked(runtime, quiz, question)  # write_question: the question goes to the student
     record(runtime, quiz, question, graded)      # grade: after every graded answer
     await finish(runtime, final, result)         # summarise: the review note and the quiz's Anki deck
     await review_plan(state, runtime, count, seed)   # plan_review: a QuizPlan of the facts due now, or a line
@@ -35,6 +37,29 @@ NOT_STUDYING = "Your study history is not kept in this session, so there is noth
 
 def is_review(topic: str) -> bool:
     return topic == REVIEW_TOPIC
+
+
+async def asked(runtime: Runtime[TutorContext]) -> dict[str, float]:
+    """When the student was last asked each fact (fact id -> unix time); {} when nothing is kept or on failure."""
+    ctx = runtime.context
+    if not ctx.studying:
+        return {}
+    try:
+        return await asyncio.to_thread(ctx.study.asked, ctx.user)
+    except Exception:  # a quiz that may repeat a fact beats no quiz
+        log.exception("reading the facts asked of %s failed", ctx.user)
+        return {}
+
+
+async def record_asked(runtime: Runtime[TutorContext], quiz: ActiveQuiz, question: MultipleChoiceQuestion) -> None:
+    """Note that ``question``'s fact was put to the student (every quiz, review and retry too); never raises."""
+    ctx = runtime.context
+    if not ctx.studying:
+        return
+    try:
+        await asyncio.to_thread(ctx.study.record_asked, ctx.user, quiz.quiz_id, question)
+    except Exception:
+        log.exception("recording a question asked in quiz %s failed", quiz.quiz_id)
 
 
 async def record(runtime: Runtime[TutorContext], quiz: ActiveQuiz, question: MultipleChoiceQuestion,

@@ -7,6 +7,11 @@ topic ("optimisation", "neural networks": several cards match about equally and 
 by it) is planned over those cards in turn. Either way :attr:`QuizPlan.widened_to` lists the
 other concepts the quiz uses, so the quiz intro can tell the student.
 
+Within each part, :mod:`agent.quiz.ordering` puts facts the student has not been asked first, then
+the item kinds the difficulty asks for (easy: recall; hard: application, computation, scenario).
+A student who has been asked every fact of the concept gets its least recently asked facts again
+before the quiz widens: staying on the concept comes before freshness.
+
 No model is involved: the model's pick over the candidates gave the same plan as this order for
 35 of 35 held-out topics (``bench/results/quiz_ablation.json``), so a quiz never waits for one. A topic the knowledge base
 cannot serve raises :class:`QuizUnavailable`.
@@ -15,9 +20,11 @@ cannot serve raises :class:`QuizUnavailable`.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from agent.quiz.assemble import balanced_positions
+from agent.quiz.ordering import NOTE_KIND, Key, fact_key, merge, order_group
 from knowledge.base import KnowledgeBase
 from knowledge.cloze import note_cloze_items
 from knowledge.retrieval import words
@@ -81,41 +88,41 @@ def topic_cards(kb: KnowledgeBase, topic: str) -> tuple[list[ConceptCard], list[
     return concept, [h.card for h in hits if h.card not in concept]
 
 
-def candidate_items(kb: KnowledgeBase, topic: str, difficulty: str) -> Candidates:
-    """The concept's facts (interleaved with the student's matching notes), then the neighbours'."""
+def candidate_items(
+    kb: KnowledgeBase, topic: str, difficulty: str, asked: Mapping[str, float] | None = None
+) -> Candidates:
+    """The concept's facts (with the student's matching notes), then the neighbours', each part ordered by
+    :mod:`agent.quiz.ordering` (fresh first, then the item kinds ``difficulty`` asks for).
+
+    ``asked`` maps the fact ids this student has been asked to when (unix time; None or {}: nothing asked).
+    """
+    asked = asked or {}
     concept, others = topic_cards(kb, topic)
     notes = [
-        [PlanItem(source=c.source, fact=c.sentence_index, concept=c.concept, fact_id=c.fact_id) for c in group]
+        [(fact_key(NOTE_KIND, difficulty, difficulty, asked.get(c.fact_id)),
+          PlanItem(source=c.source, fact=c.sentence_index, concept=c.concept, fact_id=c.fact_id)) for c in group]
         for group in note_cloze_items(kb, topic)
     ]
-    own = _interleave([_facts_of(card, difficulty) for card in concept[:1]] + notes + [
-        _facts_of(card, difficulty) for card in concept[1:]])
+    own = merge([_facts_of(card, difficulty, asked) for card in concept[:1]] + notes + [
+        _facts_of(card, difficulty, asked) for card in concept[1:]])
     neighbours: list[ConceptCard] = []
     for card in concept + others:  # curated related cards of the concept first, then weaker matches
         for near in ([card] if card in others else []) + kb.related(card):
             if near not in concept and near not in neighbours:
                 neighbours.append(near)
     # The nearest neighbours alternate first, so a widened quiz names few concepts, not one per question.
-    groups = [_facts_of(c, difficulty) for c in neighbours]
-    neighbour_items = _interleave(groups[:NEAREST]) + _interleave(groups[NEAREST:])
+    groups = [_facts_of(c, difficulty, asked) for c in neighbours]
+    neighbour_items = merge(groups[:NEAREST]) + merge(groups[NEAREST:])
     return Candidates(own, neighbour_items, broad=len(concept) > 1, main=concept[0].title if concept else "")
 
 
-def _facts_of(card: ConceptCard, difficulty: str) -> list[PlanItem]:
-    # Difficulty orders each card's facts: definitions (first facts) first for easy, last for hard.
-    order = list(range(len(card.facts)))
-    if difficulty == "hard":
-        order.reverse()
-    return [PlanItem(source=f"card:{card.id}", fact=i, concept=card.title, fact_id=card.facts[i].id) for i in order]
-
-
-def _interleave(groups: list[list[PlanItem]]) -> list[PlanItem]:
-    """Round-robin over the groups (first group first at each depth)."""
-    groups = [g for g in groups if g]
-    items: list[PlanItem] = []
-    for depth in range(max((len(g) for g in groups), default=0)):
-        items.extend(g[depth] for g in groups if depth < len(g))
-    return items
+def _facts_of(card: ConceptCard, difficulty: str, asked: Mapping[str, float]) -> list[tuple[Key, PlanItem]]:
+    """The card's facts as (sort key, plan item), ordered by :func:`agent.quiz.ordering.order_group`."""
+    return order_group([
+        (fact_key(fact.kind, fact.difficulty, difficulty, asked.get(fact.id)), fact.kind,
+         PlanItem(source=f"card:{card.id}", fact=i, concept=card.title, fact_id=fact.id))
+        for i, fact in enumerate(card.facts)
+    ])
 
 
 def require_material(kb: KnowledgeBase, topic: str) -> str:
@@ -143,10 +150,15 @@ def plan_quiz(
     model_label: str = "",
     adapter: str | None = None,
     strategy: str = "template",
+    asked: Mapping[str, float] | None = None,
 ) -> QuizPlan:
-    """A validated :class:`QuizPlan` with ``count`` items, or :class:`QuizUnavailable`."""
+    """A validated :class:`QuizPlan` with ``count`` items, or :class:`QuizUnavailable`.
+
+    ``asked``: the facts this student has been asked (fact id -> unix time), which the plan avoids
+    while the concept has others (:mod:`agent.quiz.ordering`).
+    """
     topic = require_material(kb, topic)
-    found = candidate_items(kb, topic, difficulty)
+    found = candidate_items(kb, topic, difficulty, asked)
     candidates = found.items
     if not candidates:
         ideas = ", ".join(kb.suggestions())

@@ -14,7 +14,7 @@ fact; if the spares run out, :class:`QuizUnavailable` explains why. Explanations
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from agent.explain import ExplanationStream, Explainer
@@ -59,7 +59,11 @@ class TutorService:
 
     # ------------------------------------------------------------------- quizzes
 
-    def plan(self, topic: str, count: int = DEFAULT_QUESTIONS, seed: int = 0, difficulty: str = "medium") -> QuizPlan:
+    def plan(
+        self, topic: str, count: int = DEFAULT_QUESTIONS, seed: int = 0, difficulty: str = "medium",
+        asked: Mapping[str, float] | None = None,
+    ) -> QuizPlan:
+        """The quiz plan; ``asked`` (fact id -> when the student was last asked it) steers it to fresh facts."""
         if not 1 <= count <= MAX_QUESTIONS:
             raise QuizUnavailable(f"A quiz has between 1 and {MAX_QUESTIONS} questions.")
         return plan_quiz(
@@ -71,15 +75,24 @@ class TutorService:
             model_label=self.lm.label if self.lm is not None else "",
             adapter=self.lm.adapter if self.lm is not None else None,
             strategy=self.strategy,
+            asked=asked,
         )
 
     def write_question(
         self, plan: QuizPlan, index: int, taken: list[MultipleChoiceQuestion] = ()
     ) -> Written:
-        """Question ``index`` of ``plan``, distinct from ``taken``; spares replace unusable facts."""
+        """Question ``index`` of ``plan``, distinct from ``taken``; spares replace unusable facts.
+
+        Question ``index``'s own spares (every n-th) are tried first, then any other spare whose fact
+        no question has taken: a hard quiz plans computation items first, and one that cannot be
+        written must not end the quiz while the concept has other facts.
+        """
         letter = plan.letters[index]
         seen = {q.question.casefold() for q in taken}
-        candidates = [plan.items[index]] + list(plan.spares[index::len(plan.items)] or plan.spares)
+        used = {q.fact_id for q in taken if q.fact_id}
+        own = list(plan.spares[index::len(plan.items)])
+        rest = [s for s in plan.spares if s not in own and s.fact_id not in used]
+        candidates = [plan.items[index], *own, *rest]
         for n, item in enumerate(candidates):
             written = self.writer.write(item, letter, seed=plan.meta.seed * 100 + index + 7919 * n)
             if written is not None and written.question.question.casefold() not in seen:

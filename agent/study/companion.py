@@ -1,13 +1,15 @@
 """The study companion: one object the graph, the app and the CLI call (store + knowledge + clock).
 
-    companion = StudyCompanion.open(data_dir, kb)             # tables in <data_dir>/chat.sqlite
+    companion = StudyCompanion.open(settings.chat_database, kb)   # PostgreSQL URL, else <data_dir>/chat.sqlite
+    asked = companion.asked(user)                            # fact id -> last asked: a new quiz avoids them
+    companion.record_asked(user, quiz_id, question)          # when a question is shown
     companion.record_answer(user, quiz_id, question, graded, retry=False)   # after every graded answer
     companion.record_quiz(user, quiz, result)                # when a quiz ends
     plan = companion.review_plan(user, count=10, seed=0)     # None when nothing is due
     companion.progress(user); progress_png(...); export_bytes(companion.collect(user, "history"), "anki")
 
 Every call reads the clock afresh (``TUTOR_CLOCK_OFFSET_DAYS`` moves "now" for a running app).
-Calls are synchronous SQLite transactions of a few milliseconds; async callers wrap them in
+Calls are synchronous transactions (SQLite or PostgreSQL) of a few milliseconds; async callers wrap them in
 ``asyncio.to_thread``.
 """
 
@@ -19,7 +21,7 @@ from pathlib import Path
 from agent.quiz.assemble import balanced_positions
 from agent.study.clock import Clock
 from agent.study.export import Questions, from_export
-from agent.study.facts import fact_ref, locate
+from agent.study.facts import fact_id_of, fact_ref, locate
 from agent.study.memory import rating_for, recall
 from agent.study.progress import build_progress, weakest
 from agent.study.store import StudyStore
@@ -37,8 +39,9 @@ class StudyCompanion:
         self.store, self.kb, self.clock = store, kb, clock or Clock()
 
     @classmethod
-    def open(cls, data_dir: str | Path, kb: KnowledgeBase, clock: Clock | None = None) -> "StudyCompanion":
-        return cls(StudyStore.in_data_dir(data_dir), kb, clock)
+    def open(cls, database: str | Path, kb: KnowledgeBase, clock: Clock | None = None) -> "StudyCompanion":
+        """The companion on the chat database: a SQLite file or a PostgreSQL URL (``Settings.chat_database``)."""
+        return cls(StudyStore(database), kb, clock)
 
     # --------------------------------------------------------------------------------- record
 
@@ -54,6 +57,17 @@ class StudyCompanion:
 
     def record_quiz(self, user: str, quiz: Quiz, result: QuizResult) -> bool:
         return self.store.record_quiz(QuizRecord(user=user, taken_at=self.clock.now(), quiz=quiz, result=result))
+
+    def record_asked(self, user: str, quiz_id: str, question: MultipleChoiceQuestion) -> None:
+        """Note that ``question``'s fact was put to ``user`` now (called when the question is shown)."""
+        self.store.record_asked(user, quiz_id, [fact_id_of(question)], self.clock.now())
+
+    def asked(self, user: str) -> dict[str, float]:
+        """The facts ``user`` has been asked, with when (unix time), for a repeat quiz to avoid them.
+
+        Review and retry quizzes do not use it: they re-ask on purpose.
+        """
+        return self.store.asked(user)
 
     # -------------------------------------------------------------------------------- reports
 

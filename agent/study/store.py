@@ -1,20 +1,26 @@
-"""The study memory in SQLite: every graded answer, each fact's FSRS card, every quiz taken, per student.
+"""The study memory: every graded answer, each fact's FSRS card, every quiz taken, what was asked, per student.
 
-The tables live in the chat-history database (``<TUTOR_DATA_DIR>/chat.sqlite``, beside Chainlit's
-own tables), keyed by the student's identifier. Each answer is one transaction (``BEGIN IMMEDIATE``:
-the answer row and the fact's new schedule commit together or not at all), in WAL mode with
-``synchronous=FULL``, so a process killed at any point loses no committed answer and leaves no
-answer without its schedule (tests/integration/test_study_durability.py kills a writer with SIGKILL).
+The tables live in the chat database (:attr:`agent.settings.Settings.chat_database`): the PostgreSQL
+database of ``TUTOR_DATABASE_URL`` when set (shared by every app instance, beside the checkpoints and
+the chat history), else ``<TUTOR_DATA_DIR>/chat.sqlite`` beside Chainlit's own tables; keyed by the
+student's identifier. Both go through :class:`common.sync_database.SyncDatabase` (the calls are short
+synchronous transactions made from worker threads and the terminal).
+
+Each answer is one transaction (the answer row and the fact's new schedule commit together or not at
+all). On SQLite: WAL mode, ``synchronous=FULL``, ``BEGIN IMMEDIATE``, so a process killed at any point
+loses no committed answer and leaves no answer without its schedule
+(tests/integration/test_study_durability.py kills a writer with SIGKILL); on PostgreSQL an advisory
+lock per (student, fact) serialises two instances rescheduling the same fact.
 
 An answer is identified by (student, quiz, question index): recording it twice (a graph node re-run
-after a restart, a double click) changes nothing.
+after a restart, a double click) changes nothing. ``study_asked`` holds when each fact was last put
+to the student (a question shown, answered or not), so a repeat quiz can avoid it
+(:mod:`agent.quiz.ordering`).
 """
 
 from __future__ import annotations
 
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -22,29 +28,40 @@ from pathlib import Path
 from fsrs import Card
 
 from agent.study import memory
+from common.sync_database import SyncDatabase
 from schemas import MultipleChoiceQuestion
 from schemas.study import AnswerRecord, FactRef, QuizRecord
 
 CHAT_DB = "chat.sqlite"  # the same file as agent.settings.Settings.chat_db
 
+# DOUBLE PRECISION, not REAL: PostgreSQL's REAL is 4 bytes (a unix time to ~2 minutes); SQLite reads both as REAL.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS study_answers (
     "user" TEXT NOT NULL, quiz_id TEXT NOT NULL, question_index INTEGER NOT NULL,
-    fact_id TEXT NOT NULL, answered_at REAL NOT NULL, is_correct INTEGER NOT NULL, rating TEXT NOT NULL,
+    fact_id TEXT NOT NULL, answered_at DOUBLE PRECISION NOT NULL, is_correct INTEGER NOT NULL, rating TEXT NOT NULL,
     record TEXT NOT NULL,
     PRIMARY KEY ("user", quiz_id, question_index)
 );
 CREATE INDEX IF NOT EXISTS study_answers_time ON study_answers ("user", answered_at);
 CREATE TABLE IF NOT EXISTS study_facts (
-    "user" TEXT NOT NULL, fact_id TEXT NOT NULL, ref TEXT NOT NULL, due_at REAL NOT NULL,
+    "user" TEXT NOT NULL, fact_id TEXT NOT NULL, ref TEXT NOT NULL, due_at DOUBLE PRECISION NOT NULL,
     reviews INTEGER NOT NULL, lapses INTEGER NOT NULL, card TEXT NOT NULL, question TEXT NOT NULL,
     PRIMARY KEY ("user", fact_id)
 );
 CREATE INDEX IF NOT EXISTS study_facts_due ON study_facts ("user", due_at);
 CREATE TABLE IF NOT EXISTS study_quizzes (
-    "user" TEXT NOT NULL, quiz_id TEXT NOT NULL, taken_at REAL NOT NULL, record TEXT NOT NULL,
+    "user" TEXT NOT NULL, quiz_id TEXT NOT NULL, taken_at DOUBLE PRECISION NOT NULL, record TEXT NOT NULL,
     PRIMARY KEY ("user", quiz_id)
 );
+CREATE TABLE IF NOT EXISTS study_asked (
+    "user" TEXT NOT NULL, fact_id TEXT NOT NULL, asked_at DOUBLE PRECISION NOT NULL, quiz_id TEXT NOT NULL,
+    PRIMARY KEY ("user", fact_id)
+);
+"""
+# PostgreSQL has no rowid: rows with the same time keep their insertion order by "seq".
+POSTGRES_EXTRA = """
+ALTER TABLE study_answers ADD COLUMN IF NOT EXISTS "seq" BIGSERIAL;
+ALTER TABLE study_quizzes ADD COLUMN IF NOT EXISTS "seq" BIGSERIAL;
 """
 
 
@@ -64,86 +81,92 @@ class FactMemory:
 
 
 class StudyStore:
-    """Study tables in one SQLite file; a short-lived connection per call (safe from any thread)."""
+    """Study tables in the chat database: a SQLite file or a PostgreSQL URL (safe from any thread)."""
 
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        with self._connect() as db:
-            db.execute("PRAGMA journal_mode=WAL")
-            db.executescript(SCHEMA)
+    def __init__(self, target: str | Path):
+        self.db = SyncDatabase.open(target)
+        self.db.setup(SCHEMA, POSTGRES_EXTRA)
 
     @classmethod
     def in_data_dir(cls, data_dir: str | Path) -> "StudyStore":
         return cls(Path(data_dir) / CHAT_DB)
 
-    @contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
-        try:
-            db.execute("PRAGMA synchronous=FULL")
-            db.execute("PRAGMA busy_timeout=10000")
-            yield db
-        finally:
-            db.close()
-
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._connect() as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
+    def close(self) -> None:
+        self.db.close()
 
     # --------------------------------------------------------------------------------- writes
 
     def record_answer(self, record: AnswerRecord) -> bool:
         """Store the answer and reschedule its fact in one transaction; False if it was stored before."""
         when = record.answered_at.astimezone(timezone.utc)
-        with self._transaction() as db:
+        user, fact_id = record.user, record.fact.fact_id
+        with self.db.transaction() as db:
+            db.lock(f"study {user} {fact_id}")
             inserted = db.execute(
-                'INSERT OR IGNORE INTO study_answers ("user", quiz_id, question_index, fact_id, answered_at, '
-                "is_correct, rating, record) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.user, record.quiz_id, record.graded.index, record.fact.fact_id, when.timestamp(),
+                'INSERT INTO study_answers ("user", quiz_id, question_index, fact_id, answered_at, is_correct, rating, '
+                'record) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("user", quiz_id, question_index) DO NOTHING',
+                (user, record.quiz_id, record.graded.index, fact_id, when.timestamp(),
                  int(record.graded.is_correct), record.rating, record.model_dump_json()),
-            ).rowcount
+            )
             if not inserted:
                 return False
-            row = db.execute(
-                'SELECT card, reviews, lapses FROM study_facts WHERE "user" = ? AND fact_id = ?',
-                (record.user, record.fact.fact_id),
-            ).fetchone()
-            card = memory.reviewed(memory.loads(row[0]) if row else None, record.rating, when)
-            reviews, lapses = (row[1], row[2]) if row else (0, 0)
+            rows = db.rows('SELECT card, reviews, lapses FROM study_facts WHERE "user" = ? AND fact_id = ?',
+                           (user, fact_id))
+            row = rows[0] if rows else None
+            card = memory.reviewed(memory.loads(row["card"]) if row else None, record.rating, when)
+            reviews, lapses = (row["reviews"], row["lapses"]) if row else (0, 0)
             db.execute(
-                'INSERT OR REPLACE INTO study_facts ("user", fact_id, ref, due_at, reviews, lapses, card, question) '
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (record.user, record.fact.fact_id, record.fact.model_dump_json(), card.due.timestamp(), reviews + 1,
+                'INSERT INTO study_facts ("user", fact_id, ref, due_at, reviews, lapses, card, question) '
+                'VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT ("user", fact_id) DO UPDATE SET ref = excluded.ref, '
+                "due_at = excluded.due_at, reviews = excluded.reviews, lapses = excluded.lapses, "
+                "card = excluded.card, question = excluded.question",
+                (user, fact_id, record.fact.model_dump_json(), card.due.timestamp(), reviews + 1,
                  lapses + (record.rating == "again"), memory.dumps(card), record.question.model_dump_json()),
             )
         return True
 
     def record_quiz(self, record: QuizRecord) -> bool:
         """Store a quiz taken (once per quiz id); False if it was stored before."""
-        with self._transaction() as db:
+        with self.db.transaction() as db:
             return bool(db.execute(
-                'INSERT OR IGNORE INTO study_quizzes ("user", quiz_id, taken_at, record) VALUES (?, ?, ?, ?)',
+                'INSERT INTO study_quizzes ("user", quiz_id, taken_at, record) VALUES (?, ?, ?, ?) '
+                'ON CONFLICT ("user", quiz_id) DO NOTHING',
                 (record.user, record.quiz.meta.quiz_id, record.taken_at.timestamp(), record.model_dump_json()),
-            ).rowcount)
+            ))
+
+    def record_asked(self, user: str, quiz_id: str, fact_ids: Iterable[str], when: datetime) -> None:
+        """Note that ``fact_ids`` were put to ``user`` at ``when`` (a later time replaces an earlier one)."""
+        stamp = when.astimezone(timezone.utc).timestamp()
+        with self.db.transaction() as db:
+            for fact_id in dict.fromkeys(fact_ids):
+                db.execute(
+                    'INSERT INTO study_asked ("user", fact_id, asked_at, quiz_id) VALUES (?, ?, ?, ?) '
+                    'ON CONFLICT ("user", fact_id) DO UPDATE SET asked_at = excluded.asked_at, '
+                    "quiz_id = excluded.quiz_id WHERE excluded.asked_at >= study_asked.asked_at",
+                    (user, fact_id, stamp, quiz_id),
+                )
 
     # ---------------------------------------------------------------------------------- reads
 
     def answers(self, user: str) -> list[AnswerRecord]:
         """Every graded answer of ``user``, oldest first."""
-        rows = self._select('SELECT record FROM study_answers WHERE "user" = ? ORDER BY answered_at, rowid', (user,))
-        return [AnswerRecord.model_validate_json(r[0]) for r in rows]
+        rows = self.db.rows(
+            f'SELECT record FROM study_answers WHERE "user" = ? ORDER BY answered_at, {self.db.row_order}', (user,))
+        return [AnswerRecord.model_validate_json(r["record"]) for r in rows]
 
     def quizzes(self, user: str) -> list[QuizRecord]:
-        rows = self._select('SELECT record FROM study_quizzes WHERE "user" = ? ORDER BY taken_at, rowid', (user,))
-        return [QuizRecord.model_validate_json(r[0]) for r in rows]
+        rows = self.db.rows(
+            f'SELECT record FROM study_quizzes WHERE "user" = ? ORDER BY taken_at, {self.db.row_order}', (user,))
+        return [QuizRecord.model_validate_json(r["record"]) for r in rows]
+
+    def asked(self, user: str) -> dict[str, float]:
+        """When each fact was last put to ``user`` (unix time): shown in a quiz, or answered (older history)."""
+        rows = self.db.rows(
+            'SELECT fact_id, MAX(t) AS t FROM (SELECT fact_id, asked_at AS t FROM study_asked WHERE "user" = ? '
+            'UNION ALL SELECT fact_id, answered_at AS t FROM study_answers WHERE "user" = ?) AS seen GROUP BY fact_id',
+            (user, user),
+        )
+        return {r["fact_id"]: float(r["t"]) for r in rows}
 
     def memories(self, user: str, due_by: datetime | None = None) -> list[FactMemory]:
         """Every fact ``user`` has answered (only those due by ``due_by`` if given), earliest due first."""
@@ -152,16 +175,12 @@ class StudyStore:
         if due_by is not None:
             sql += " AND due_at <= ?"
             params += (due_by.timestamp(),)
-        rows = self._select(sql + " ORDER BY due_at, fact_id", params)
+        rows = self.db.rows(sql + " ORDER BY due_at, fact_id", params)
         return [
-            FactMemory(FactRef.model_validate_json(r[0]), memory.loads(r[1]),
-                       MultipleChoiceQuestion.model_validate_json(r[2]), r[3], r[4])
+            FactMemory(FactRef.model_validate_json(r["ref"]), memory.loads(r["card"]),
+                       MultipleChoiceQuestion.model_validate_json(r["question"]), r["reviews"], r["lapses"])
             for r in rows
         ]
 
     def users(self) -> list[str]:
-        return [r[0] for r in self._select('SELECT DISTINCT "user" FROM study_answers ORDER BY "user"')]
-
-    def _select(self, sql: str, params: tuple = ()) -> list[tuple]:
-        with self._connect() as db:
-            return db.execute(sql, params).fetchall()
+        return [r["user"] for r in self.db.rows('SELECT DISTINCT "user" FROM study_answers ORDER BY "user"')]

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from agent.quiz.service import TutorService
-from evaluation.quiz_quality import edge_case_topics, generate_and_audit, load_topics, summarise_audits
+from evaluation.quiz_quality import generate_and_audit, summarise_audits
+from evaluation.quiz_topics import edge_case_topics, load_topics
 
 pytestmark = pytest.mark.model
 TOPICS_FILE = Path(__file__).resolve().parents[2] / "evaluation" / "data" / "quiz_topics.txt"

@@ -1,4 +1,5 @@
-"""PostgreSQL as the store: chat history, accounts and graph checkpoints on a real server (``postgres`` tier).
+"""PostgreSQL as the store: chat history, accounts, graph checkpoints and study memory on a real server
+(``postgres`` tier).
 
 The server comes from Debian's ``postgresql`` package, started by the ``postgres_url`` fixture
 (tests/conftest.py); each test gets its own empty database. No model: the tutor service writes
@@ -99,3 +100,35 @@ async def test_checkpointer_round_trip(fresh_database):
         assert quiz.questions[0] == first.question
         # Another student naming the same chat thread reaches a graph thread of their own.
         assert await tutor.pending_question(bob) is None and (await tutor.state(bob)).get("quiz") is None
+
+
+def test_study_store_round_trip_in_insertion_order(fresh_database):
+    """The study memory lives in the same database: answers in order at equal times, schedules, asked facts."""
+    from datetime import datetime, timezone
+
+    from agent.grading import grade
+    from agent.quiz.service import TutorService
+    from agent.study.clock import Clock
+    from agent.study.companion import StudyCompanion
+    from agent.study.facts import fact_id_of
+    from agent.study.store import StudyStore
+    from knowledge.base import KnowledgeBase
+    from schemas import StudentAnswer
+
+    now = datetime(2026, 12, 7, 9, 0, tzinfo=timezone.utc)
+    service = TutorService(KnowledgeBase.load(), lm=None)
+    quiz = service.generate_quiz("overfitting", 4, seed=3)
+    store = StudyStore(fresh_database)
+    companion = StudyCompanion(store, service.kb, Clock(fixed=now))  # one time for every answer: order by "seq"
+    graded = [grade(quiz, StudentAnswer(quiz_id=quiz.meta.quiz_id, index=i, letter=q.answer))
+              for i, q in enumerate(quiz.questions)]
+    for q, g in zip(quiz.questions, graded):
+        assert companion.record_answer("ada", quiz.meta.quiz_id, q, g) is not None
+    assert companion.record_answer("ada", quiz.meta.quiz_id, quiz.questions[0], graded[0]) is None  # stored once
+    store.close()
+    again = StudyStore(fresh_database)  # a new store object (another instance) reads the same rows
+    assert [a.graded.index for a in again.answers("ada")] == [0, 1, 2, 3]
+    assert {m.ref.fact_id for m in again.memories("ada")} == {fact_id_of(q) for q in quiz.questions}
+    assert set(again.asked("ada")) == {fact_id_of(q) for q in quiz.questions} and again.asked("bob") == {}
+    assert again.users() == ["ada"]
+    again.close()

@@ -5,7 +5,7 @@ one ``TUTOR_DATABASE_URL`` and one ``CHAINLIT_AUTH_SECRET``) start with the real
 The student logs in on A, starts a 3-question quiz and answers question 1; a "reload" on B (a new
 socket session naming the same thread) shows question 2; that question is then clicked on both
 servers at once. The graph state in the database must hold each answer exactly once, and each click
-must get a reply. A second student cannot open the first student's thread on either server.
+must get a reply; the study memory (answers, facts asked) is in the same database. A second student cannot open the first student's thread on either server.
 
     HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_store_two_servers.py -q
 """
@@ -171,6 +171,11 @@ async def test_two_servers_share_a_quiz_and_grade_each_click_once(servers, fresh
     graded = [text for text in replies if text.startswith(("✓ **Correct!**", "✗ **Not quite.**"))]
     assert len(graded) == 1, replies  # one click graded, ...
     assert sum("already answered question 2" in text for text in replies) == 1, replies  # ... the other told
+    from agent.study.store import StudyStore
+
+    study = StudyStore(fresh_database)  # the study memory is in the shared database, not in a server's data folder
+    assert [a.graded.index for a in study.answers("ada")] == [0, 1] and len(study.asked("ada")) >= 2
+    study.close()
 
     bob_token = _login(b_url, "bob", "bob's password")
     with pytest.raises(Exception, match="(?i)connect|auth"):

@@ -19,7 +19,8 @@ from agent.quiz.assemble import balanced_positions, build_question, place_option
 from agent.quiz.checks import lexical_support, stem_problems
 from agent.quiz.planning import QuizUnavailable, plan_quiz
 from agent.quiz.service import TutorService
-from evaluation.quiz_quality import audit_quiz, load_topics, summarise_audits
+from evaluation.quiz_quality import audit_quiz, summarise_audits
+from evaluation.quiz_topics import load_topics
 from schemas import LETTERS, PlanItem, Quiz, StudentAnswer
 
 TOPICS = ["overfitting", "precision vs recall", "k-means clustering", "backpropagation", "LoRA", "PCA",

@@ -37,7 +37,7 @@ def test_unclear_answers_are_asked_again(text):
 @pytest.fixture()
 def session(knowledge_base, tmp_path):
     service = TutorService(knowledge_base)
-    companion = StudyCompanion.open(tmp_path, knowledge_base, Clock())
+    companion = StudyCompanion.open(tmp_path / "chat.sqlite", knowledge_base, Clock())
     return service, companion
 
 

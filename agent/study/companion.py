@@ -40,6 +40,10 @@ class StudyCompanion:
     def open(cls, data_dir: str | Path, kb: KnowledgeBase, clock: Clock | None = None) -> "StudyCompanion":
         return cls(StudyStore.in_data_dir(data_dir), kb, clock)
 
+    def on(self, kb: KnowledgeBase) -> "StudyCompanion":
+        """The same memory over another knowledge base (the cards plus one student's notes)."""
+        return StudyCompanion(self.store, kb, self.clock)
+
     # --------------------------------------------------------------------------------- record
 
     def record_answer(

@@ -275,7 +275,7 @@ async def test_model_failures_become_messages_and_leave_state_intact(service, db
             self.inner, self.kb, self.runtime = inner, inner.kb, None
             self.fail_plan, self.fail_write_at = False, None
 
-        def plan(self, *args):
+        def plan(self, *args, **kwargs):
             if self.fail_plan:
                 raise RuntimeError("plan output did not validate")
             return self.inner.plan(*args)

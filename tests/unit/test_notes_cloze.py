@@ -103,8 +103,8 @@ def kb_with_notes(tmp_path: Path) -> KnowledgeBase:
 def test_note_fact_resolves_plan_items(kb_with_notes):
     source = next(iter(kb_with_notes.chunks))
     index = next(i for i, s in enumerate(split_sentences(kb_with_notes.chunks[source].text)) if "Dropout" in s)
-    card, fact = note_fact(kb_with_notes, source, index)
-    assert card.id == "dropout" and fact.answer == "dropout" and BLANK in fact.questions[0]
+    concept, fact = note_fact(kb_with_notes, source, index)
+    assert concept == "Dropout" and fact.answer == "dropout" and BLANK in fact.questions[0]
     with pytest.raises(KeyError):
         note_fact(kb_with_notes, source, 0)  # the heading
     with pytest.raises(KeyError):

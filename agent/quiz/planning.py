@@ -39,7 +39,7 @@ TOPIC_CARDS = 6
 BROAD_SHARE = 0.9
 NEAREST = 2  # neighbouring cards whose facts alternate first when a quiz must widen
 MIN_TOPIC_COVERAGE = 0.5  # more than half the topic's words must occur in its best cards/notes
-NOTE_CHUNKS, NOTE_ITEMS_PER_CHUNK = 8, 3  # a quiz on the notes: the best-matching chunks, a few items each
+NOTE_CHUNKS, NOTE_ITEMS_PER_CHUNK = 8, 8  # the best-matching chunks; round-robin over them keeps variety
 MY_NOTES = re.compile(r"\b(?:(?:from|in|on|about|of)\s+)?my\s+(?:own\s+)?notes\b(?:\s+(?:on|about|of)\b)?", re.I)
 
 

@@ -49,7 +49,7 @@ class ClozeItem:
 
     stem: str  # a question, or the sentence with the key replaced by ``BLANK``
     answer: str
-    distractors: tuple[str, str, str]
+    distractors: tuple[str, ...]  # 3 to 5: the writer samples three, so a retry can avoid one the key check refuses
     sentence: str  # the original sentence (the explanation shown after answering)
     source: str  # "note:<id>#<chunk>"
     sentence_index: int  # index into ``split_sentences(chunk.text)``
@@ -104,7 +104,8 @@ def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: 
             continue
         answer = display(draft.key, names.proper, keep=draft.key.isupper() or draft.form == "called")
         rng = random.Random(f"cloze:{seed}:{chunk.source}:{index}")
-        distractors = pool.distractors(answer, head=draft.head, sentence=sentence, note_id=chunk.note_id, rng=rng)
+        distractors = pool.distractors(answer, head=draft.head, sentence=sentence, note_id=chunk.note_id, rng=rng,
+                                       k=5)
         if len(distractors) < 3:
             continue
         card_ids = names.cards_named(answer)

@@ -34,7 +34,8 @@ STOP_WORDS = frozenset(
     "a an the of to in on at by for with from and or but as is are was were be been being it its this that these "
     "those their there here which who whom whose what when where why how not no than then so such can may might "
     "will would should could must do does did has have had into onto over under about between each every any all "
-    "some most more less many much few one two also only very if".split()
+    "some most more less many much few one two also only very if though although even because since while unless "
+    "until whether".split()
 )
 # Heads too generic to be an answer on their own ("the ____ is to minimise the loss": goal? aim? idea?).
 GENERIC = frozenset(
@@ -47,7 +48,8 @@ GENERIC = frozenset(
 )
 
 _DEICTIC = re.compile(
-    r"\b(this|these|those|such)\b|\b(?:in|of|on|for|with|from|by|at|to|like|about) that\b(?! (?:is|are|was|were)\b)"
+    r"\b(this|these|those|such|it)\b|\b(?:in|of|on|for|with|from|by|at|to|like|about|beyond|after|besides|despite) "
+    r"that\b(?! (?:is|are|was|were)\b)"
     r"|\b(?:the )?(?:above|below)\b|\bthe following\b|\bas follows\b|\bas (?:shown|seen|discussed|mentioned|described)"
     r"\b|\bthe (?:former|latter|authors?|paper|book|reader)\b|\b(?:he|she|his|her|him|they|them|their)\b|\baforementioned\b|\bpreviously\b|\bearlier\b|\bhere\b|\bnow\b",
     re.IGNORECASE,
@@ -58,7 +60,8 @@ _DANGLING = re.compile(
     r"nevertheless|nonetheless|consequently|accordingly|indeed|likewise|conversely|meanwhile|second(?:ly)?|"
     r"third(?:ly)?|first(?:ly)?|last(?:ly)?|recall|note|notice|remember|in (?:addition|contrast|practice|"
     r"particular|short|other words|summary|turn|fact)|for (?:example|instance)|as a result|on the other hand|"
-    r"to (?:this|that) end|one|another|other)\b",
+    r"to (?:this|that) end|one|another|other|suppose|imagine|consider|later|beyond|unlike|when invoked|"
+    r"the (?:alternative|same|other|rest|remaining))\b",
     re.IGNORECASE,
 )
 _NARRATIVE = re.compile(r"\b(?:we|our|ours|us|let's|let us|I|me|my)\b", re.IGNORECASE)
@@ -69,7 +72,7 @@ _CODE = re.compile(
 _REFERENCE = re.compile(
     r"\b(?:fig(?:ure)?s?|sec(?:tion)?s?|eq(?:uation)?s?|tables?|tab|chapters?|ch|appendix|appendices|listings?|"
     r"algorithms? \d|exercises?|lemma|theorem|box)\b\.?\s*(?:\d|[A-Z]\b|\(|:|\bof\b)"
-    r"|:(?:numref|eqref|ref|cite|label):|@(?:fig|sec|tbl|eq)-|\[@|\]\(|\bin the (?:figure|plot|diagram|image|table|"
+    r"|:(?:numref|eqref|ref|cite|label):|@(?:fig|sec|tbl|eq)-|\[@|@[a-z]+\d{4}|\]\(|\bin the (?:figure|plot|diagram|image|table|"
     r"code|example|exercise|chapter|section|appendix|previous|next|last)\b|\bthis (?:chapter|section|book)\b"
     r"|\bsee\b|\bcf\.",
     re.IGNORECASE,

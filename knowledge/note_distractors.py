@@ -6,7 +6,7 @@ same type (an acronym for an acronym, a phrase for a phrase) and about as long (
 :data:`MAX_WORD_GAP` words more or fewer). Among those, the same category ("Which *optimiser*
 ...?" gets other optimisers), then names of the cards closest to the sentence's subject (retrieval
 over the cards, ``rank_cards``) or of the key's own card's related and same-area cards, then terms
-of the same note, then the closest length win; the seed breaks ties. Never offered: a phrase in the sentence, a phrase containing the key
+of the same note, then the closest length win; the seed breaks ties. Never offered: a phrase in the sentence or another name of a concept it names, a phrase containing the key
 or contained in it, a near-synonym (a name of the key's own card or a card sharing a name with it),
 or a name the key's card files itself under.
 
@@ -74,7 +74,8 @@ class PhrasePool:
                     k: int = 3) -> list[str]:
         """Up to ``k`` wrong options for ``key``, best first (see the module docstring)."""
         own = self.names.cards_named(key)
-        synonyms = set(own) | {c for t in self.names.terms if t.card_ids & own for c in t.card_ids}
+        named = {c for t, _ in self.names.matches(tokens(sentence)) for c in t.card_ids}  # "BatchNorm" for "batch norm"
+        synonyms = set(own) | named | {c for t in self.names.terms if t.card_ids & own for c in t.card_ids}
         broader = set().union(*(self.names.broader(c) for c in own)) if own else set()
         key_keys, acronym, size = set(_keys(key)), is_acronym(key), len(key.split())
         in_sentence = normalise(sentence)

@@ -1,12 +1,14 @@
 """``tutor notes``: index your own notes so that explanations and quizzes can draw on them.
 
     tutor notes add lecture4.md slides.pdf notes/     # a folder adds its .md/.txt/.pdf files (recursive)
+    tutor notes add week5.pdf --user ada              # ada's notes: only ada's quizzes draw on them
     tutor notes list                                  # id, chunks, added, title, path
     tutor notes remove 3f2a9c1b0d4e                   # or the file's path
     tutor notes search "dropout"                      # what the tutor would retrieve (cards and notes)
 
-Notes live in ``$TUTOR_DATA_DIR/notes`` (default ``~/.local/share/ml-tutor/notes``) or in
-``--notes-dir``. Each file is added completely or not at all; a file that cannot be added is
+Notes belong to one student (``--user``, default the open mode's student) and live in
+``<notes folder>/users/<name>/`` (:mod:`knowledge.library`); the notes folder is ``$TUTOR_DATA_DIR/notes``
+(default ``~/.local/share/ml-tutor/notes``) or ``--notes-dir``. Each file is added completely or not at all; a file that cannot be added is
 reported on one line and the command exits 1 after trying the others.
 """
 
@@ -45,16 +47,21 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _notes_dir_argument(parser: argparse.ArgumentParser) -> None:
+    from knowledge.settings import DEFAULT_USER
+
+    parser.add_argument("--user", default=DEFAULT_USER,
+                        help=f"the student whose notes these are (default: {DEFAULT_USER}, the open mode's student); "
+                        "only their quizzes and explanations draw on them")
     parser.add_argument("--notes-dir", type=Path, default=None,
                         help="folder of indexed notes "
                         "(default: $TUTOR_DATA_DIR/notes, else ~/.local/share/ml-tutor/notes)")
 
 
 def _store(args):
-    from knowledge.notes import NoteStore
+    from knowledge.library import NoteLibrary
     from knowledge.settings import default_notes_dir
 
-    return NoteStore(args.notes_dir or default_notes_dir())
+    return NoteLibrary(args.notes_dir or default_notes_dir()).store(args.user)
 
 
 def run_add(args) -> int:

@@ -1,71 +1,80 @@
-"""Cloze (fill-in-the-blank) quiz items from a student's note chunks (pure, deterministic, no model).
+"""Quiz items from a student's note chunks: self-contained sentences made into questions (pure, no model).
 
-A sentence from the notes becomes a question by blanking one concept name the cards know
-(:mod:`knowledge.names`); the key is that name, so it is right by construction - the student
-wrote the sentence. The most specific name wins (idf over cards and notes: "dropout" beats
-"model"). Distractors are names of the same kind (acronyms for an acronym, concept names for a
-name) from the answer card's related cards, then from its area - never a name in the sentence,
-a broader or narrower name of the answer ("regularisation" for "L2 regularisation"), a name the
-answer's card files itself under, or a card that shares a name with it (near-synonyms).
+A sentence becomes an item only if it stands alone (:mod:`knowledge.note_checks`: no "this design", no
+code, no figure or section references, a sensible length). Definitional sentences come first and are
+turned into questions where a rule can (:mod:`knowledge.note_forms`: "X is a method that ..." ->
+"Which method ...?"); other sentences are blanked at the most specific concept name the cards know
+(idf over cards and notes: "dropout" beats "model"). The key is stated in the sentence - the student's
+own notes - so it is right by construction, and the key checks refuse anything but a content phrase
+stated once. Distractors are other key phrases of the same kind (:mod:`knowledge.note_distractors`).
+
+No model call: choosing among these candidates with the fine-tuned model has not been shown to help
+(no committed ablation), so the rules' order stands.
 
     names = ConceptNames.build(load_cards(), documents=[c.text for c in chunks])
     for item in cloze_items(chunk, names):
         print(item.stem, item.answer, item.distractors, item.source)
 
 The quiz planner uses :func:`note_cloze_items` (plan items ``note:<id>#<chunk>`` with
-``fact`` = sentence index) and the writer :func:`note_fact`, which returns the item as a card fact.
+``fact`` = sentence index) and the writer :func:`note_fact`, which returns the item as a fact.
 """
 
 from __future__ import annotations
 
 import random
+import re
 import weakref
-from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import PurePath
 from typing import TYPE_CHECKING
 
 from knowledge.chunking import split_sentences
 from knowledge.names import ConceptNames, Span, Term, display, tokens
-from knowledge.retrieval import words
-from schemas.knowledge import ConceptCard, Fact, NoteChunk
+from knowledge.note_distractors import PhrasePool
+from knowledge.note_checks import plain_text
+from knowledge.note_forms import BLANK, FORMS, Draft, cloze, definitional, problems
+from schemas.knowledge import Fact, NoteChunk
 from schemas.text import normalise
 
 if TYPE_CHECKING:
     from knowledge.base import KnowledgeBase
 
-BLANK = "____"
-MIN_SENTENCE, MAX_SENTENCE = 40, 230  # the stem is the sentence, and stems are at most 240 characters
-MIN_CONTEXT_WORDS = 4  # content words left beside the blank, so the sentence still says something
+__all__ = ["BLANK", "ClozeItem", "cloze_items", "cloze_for_sentence", "note_cloze_items", "note_fact"]
+_LIST_MARKERS = ("- ", "* ", "+ ", "• ")
 
 
 @dataclass(frozen=True)
 class ClozeItem:
-    """One fill-in-the-blank question drawn from a note chunk."""
+    """One question drawn from a sentence of a note chunk."""
 
-    stem: str  # the sentence with the key name replaced by ``BLANK``
+    stem: str  # a question, or the sentence with the key replaced by ``BLANK``
     answer: str
-    distractors: tuple[str, str, str]
+    distractors: tuple[str, ...]  # 3 to 5: the writer samples three, so a retry can avoid one the key check refuses
     sentence: str  # the original sentence (the explanation shown after answering)
     source: str  # "note:<id>#<chunk>"
     sentence_index: int  # index into ``split_sentences(chunk.text)``
-    card_id: str  # the card the answer names
-    concept: str  # that card's title
+    card_id: str  # the card the answer names ("" when the answer is a term of the notes only)
+    concept: str  # that card's title, else the note section's heading
     fact_id: str  # stable: from the chunk's text and the sentence index (NoteChunk.fact_id)
+    form: str = "cloze-name"  # how the stem was made (knowledge.note_forms.FORMS)
 
     def as_fact(self) -> Fact:
         """The item in the card-fact shape the quiz writer already handles."""
         return Fact(
             id=self.fact_id,
-            kind="recall",  # a blanked name from the student's own sentence
-            difficulty="easy",
+            kind="recall",  # a term of the student's own sentence
+            difficulty="easy" if self.form.startswith("cloze") else "medium",
             statement=self.sentence, answer=self.answer, questions=[self.stem], distractors=list(self.distractors)
         )
 
 
-def cloze_items(chunk: NoteChunk, names: ConceptNames, *, max_items: int = 3, seed: int = 0) -> list[ClozeItem]:
-    """Up to ``max_items`` items from ``chunk``, most specific answers first, no answer twice; in text order."""
-    items = [cloze_for_sentence(chunk, i, names, seed) for i in range(len(split_sentences(chunk.text)))]
-    ranked = sorted((it for it in items if it is not None), key=lambda it: -names.idf(_keys(it.answer)))
+def cloze_items(chunk: NoteChunk, names: ConceptNames, *, max_items: int = 3, seed: int = 0,
+                pool: PhrasePool | None = None) -> list[ClozeItem]:
+    """Up to ``max_items`` items from ``chunk``: question forms first, then the most specific answers; in text order."""
+    pool = pool or PhrasePool.build(names, [chunk])
+    count = len(split_sentences(chunk.text))
+    items = [it for i in range(count) if (it := cloze_for_sentence(chunk, i, names, seed, pool)) is not None]
+    ranked = sorted(items, key=lambda it: (FORMS.index(it.form), -names.idf(_keys(it.answer))))
     chosen: list[ClozeItem] = []
     for item in ranked:
         if len(chosen) < max_items and all(normalise(item.answer) != normalise(c.answer) for c in chosen):
@@ -73,29 +82,52 @@ def cloze_items(chunk: NoteChunk, names: ConceptNames, *, max_items: int = 3, se
     return sorted(chosen, key=lambda it: it.sentence_index)
 
 
-def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: int = 0) -> ClozeItem | None:
+def candidate_drafts(sentence: str, names: ConceptNames) -> list[Draft]:
+    """Every draft the rules can make of ``sentence``, best first (unchecked)."""
+    drafts = definitional(sentence)
+    chosen = _key_name(names.matches(tokens(sentence)), names)
+    if chosen is not None and (draft := cloze(sentence, chosen[1])) is not None:
+        drafts.append(draft)
+    return drafts
+
+
+def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: int = 0,
+                       pool: PhrasePool | None = None) -> ClozeItem | None:
     """The item for sentence ``index`` of ``chunk`` (see :func:`split_sentences`), or None if it makes no fair one."""
     sentences = split_sentences(chunk.text)
-    sentence = _statement(sentences[index]) if 0 <= index < len(sentences) else None
-    if sentence is None:
+    if not 0 <= index < len(sentences):
         return None
-    sentence_tokens = tokens(sentence)
-    matches = names.matches(sentence_tokens)
-    chosen = _key_name(matches, names)
-    if chosen is None:
-        return None
-    key, (start, end) = chosen
-    stem = sentence[:start] + BLANK + sentence[end:]
-    if sum(1 for w in words(stem) if w.isalpha()) < MIN_CONTEXT_WORDS:
-        return None
-    answer = display(sentence[start:end], names.proper, keep=key.acronym)
-    rng = random.Random(f"cloze:{seed}:{chunk.source}:{index}")
-    distractors = _distractors(key, answer, {t.text for t, _ in matches} | {answer}, names, rng)
-    if len(distractors) < 3:
-        return None
-    card = names.cards[min(key.card_ids)]
-    return ClozeItem(stem, answer, tuple(distractors), sentence, chunk.source, index, card.id, card.title,
-                     chunk.fact_id(index))
+    sentence = plain_text(_unlisted(sentences[index]))
+    pool = pool or PhrasePool.build(names, [chunk])
+    for draft in candidate_drafts(sentence, names):
+        if problems(sentence, draft):
+            continue
+        answer = display(draft.key, names.proper, keep=draft.key.isupper() or draft.form == "called")
+        rng = random.Random(f"cloze:{seed}:{chunk.source}:{index}")
+        distractors = pool.distractors(answer, head=draft.head, sentence=sentence, note_id=chunk.note_id, rng=rng,
+                                       k=5)
+        if len(distractors) < 3:
+            continue
+        card_ids = names.cards_named(answer)
+        card = names.cards[min(card_ids)] if card_ids else None
+        return ClozeItem(draft.stem, answer, tuple(distractors), sentence, chunk.source, index,
+                         card.id if card else "", card.title if card else _section(chunk), chunk.fact_id(index),
+                         draft.form)
+    return None
+
+
+def _unlisted(sentence: str) -> str:
+    text = sentence.strip()
+    for marker in _LIST_MARKERS:
+        text = text.removeprefix(marker)
+    return text
+
+
+def _section(chunk: NoteChunk) -> str:
+    """The chunk's section heading, else the note's file name: what a note-only item is "about"."""
+    first = chunk.text.lstrip().split("\n", 1)[0]
+    heading = re.sub(r"\s*\{[^}]*\}", "", first.lstrip("#")).strip() if first.startswith("#") else ""
+    return (heading or PurePath(chunk.path).stem or "your notes")[:120]
 
 
 def _key_name(matches: list[tuple[Term, Span]], names: ConceptNames) -> tuple[Term, Span] | None:
@@ -114,56 +146,6 @@ def _key_name(matches: list[tuple[Term, Span]], names: ConceptNames) -> tuple[Te
     return None if best is None else (best[1], best[2])
 
 
-def _distractors(key: Term, answer: str, present: set[str], names: ConceptNames, rng: random.Random) -> list[str]:
-    """Three names of the same kind, closest cards first, none of which could also be right."""
-    own = key.card_ids
-    excluded = set(own) | {c for t in names.terms if t.card_ids & own for c in t.card_ids}  # near-synonym cards
-    related = [r for c in sorted(own) for r in names.cards[c].related]
-    related += [c.id for c in names.cards.values() if own & set(c.related)]
-    areas = {names.cards[c].area for c in own}
-    same_area = [c.id for c in names.cards.values() if c.area in areas]
-    answer_keys = set(key.keys) | set(_keys(answer))
-    broader = set().union(*(names.broader(c) for c in own))
-    by_card: dict[str, list[Term]] = defaultdict(list)
-    for t in names.terms:
-        if t.acronym == key.acronym:
-            for card_id in t.card_ids:
-                by_card[card_id].append(t)
-
-    def fair(t: Term, chosen: list[str]) -> bool:
-        keys = set(t.keys)
-        return not (keys <= answer_keys or answer_keys <= keys or t.keys in broader or t.text in present
-                    or any(normalise(t.text) == normalise(c) for c in chosen))
-
-    chosen: list[str] = []
-    used: set[str] = set()
-    for tier in (related, same_area):
-        tier = [c for c in dict.fromkeys(tier) if c not in excluded]
-        rng.shuffle(tier)
-        for titles_only in (True, False):  # concept names (titles) before other names
-            for card_id in tier:
-                pick = next((t for t in by_card.get(card_id, []) if card_id not in used
-                             and (t.from_title or not titles_only) and fair(t, chosen)), None)
-                if pick is not None:
-                    chosen.append(pick.text)
-                    used.add(card_id)
-                if len(chosen) == 3:
-                    return chosen
-    return chosen
-
-
-def _statement(sentence: str) -> str | None:
-    """The sentence without a list marker, if it is a plain statement of fitting length; else None."""
-    text = sentence.strip()
-    for marker in ("- ", "* ", "+ ", "• "):
-        text = text.removeprefix(marker)
-    if text.startswith(("#", "|", ">")) or text.endswith("?") or "`" in text:
-        return None
-    if not MIN_SENTENCE <= len(text) <= MAX_SENTENCE or sum(ch.isalpha() for ch in text) < 0.6 * len(text):
-        return None
-    return text
-
-
 def _keys(text: str) -> tuple[str, ...]:
     return tuple(k for k, _, _ in tokens(text))
 
@@ -175,6 +157,7 @@ def _within(inner: Span, outer: Span) -> bool:
 # --------------------------------------------------------------------- knowledge-base glue
 
 _NAMES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def names_for(kb: "KnowledgeBase") -> ConceptNames:
@@ -184,25 +167,47 @@ def names_for(kb: "KnowledgeBase") -> ConceptNames:
     return _NAMES[kb]
 
 
-def note_cloze_items(kb: "KnowledgeBase", topic: str, *, chunks: int = 3, per_chunk: int = 2) -> list[list[ClozeItem]]:
-    """Cloze items from the note chunks that best match ``topic``, grouped by chunk (best chunk first)."""
+def pool_for(kb: "KnowledgeBase") -> PhrasePool:
+    """The options pool of ``kb`` (its cards' names and its notes' defined terms); built once per knowledge base."""
+    if kb not in _POOLS:
+        def rank_cards(text: str) -> list[str]:
+            return [hit.key for hit in kb.search(text, k=8, kinds=("card",))]
+
+        _POOLS[kb] = PhrasePool.build(names_for(kb), list(kb.chunks.values()), rank_cards)
+    return _POOLS[kb]
+
+
+def note_cloze_items(kb: "KnowledgeBase", topic: str | None, *, chunks: int = 3,
+                     per_chunk: int = 2) -> list[list[ClozeItem]]:
+    """Items from the note chunks that best match ``topic`` (every chunk, in order, when None), grouped by chunk."""
+    if topic:
+        found = [hit.chunk for hit in kb.search(topic, k=chunks, kinds=("note",)) if hit.chunk is not None]
+    else:
+        found = list(kb.chunks.values())
     groups = []
-    for hit in kb.search(topic, k=chunks, kinds=("note",)):
-        items = cloze_items(hit.chunk, names_for(kb), max_items=per_chunk) if hit.chunk is not None else []
+    for chunk in found:
+        items = cloze_items(chunk, names_for(kb), max_items=per_chunk, pool=pool_for(kb))
         if items:
             groups.append(items)
     return groups
 
 
-def note_fact(kb: "KnowledgeBase", source: str, index: int) -> tuple[ConceptCard, Fact]:
-    """(card the answer names, the item as a fact) for sentence ``index`` of chunk ``source``; KeyError if none."""
-    item = cloze_for_sentence(kb.chunks[source], index, names_for(kb)) if source in kb.chunks else None
+def note_item(kb: "KnowledgeBase", source: str, index: int) -> ClozeItem:
+    """The item for sentence ``index`` of chunk ``source``; KeyError if that sentence makes none."""
+    chunk = kb.chunks.get(source)
+    item = cloze_for_sentence(chunk, index, names_for(kb), pool=pool_for(kb)) if chunk is not None else None
     if item is None:
-        raise KeyError(f"no cloze question for {source} sentence {index}")
-    return kb.card(item.card_id), item.as_fact()
+        raise KeyError(f"no question from {source} sentence {index}")
+    return item
 
 
-def note_fact_by_id(kb: "KnowledgeBase", fact_id: str) -> tuple[ConceptCard, Fact] | None:
+def note_fact(kb: "KnowledgeBase", source: str, index: int) -> tuple[str, Fact]:
+    """(the concept the item is about, the item as a fact) for sentence ``index`` of chunk ``source``; KeyError if none."""
+    item = note_item(kb, source, index)
+    return item.concept, item.as_fact()
+
+
+def note_fact_by_id(kb: "KnowledgeBase", fact_id: str) -> tuple[str, Fact] | None:
     """The note fact with stable id ``fact_id`` (``note-<hash>.s<n>``) among ``kb``'s chunks, or None.
 
     For stored answers and review schedules: the id survives re-indexing and moving the file, and a

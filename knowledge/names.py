@@ -96,6 +96,12 @@ class ConceptNames:
         df, n = self._df[keys], len(self.document_terms)
         return math.log((n + 1) / (df + 0.5)) if df <= MAX_DOC_SHARE * n else 0.0
 
+    def cards_named(self, text: str) -> frozenset[str]:
+        """The cards that use ``text`` (matched on index terms) as a name; empty if none does."""
+        keys = tuple(k for k, _, _ in tokens(text))
+        return frozenset(c for t in self._by_first.get(keys[0] if keys else "", ()) if t.keys == keys
+                         for c in t.card_ids)
+
     def broader(self, card_id: str) -> frozenset[tuple[str, ...]]:
         """Names the card files its concept under ("is a cheap, effective regulariser", "acts as a regulariser")."""
         if card_id not in self._broader:

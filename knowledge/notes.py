@@ -121,22 +121,28 @@ def read_note(path: Path) -> tuple[str, str, str, bytes]:
         raw = path.read_bytes()
     except OSError as exc:
         raise NoteError(f"{path}: cannot read ({exc.strerror or exc})") from exc
+    title, text = parse_note(str(path), kind, raw)
+    return kind, title or _title(text, path, markdown=kind == "markdown"), text, raw
+
+
+def parse_note(label: str, kind: str, raw: bytes) -> tuple[str | None, str]:
+    """``(title or None, text)`` of a note's bytes, or :class:`NoteError` naming ``label`` (no I/O)."""
     if not raw.strip():
-        raise NoteError(f"{path}: empty file, nothing to add")
-    title, text = _read_pdf(path, raw) if kind == "pdf" else (None, _decode(path, raw))
+        raise NoteError(f"{label}: empty file, nothing to add")
+    title, text = _read_pdf(label, raw) if kind == "pdf" else (None, _decode(label, raw))
     text = strip_control(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not text.strip():
-        raise NoteError(f"{path}: no text to add")
+        raise NoteError(f"{label}: no text to add")
     if len(text.encode("utf-8")) > MAX_TEXT_BYTES:
-        raise NoteError(f"{path}: more than {MAX_TEXT_BYTES / 1e6:.0f} MB of text; split it into smaller files")
-    return kind, title or _title(text, path, markdown=kind == "markdown"), text, raw
+        raise NoteError(f"{label}: more than {MAX_TEXT_BYTES / 1e6:.0f} MB of text; split it into smaller files")
+    return title, text
 
 
 def _unsupported(path: Path) -> str:
     return f"{path}: unsupported file type '{path.suffix or '(none)'}' (supported: {', '.join(SUFFIXES)})"
 
 
-def _decode(path: Path, raw: bytes) -> str:
+def _decode(path: str, raw: bytes) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     elif b"\x00" in raw[:8192]:
@@ -149,11 +155,10 @@ def _decode(path: Path, raw: bytes) -> str:
         raise NoteError(f"{path}: not UTF-8 text (byte {exc.start}); save it as UTF-8 and add it again") from exc
 
 
-def _read_pdf(path: Path, raw: bytes) -> tuple[str | None, str]:
+def _read_pdf(path: str, raw: bytes) -> tuple[str | None, str]:
     import io
 
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     try:
         reader = PdfReader(io.BytesIO(raw))
@@ -163,7 +168,7 @@ def _read_pdf(path: Path, raw: bytes) -> tuple[str | None, str]:
         title = (reader.metadata.title if reader.metadata else None) or None
     except NoteError:
         raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a damaged PDF makes pypdf raise nearly anything (PdfReadError, KeyError, ...)
         raise NoteError(f"{path}: not a readable PDF ({type(exc).__name__}: {str(exc)[:80]})") from exc
     text = "\n\n".join(_dehyphenate(p) for p in pages if p.strip())
     if not text.strip():

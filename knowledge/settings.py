@@ -16,6 +16,9 @@ from pydantic import SecretStr, field_validator
 from common.settings import EnvSettings, setting
 
 
+DEFAULT_USER = "student"  # the open single-user mode's student (TUTOR_USERNAME's default)
+
+
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "ml-tutor"
 

@@ -11,7 +11,7 @@ passes them on to the server through the environment, where Chainlit and :mod:`a
 Chainlit takes its app root from ``CHAINLIT_APP_ROOT`` (else the working directory) when it is
 first imported, and writes ``.chainlit/config.toml``, ``.chainlit/translations/``, ``.files/`` and
 ``chainlit.md`` there. This module points it at ``<data_dir>/web`` and writes the tutor's own
-config (HTML off, uploads off, message editing off, only this server's origins allowed), its welcome
+config (HTML off, uploads of notes only, message editing off, only this server's origins allowed), its welcome
 page and its logo and favicon (``public/``, :mod:`agent.app.brand`) before importing Chainlit, so
 nothing lands in the user's working directory or in the package.
 """
@@ -57,8 +57,13 @@ edit_message = false
 allow_thread_sharing = false
 favorites = false
 
+# Notes (.md, .txt, .pdf) attached to a message join the student's own notes (agent.app.uploads). Every
+# type is let through here so that the tutor, not the browser, says which types it reads.
 [features.spontaneous_file_upload]
-    enabled = false
+    enabled = true
+    accept = ["*/*"]
+    max_files = 5
+    max_size_mb = {upload_mb}
 
 [features.audio]
     enabled = false
@@ -95,10 +100,10 @@ def _write_if_changed(path: Path, text: str) -> None:
         write_atomic(path, text)
 
 
-def prepare_app_root(root: Path, chainlit_version: str, origins: list[str]) -> None:
+def prepare_app_root(root: Path, chainlit_version: str, origins: list[str], upload_mb: int = 10) -> None:
     """The Chainlit app root: our config, welcome page, logo and favicon (Chainlit adds translations and .files)."""
     config = CONFIG_TOML.format(version=chainlit_version, origins=json.dumps(origins), name=json.dumps(brand.NAME),
-                                description=json.dumps(brand.DESCRIPTION))
+                                description=json.dumps(brand.DESCRIPTION), upload_mb=upload_mb)
     _write_if_changed(root / ".chainlit" / "config.toml", config)
     _write_if_changed(root / "chainlit.md", WELCOME_MD)
     for name, svg in brand.PUBLIC_FILES.items():
@@ -124,12 +129,13 @@ def prepare_environment(settings: Settings) -> Path:
     if "chainlit.config" in sys.modules:
         raise RuntimeError("Chainlit was imported before its app root was set")
     root = app_root(settings).resolve()
-    prepare_app_root(root, chainlit_version(), allowed_origins(allowed_hosts(app.host, app.port)))
+    prepare_app_root(root, chainlit_version(), allowed_origins(allowed_hosts(app.host, app.port)), app.upload_max_mb)
     secret = app.auth_secret.get_secret_value() if app.auth_secret else ensure_secret(data_dir / "auth_secret")
     env = {
         "CHAINLIT_APP_ROOT": str(root), "CHAINLIT_HOST": app.host, "CHAINLIT_PORT": str(app.port),
         "CHAINLIT_AUTH_SECRET": secret, "TUTOR_HOST": app.host, "TUTOR_PORT": str(app.port),
         "TUTOR_DATA_DIR": str(data_dir), "TUTOR_QUESTIONS": str(settings.questions),
+        "TUTOR_UPLOAD_MAX_MB": str(app.upload_max_mb),
     }
     if settings.database_url:
         env["TUTOR_DATABASE_URL"] = settings.database_url

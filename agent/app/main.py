@@ -31,10 +31,13 @@ from agent.app.data_layer import ChatDataLayer
 from agent.app.guard import SameOriginGuard, allowed_hosts
 from agent.app.inputs import event_from_action, event_from_message, preferences
 from agent.app.resources import Resources
+from agent.app.uploads import Upload
+from agent.app.uploads import receive as receive_notes
 from agent.graph.events import (
     ExplanationEnd, ExplanationPiece, ExplanationStart, Feedback, Help, Output, ProgressReport, QuestionShown, Turn,
 )
 from agent.settings import Settings
+from knowledge.library import NoteLibrary
 from schemas import MAX_QUESTIONS
 
 log = logging.getLogger("agent.app")
@@ -156,7 +159,7 @@ async def _resume_quiz(thread_id: str) -> None:
     pending = await tutor.pending_question(thread_id)
     if pending is not None:
         await _show_question(pending, resumed=True, force=True)
-        await tutor.start_write_ahead(thread_id)
+        await tutor.start_write_ahead(thread_id, cl.context.session.user.identifier)
 
 
 @cl.on_settings_update
@@ -180,7 +183,18 @@ async def _chat_end() -> None:
 
 @cl.on_message
 async def _message(message: cl.Message) -> None:
+    files = [Upload(name=e.name, path=e.path) for e in message.elements or [] if getattr(e, "path", None)]
+    if files:  # notes attached to the message: add them to this student's notes first
+        await _guard(_receive_notes, files)
+        if not (message.content or "").strip():
+            return
     await _guard(_turn, event_from_message(message.content, getattr(message, "command", None), _chat_settings()))
+
+
+async def _receive_notes(files: list[Upload]) -> None:
+    library, limit = NoteLibrary(SETTINGS.knowledge.notes_dir), SETTINGS.app.upload_max_mb * 1_000_000
+    result = await asyncio.to_thread(receive_notes, library, _user(), files, limit)
+    await cl.Message(content=render.model_text(result.text())).send()
 
 
 async def _action(action: cl.Action) -> None:

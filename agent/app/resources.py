@@ -42,8 +42,11 @@ class Resources:
     def _load_service(self):
         from agent.quiz.service import TutorService
 
-        llm, notes = self.settings.llm, self.settings.knowledge.notes_dir
-        service = TutorService.create(llm.model, llm.adapter, notes if notes.is_dir() else None)
+        from knowledge.library import NoteLibrary
+
+        llm = self.settings.llm
+        # No notes in the shared knowledge base: each student's turns run on the cards plus their own notes.
+        service = TutorService.create(llm.model, llm.adapter, notes=NoteLibrary(self.settings.knowledge.notes_dir))
         lm = service.lm
         log.info("tutor ready: %s", f"{lm.label}, weights {lm.weights}" if lm is not None else "no model")
         return service

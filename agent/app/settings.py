@@ -11,8 +11,7 @@ from __future__ import annotations
 from pydantic import SecretStr
 
 from common.settings import EnvSettings, setting
-
-DEFAULT_USER = "student"
+from knowledge.settings import DEFAULT_USER
 
 
 class AppSettings(EnvSettings):
@@ -24,6 +23,10 @@ class AppSettings(EnvSettings):
     password: SecretStr | None = setting(
         None, env="TUTOR_PASSWORD", doc="one shared login (as `TUTOR_USERNAME`), beside any student accounts (`tutor users add`); "
             "neither: open single-user mode, loopback only",
+    )
+    upload_max_mb: int = setting(
+        10, env="TUTOR_UPLOAD_MAX_MB", ge=1, le=100,
+        doc="largest notes file (.md, .txt, .pdf) a student may upload in the chat, in MB",
     )
     auth_secret: SecretStr | None = setting(
         None, env="CHAINLIT_AUTH_SECRET", shown="created once in `DATA_DIR/auth_secret`",

@@ -28,8 +28,8 @@ class Service(Protocol):
 
     kb: KnowledgeBase
 
-    def plan(self, topic: str, count: int, seed: int, difficulty: str,
-             asked: Mapping[str, float] | None = None) -> QuizPlan: ...
+    def plan(self, topic: str | None, count: int, seed: int, difficulty: str,
+             asked: Mapping[str, float] | None = None, source: str = "any") -> QuizPlan: ...
 
     def write_question(self, plan: QuizPlan, index: int, taken: list[MultipleChoiceQuestion]) -> Written: ...
 

@@ -147,16 +147,17 @@ async def plan_quiz(state: TutorState, runtime: Runtime[TutorContext]) -> Update
     over the chat settings; unknown topics get a helpful message."""
     if _already_started(state, runtime):
         return {}
-    topic = quiz_topic(state)
-    if not topic:
+    turn, event = state["turn"], state["event"]
+    notes = turn.source == "notes"  # "quiz me on my notes": the turn's own topic, or all of the notes
+    topic = turn.topic if notes else quiz_topic(state)
+    if not topic and not notes:
         _say(runtime, "Which topic should the quiz be on? For example: `/quiz overfitting`.")
         return {}
-    turn, event = state["turn"], state["event"]
     count, difficulty = turn.questions or event.questions, turn.difficulty or event.difficulty
+    seed, service = _seed(state, runtime), runtime.context.service
     try:
         asked = await study_nodes.asked(runtime)  # a repeat quiz avoids facts already asked (not review or retry)
-        plan = await asyncio.to_thread(runtime.context.service.plan, topic, count, _seed(state, runtime), difficulty,
-                                       asked)
+        plan = await asyncio.to_thread(service.plan, topic, count, seed, difficulty, asked, source=turn.source)
     except QuizUnavailable as exc:
         _say(runtime, str(exc), "warning")
         return {}

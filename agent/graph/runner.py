@@ -74,10 +74,17 @@ class Tutor:
     def config(thread_id: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread_id}}
 
+    def service_for(self, user: str) -> Service:
+        """The service on the cards plus ``user``'s own notes (a service without per-user notes serves everyone)."""
+        scoped = getattr(self.service, "for_user", None)
+        return scoped(user) if scoped is not None else self.service
+
     def context(self, thread_id: str, user: str = "") -> TutorContext:
+        service = self.service_for(user)
+        study = self.study.on(service.kb) if self.study is not None and service is not self.service else self.study
         return TutorContext(
-            service=self.service, read_turn=self.read_turn, thread_id=thread_id, cache=self.cache, seed=self.seed,
-            study=self.study, user=user,
+            service=service, read_turn=self.read_turn, thread_id=thread_id, cache=self.cache, seed=self.seed,
+            study=study, user=user,
         )
 
     # ----------------------------------------------------------------------------- queries
@@ -116,14 +123,14 @@ class Tutor:
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
                     for pending in chunk["__interrupt__"]:
                         yield shown_question(pending.value)
-        await self.start_write_ahead(thread_id)
+        await self.start_write_ahead(thread_id, user)
 
     def _thread_lock(self, thread_id: str):
         if self._database is None:
             return nullcontext()
         return self._database.advisory_lock(f"ml-tutor thread {thread_id}")
 
-    async def start_write_ahead(self, thread_id: str) -> None:
+    async def start_write_ahead(self, thread_id: str, user: str = "") -> None:
         """Write the active quiz's remaining questions in the background (no-op if done or running)."""
         if not self.write_ahead:
             return
@@ -132,10 +139,10 @@ class Tutor:
             return
         if self.cache.prefetching(thread_id, quiz.quiz_id):
             return
-        plan = quiz.plan
+        plan, service = quiz.plan, self.service_for(user)
 
         def write(index: int, taken: list[Any]):
             questions = [t.question if isinstance(t, Written) else t for t in taken]  # cached values are Written
-            return self.service.write_question(plan, index, questions)
+            return service.write_question(plan, index, questions)
 
         self.cache.prefetch(thread_id, quiz.quiz_id, range(len(quiz.questions), quiz.total), write, quiz.questions)

@@ -12,6 +12,10 @@ the item kinds the difficulty asks for (easy: recall; hard: application, computa
 A student who has been asked every fact of the concept gets its least recently asked facts again
 before the quiz widens: staying on the concept comes before freshness.
 
+The student's own notes: "quiz me on my notes" (``source="notes"``) is planned from their notes only
+(:func:`notes_plan_items`); on any other quiz, notes that cover the topic come first, so a quiz on a
+subject of the notes draws mainly on them; ``source="cards"`` leaves notes out.
+
 No model is involved: the model's pick over the candidates gave the same plan as this order for
 35 of 35 held-out topics (``bench/results/quiz_ablation.json``), so a quiz never waits for one. A topic the knowledge base
 cannot serve raises :class:`QuizUnavailable`.
@@ -19,6 +23,7 @@ cannot serve raises :class:`QuizUnavailable`.
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,6 +46,8 @@ TOPIC_CARDS = 6
 BROAD_SHARE = 0.9
 NEAREST = 2  # neighbouring cards whose facts alternate first when a quiz must widen
 MIN_TOPIC_COVERAGE = 0.5  # more than half the topic's words must occur in its best cards/notes
+NOTE_CHUNKS, NOTE_ITEMS_PER_CHUNK = 8, 8  # the best-matching chunks; round-robin over them keeps variety
+MY_NOTES = re.compile(r"\b(?:(?:from|in|on|about|of)\s+)?my\s+(?:own\s+)?notes\b(?:\s+(?:on|about|of)\b)?", re.I)
 
 
 class QuizUnavailable(ValueError):
@@ -88,23 +95,36 @@ def topic_cards(kb: KnowledgeBase, topic: str) -> tuple[list[ConceptCard], list[
     return concept, [h.card for h in hits if h.card not in concept]
 
 
+def notes_plan_items(kb: KnowledgeBase, topic: str | None, asked: Mapping[str, float] | None = None) -> list[PlanItem]:
+    """Items from the student's notes on ``topic`` (every note when None): fresh first, the best-matching
+    chunks taking turns (variety)."""
+    asked = asked or {}
+    groups = note_cloze_items(kb, topic, chunks=NOTE_CHUNKS, per_chunk=NOTE_ITEMS_PER_CHUNK)
+    return merge([
+        [(fact_key(NOTE_KIND, None, "medium", asked.get(c.fact_id)),
+          PlanItem(source=c.source, fact=c.sentence_index, concept=c.concept, fact_id=c.fact_id)) for c in group]
+        for group in groups
+    ])
+
+
+def notes_cover(kb: KnowledgeBase, topic: str) -> bool:
+    """Whether the student's notes cover ``topic`` (its best note chunk holds most of its words)."""
+    hits = kb.search(topic, k=1, kinds=("note",)) if kb.chunks else []
+    return bool(hits) and kb.index.coverage(topic, [hits[0].key]) > MIN_TOPIC_COVERAGE
+
+
 def candidate_items(
-    kb: KnowledgeBase, topic: str, difficulty: str, asked: Mapping[str, float] | None = None
+    kb: KnowledgeBase, topic: str, difficulty: str, asked: Mapping[str, float] | None = None, source: str = "any",
 ) -> Candidates:
-    """The concept's facts (with the student's matching notes), then the neighbours', each part ordered by
-    :mod:`agent.quiz.ordering` (fresh first, then the item kinds ``difficulty`` asks for).
+    """The concept's facts (the student's matching notes first when they cover it), then the neighbours', each
+    part ordered by :mod:`agent.quiz.ordering` (fresh first, then the item kinds ``difficulty`` asks for).
 
     ``asked`` maps the fact ids this student has been asked to when (unix time; None or {}: nothing asked).
     """
     asked = asked or {}
     concept, others = topic_cards(kb, topic)
-    notes = [
-        [(fact_key(NOTE_KIND, difficulty, difficulty, asked.get(c.fact_id)),
-          PlanItem(source=c.source, fact=c.sentence_index, concept=c.concept, fact_id=c.fact_id)) for c in group]
-        for group in note_cloze_items(kb, topic)
-    ]
-    own = merge([_facts_of(card, difficulty, asked) for card in concept[:1]] + notes + [
-        _facts_of(card, difficulty, asked) for card in concept[1:]])
+    notes = notes_plan_items(kb, topic, asked) if source != "cards" and notes_cover(kb, topic) else []
+    own = notes + merge([_facts_of(card, difficulty, asked) for card in concept])
     neighbours: list[ConceptCard] = []
     for card in concept + others:  # curated related cards of the concept first, then weaker matches
         for near in ([card] if card in others else []) + kb.related(card):
@@ -140,9 +160,31 @@ def require_material(kb: KnowledgeBase, topic: str) -> str:
     return topic
 
 
+def notes_topic(topic: str | None) -> str | None:
+    """The subject of a quiz on the notes without "my notes" ("dropout from my notes" -> "dropout"; None: all)."""
+    cleaned = " ".join(MY_NOTES.sub(" ", text_content(topic or "")).split()).strip(" ,.")
+    return cleaned[:200] or None
+
+
+def _notes_candidates(
+    kb: KnowledgeBase, topic: str | None, count: int, asked: Mapping[str, float] | None = None,
+) -> tuple[str | None, list[PlanItem]]:
+    """(the subject, the items) of a quiz on the student's notes only, or :class:`QuizUnavailable`."""
+    if not kb.chunks:
+        raise QuizUnavailable("You have no notes yet. Upload a .md, .txt or .pdf file here in the chat "
+                              "(or run `tutor notes add FILE`), then ask me to quiz you on your notes.")
+    subject = notes_topic(topic)
+    items = notes_plan_items(kb, subject, asked)
+    if not items:
+        about = f" on \"{subject[:80]}\"" if subject else ""
+        raise QuizUnavailable(f"I found no sentences in your notes{about} that make a fair question on their own "
+                              "(definitions such as \"X is a method that ...\" work best).")
+    return subject, items[:count + 20]
+
+
 def plan_quiz(
     kb: KnowledgeBase,
-    topic: str,
+    topic: str | None,
     *,
     count: int,
     seed: int,
@@ -151,14 +193,22 @@ def plan_quiz(
     adapter: str | None = None,
     strategy: str = "template",
     asked: Mapping[str, float] | None = None,
+    source: str = "any",
 ) -> QuizPlan:
     """A validated :class:`QuizPlan` with ``count`` items, or :class:`QuizUnavailable`.
 
     ``asked``: the facts this student has been asked (fact id -> unix time), which the plan avoids
-    while the concept has others (:mod:`agent.quiz.ordering`).
+    while the concept has others (:mod:`agent.quiz.ordering`). A quiz on the notes only
+    (``source="notes"``) is as long as the notes allow, up to ``count``.
     """
-    topic = require_material(kb, topic)
-    found = candidate_items(kb, topic, difficulty, asked)
+    if source == "notes":
+        subject, items = _notes_candidates(kb, topic, count, asked)
+        topic = f"your notes on {subject}" if subject else "your notes"
+        count = min(count, len(items))
+        found = Candidates(items)
+    else:
+        topic = require_material(kb, topic)
+        found = candidate_items(kb, topic, difficulty, asked, source)
     candidates = found.items
     if not candidates:
         ideas = ", ".join(kb.suggestions())

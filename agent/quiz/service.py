@@ -1,7 +1,8 @@
 """The quiz and explanation service the CLI, the graph and the evaluations call.
 
-    service = TutorService.create()                  # embedded model, curated cards (+ notes)
+    service = TutorService.create(notes=NoteLibrary(notes_dir))   # embedded model, curated cards
     quiz = service.generate_quiz("bias-variance trade-off", count=10, seed=0)
+    mine = service.for_user("ada")                   # the same model, the cards plus ada's notes only
     for piece in service.explain("How do I pick k in k-means?", topic="k-means").pieces: print(piece, end="")
 
 A quiz is planned first (:mod:`agent.quiz.planning`), then written one question at a time
@@ -13,6 +14,7 @@ fact; if the spares run out, :class:`QuizUnavailable` explains why. Explanations
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -21,6 +23,7 @@ from agent.explain import ExplanationStream, Explainer
 from agent.quiz.planning import QuizUnavailable, plan_quiz
 from agent.quiz.writing import QuestionWriter, Written
 from knowledge.base import KnowledgeBase
+from knowledge.library import NoteLibrary
 from schemas import DEFAULT_QUESTIONS, MAX_QUESTIONS, MultipleChoiceQuestion, Quiz, QuizPlan
 
 __all__ = ["TutorService", "QuizUnavailable", "ExplanationStream"]
@@ -29,9 +32,14 @@ __all__ = ["TutorService", "QuizUnavailable", "ExplanationStream"]
 class TutorService:
     """Knowledge + (optional) model: plans, writes and assembles quizzes; streams explanations."""
 
-    def __init__(self, kb: KnowledgeBase, lm=None, strategy: str = "auto", runtime=None):
-        """``runtime``: a :class:`llm.structured.StructuredRuntime` (built from ``lm`` when None); tests pass a fake."""
+    def __init__(self, kb: KnowledgeBase, lm=None, strategy: str = "auto", runtime=None,
+                 notes: NoteLibrary | None = None):
+        """``runtime``: a :class:`llm.structured.StructuredRuntime` (built from ``lm`` when None); tests pass a fake.
+        ``notes``: every student's notes; :meth:`for_user` gives the service on the cards plus one student's notes."""
         self.kb = kb
+        self.notes = notes
+        self._per_user: dict[str, tuple[tuple, TutorService]] = {}
+        self._per_user_lock = threading.Lock()
         self.lm = lm
         self.runtime = runtime
         if lm is not None and runtime is None:  # a LoadedModel (in process) or a ServedModel (openai backend)
@@ -50,20 +58,40 @@ class TutorService:
 
     @classmethod
     def create(
-        cls, model: str | None = None, adapter: str | None = None, notes_dir: Path | None = None, strategy: str = "auto"
+        cls, model: str | None = None, adapter: str | None = None, notes_dir: Path | None = None, strategy: str = "auto",
+        notes: NoteLibrary | None = None,
     ) -> "TutorService":
         """The service on the backend the settings choose (:func:`llm.backend.load_backend`)."""
         from llm.backend import load_backend
 
-        return cls(KnowledgeBase.load(notes_dir), load_backend(model, adapter), strategy)
+        return cls(KnowledgeBase.load(notes_dir), load_backend(model, adapter), strategy, notes=notes)
+
+    def for_user(self, user: str) -> "TutorService":
+        """This service on the cards plus ``user``'s notes, and no one else's (rebuilt when their notes change)."""
+        if self.notes is None or not user:
+            return self
+        fingerprint = self.notes.fingerprint(user)
+        with self._per_user_lock:
+            cached = self._per_user.get(user)
+            if cached is not None and cached[0] == fingerprint:
+                return cached[1]
+        chunks = self.notes.chunks(user)
+        if not chunks:
+            return self
+        kb = KnowledgeBase(list(self.kb.cards.values()), list(self.kb.chunks.values()) + chunks)
+        scoped = TutorService(kb, self.lm, self.strategy, self.runtime)
+        with self._per_user_lock:
+            self._per_user[user] = (fingerprint, scoped)
+        return scoped
 
     # ------------------------------------------------------------------- quizzes
 
     def plan(
-        self, topic: str, count: int = DEFAULT_QUESTIONS, seed: int = 0, difficulty: str = "medium",
-        asked: Mapping[str, float] | None = None,
+        self, topic: str | None, count: int = DEFAULT_QUESTIONS, seed: int = 0, difficulty: str = "medium",
+        asked: Mapping[str, float] | None = None, source: str = "any",
     ) -> QuizPlan:
-        """The quiz plan; ``asked`` (fact id -> when the student was last asked it) steers it to fresh facts."""
+        """The quiz plan on ``topic``; ``asked`` (fact id -> when the student was last asked it) steers it to
+        fresh facts; ``source="notes"`` ("quiz me on my notes"): from the student's notes only."""
         if not 1 <= count <= MAX_QUESTIONS:
             raise QuizUnavailable(f"A quiz has between 1 and {MAX_QUESTIONS} questions.")
         return plan_quiz(
@@ -76,6 +104,7 @@ class TutorService:
             adapter=self.lm.adapter if self.lm is not None else None,
             strategy=self.strategy,
             asked=asked,
+            source=source,
         )
 
     def write_question(

@@ -26,7 +26,7 @@ from agent.quiz.checks import distractor_problems, lexical_support, stem_problem
 from knowledge.base import KnowledgeBase
 from knowledge.cloze import note_fact
 from schemas import LETTERS, MultipleChoiceQuestion, PlanItem, QuestionDraft
-from schemas.knowledge import ConceptCard, Fact
+from schemas.knowledge import Fact
 
 ATTEMPTS = 3
 
@@ -49,23 +49,24 @@ class QuestionWriter:
         self.runtime = runtime  # a StructuredRuntime, needed by the free strategy
         self.strategy = strategy
 
-    def fact_of(self, item: PlanItem) -> tuple[ConceptCard, Fact]:
-        if item.source.startswith("note:"):  # a cloze sentence of the student's notes, as a fact
+    def fact_of(self, item: PlanItem) -> tuple[str, Fact]:
+        """(the concept's title, the fact) of a plan item."""
+        if item.source.startswith("note:"):  # a sentence of the student's notes, as a fact
             return note_fact(self.kb, item.source, item.fact)
         card = self.kb.card(item.source.removeprefix("card:"))
-        return card, card.facts[item.fact]
+        return card.title, card.facts[item.fact]
 
     def write(self, item: PlanItem, letter: str, seed: int) -> Written | None:
         """A verified question for ``item`` with its key at ``letter``, or None after the bounded retries."""
-        card, fact = self.fact_of(item)
+        concept, fact = self.fact_of(item)
         for attempt in range(ATTEMPTS):
             attempt_seed = seed * 1000 + attempt
             draft = None
             if self.strategy in ("free", "mixed") and self.runtime is not None:
-                draft = self._free_draft(card, fact, attempt_seed)
+                draft = self._free_draft(concept, fact, attempt_seed)
             strategy = "free" if draft else "template"
             if draft is None:
-                draft = self._template_draft(card, fact, attempt_seed)
+                draft = self._template_draft(fact, attempt_seed)
             stem, correct, distractors = draft
             try:
                 question = build_question(
@@ -75,7 +76,7 @@ class QuestionWriter:
                     letter=letter,
                     seed=attempt_seed,
                     explanation=fact.statement,
-                    concept=card.title,
+                    concept=concept,
                     source=item.source,
                     fact_id=fact.id,
                 )
@@ -88,20 +89,20 @@ class QuestionWriter:
 
     # ------------------------------------------------------------------ strategies
 
-    def _template_draft(self, card: ConceptCard, fact: Fact, seed: int) -> tuple[str, str, list[str]]:
+    def _template_draft(self, fact: Fact, seed: int) -> tuple[str, str, list[str]]:
         form = random.Random(f"forms:{seed}").choice(list(fact.questions))  # the seed varies the form
         distractors = random.Random(f"distractors:{seed}").sample(list(fact.distractors), 3)
         return form, fact.answer, distractors
 
-    def _free_draft(self, card: ConceptCard, fact: Fact, seed: int) -> tuple[str, str, list[str]] | None:
+    def _free_draft(self, concept: str, fact: Fact, seed: int) -> tuple[str, str, list[str]] | None:
         from llm.structured import StructuredOutputError
 
-        prompt = self.runtime.chat(write_question_messages(card.title, fact.statement))
+        prompt = self.runtime.chat(write_question_messages(concept, fact.statement))
         try:
             draft = self.runtime.generate(QuestionDraft, prompt, seed=seed, max_new_tokens=320, temperature=0.7)
         except StructuredOutputError:
             return None
-        if stem_problems(draft.question, draft.correct_answer, fact.statement, card.title):
+        if stem_problems(draft.question, draft.correct_answer, fact.statement, concept):
             return None
         if distractor_problems(draft.correct_answer, list(draft.distractors), draft.question):
             return None

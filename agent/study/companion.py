@@ -43,6 +43,10 @@ class StudyCompanion:
         """The companion on the chat database: a SQLite file or a PostgreSQL URL (``Settings.chat_database``)."""
         return cls(StudyStore(database), kb, clock)
 
+    def on(self, kb: KnowledgeBase) -> "StudyCompanion":
+        """The same memory over another knowledge base (the cards plus one student's notes)."""
+        return StudyCompanion(self.store, kb, self.clock)
+
     # --------------------------------------------------------------------------------- record
 
     def record_answer(

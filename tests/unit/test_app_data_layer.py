@@ -122,7 +122,9 @@ def test_app_root_holds_our_config(tmp_path):
     prepare_app_root(tmp_path / "web", "2.12.0", origins)
     config = (tmp_path / "web" / ".chainlit" / "config.toml").read_text()
     assert config == CONFIG_TOML.format(version="2.12.0", origins='["http://127.0.0.1:8000", "http://localhost:8000"]',
-                                        name='"ML Tutor"', description=json.dumps(brand.DESCRIPTION))
+                                        name='"ML Tutor"', description=json.dumps(brand.DESCRIPTION), upload_mb=10)
+    upload = tomllib.loads(config)["features"]["spontaneous_file_upload"]
+    assert upload["enabled"] and upload["max_size_mb"] == 10
     assert "unsafe_allow_html = false" in config and tomllib.loads(config)["UI"]["name"] == "ML Tutor"
     for name in ("logo_light.svg", "logo_dark.svg", "favicon.svg", "avatars/ml_tutor.svg"):
         svg = (tmp_path / "web" / "public" / name).read_text()

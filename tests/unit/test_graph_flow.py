@@ -275,7 +275,7 @@ async def test_model_failures_become_messages_and_leave_state_intact(service, db
             self.inner, self.kb, self.runtime = inner, inner.kb, None
             self.fail_plan, self.fail_write_at = False, None
 
-        def plan(self, *args):
+        def plan(self, *args, **kwargs):
             if self.fail_plan:
                 raise RuntimeError("plan output did not validate")
             return self.inner.plan(*args)
@@ -308,9 +308,9 @@ async def test_model_failures_become_messages_and_leave_state_intact(service, db
 
 
 async def test_a_quiz_beyond_its_concept_says_so_and_one_that_stays_does_not(service, db):
-    # The Accuracy card holds 4 facts: a 10-question quiz must widen, and its intro must name the other concepts.
+    # The Accuracy card holds 10 facts: a 15-question quiz must widen, and its intro must name the other concepts.
     async with tutor_on(db, service, seed=3) as tutor:
-        widened = only(await run(tutor, text("/quiz accuracy", questions=10)), "quiz_started")
+        widened = only(await run(tutor, text("/quiz accuracy", questions=15)), "quiz_started")
         kept = only(await run(tutor, text("/quiz accuracy", questions=3), thread="other"), "quiz_started")
     assert widened.note and "also covers" in widened.note
     assert kept.note is None

@@ -40,7 +40,7 @@ class Recording:
     def __init__(self, inner):
         self.inner, self.kb, self.runtime, self.explained = inner, inner.kb, None, []
 
-    def plan(self, *args):
+    def plan(self, *args, **kwargs):
         return self.inner.plan(*args)
 
     def write_question(self, *args):

@@ -242,7 +242,9 @@ def test_cli_add_list_remove(tmp_path, lecture, capsys):
 def test_cli_uses_the_data_directory_by_default(tmp_path, lecture, monkeypatch, capsys):
     monkeypatch.setenv("TUTOR_DATA_DIR", str(tmp_path / "data"))
     assert tutor(["notes", "add", str(lecture)]) == 0
-    assert (tmp_path / "data" / "notes" / f"{note_id(lecture)}.json").exists()
+    assert (tmp_path / "data" / "notes" / "users" / "student" / f"{note_id(lecture)}.json").exists()
+    assert tutor(["notes", "add", str(lecture), "--user", "ada"]) == 0
+    assert (tmp_path / "data" / "notes" / "users" / "ada" / f"{note_id(lecture)}.json").exists()
     from agent.settings import Settings
 
     assert Settings.from_env().knowledge.notes_dir == tmp_path / "data" / "notes"

@@ -1,0 +1,211 @@
+"""Questions from notes, on openly licensed textbook chapters: what the chat's notes path makes of them.
+
+Each chapter is uploaded as one student's notes through the chat's own path
+(:meth:`knowledge.library.NoteLibrary.add_upload`, :meth:`agent.quiz.service.TutorService.for_user`), then
+asked for "quiz me on my notes" (``source="notes"``) and for a quiz on the chapter's subject (``source="any"``:
+how much of it comes from the notes). Every sentence of the chapter is run through the self-contained
+checks (:mod:`knowledge.note_checks`), so the report says why sentences were refused. No model call.
+
+The chapter text is not in the repository (the licences ask for attribution and share-alike, and the report
+only quotes single sentences); fetch it once by hand from the public repositories into a local folder:
+
+    git clone https://github.com/d2l-ai/d2l-en && git -C d2l-en checkout 23d7a5aecceee57d1292c56e90cce307f183bb0a
+    git -C d2l-en show HEAD:chapter_multilayer-perceptrons/dropout.md > notes_src/d2l/dropout.md   # etc., see CHAPTERS
+    .venv/bin/python -m evaluation.notes_report --src notes_src --out evaluation/reports/notes
+
+Writes ``report.json`` (per chapter and in total) and ``questions.md`` (every question with its source sentence).
+Not run in CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pydantic import BaseModel
+
+from common.files import write_atomic
+
+
+class Chapter(BaseModel):
+    book: str
+    repo: str
+    commit: str
+    licence: str
+    path: str  # in the repository
+    local: str  # under --src
+    subject: str  # the topic of the subject quiz
+
+
+D2L = dict(book="Dive into Deep Learning (Zhang, Lipton, Li, Smola)", repo="github.com/d2l-ai/d2l-en",
+           commit="23d7a5aecceee57d1292c56e90cce307f183bb0a", licence="CC BY-SA 4.0 (LICENSE)")
+IML = dict(book="Interpretable Machine Learning (Christoph Molnar)", repo="github.com/christophM/interpretable-ml-book",
+           commit="c3b7569830afddeea6e255b62b80d0aeaa7790e3",
+           licence="CC BY-NC-SA 4.0 for the book text (LICENSE.txt, CC-BY-NC-SA-4.0.txt)")
+CHAPTERS = [
+    Chapter(**D2L, path="chapter_multilayer-perceptrons/dropout.md", local="d2l/dropout.md", subject="dropout"),
+    Chapter(**D2L, path="chapter_optimization/lr-scheduler.md", local="d2l/lr-scheduler.md",
+            subject="learning rate scheduling"),
+    Chapter(**D2L, path="chapter_optimization/adam.md", local="d2l/adam.md", subject="Adam optimizer"),
+    Chapter(**D2L, path="chapter_convolutional-modern/batch-norm.md", local="d2l/batch-norm.md",
+            subject="batch normalization"),
+    Chapter(**D2L, path="chapter_attention-mechanisms-and-transformers/multihead-attention.md",
+            local="d2l/multihead-attention.md", subject="multi-head attention"),
+    Chapter(**IML, path="manuscript/lime.qmd", local="iml/lime.md", subject="LIME local surrogate"),
+    Chapter(**IML, path="manuscript/shapley.qmd", local="iml/shapley.md", subject="Shapley values"),
+    Chapter(**IML, path="manuscript/pdp.qmd", local="iml/pdp.md", subject="partial dependence plot"),
+    Chapter(**IML, path="manuscript/feature-importance.qmd", local="iml/feature-importance.md",
+            subject="permutation feature importance"),
+]
+
+
+@dataclass
+class ChapterResult:
+    chapter: Chapter
+    sentences: int = 0
+    self_contained: int = 0
+    refused_by: Counter = field(default_factory=Counter)
+    questions: list = field(default_factory=list)  # (MultipleChoiceQuestion, form)
+    subject_total: int = 0
+    subject_from_notes: int = 0
+    error: str = ""
+
+
+def sentence_census(chunks) -> tuple[int, int, Counter]:
+    """(sentences, self-contained sentences, refusals per check) over a note's chunks."""
+    from knowledge.chunking import split_sentences
+    from knowledge.note_checks import plain_text, sentence_problems
+
+    total, fine, refused = 0, 0, Counter()
+    for chunk in chunks:
+        for sentence in split_sentences(chunk.text):
+            total += 1
+            problems = sentence_problems(plain_text(sentence.lstrip("-*+• ")))
+            refused.update(problems)
+            fine += not problems
+    return total, fine, refused
+
+
+def run_chapter(chapter: Chapter, src: Path, cards, questions: int, seed: int) -> ChapterResult:
+    from agent.quiz.planning import QuizUnavailable
+    from agent.quiz.service import TutorService
+    from knowledge.base import KnowledgeBase
+    from knowledge.library import NoteLibrary
+    from knowledge.note_forms import BLANK
+
+    result = ChapterResult(chapter)
+    with tempfile.TemporaryDirectory() as folder:
+        library = NoteLibrary(Path(folder))
+        library.add_upload("reader", Path(chapter.local).name, (src / chapter.local).read_bytes(), max_bytes=10**7)
+        service = TutorService(KnowledgeBase(cards), notes=library).for_user("reader")
+        result.sentences, result.self_contained, result.refused_by = sentence_census(service.kb.chunks.values())
+        try:
+            plan = service.plan("my notes", questions, seed, source="notes")
+            for index, item in enumerate(plan.items):
+                written = service.write_question(plan, index, [q for q, _ in result.questions]).question
+                result.questions.append((written, "cloze" if BLANK in written.question else "question"))
+            subject = service.plan(chapter.subject, questions, seed)
+            result.subject_total = len(subject.items)
+            result.subject_from_notes = sum(i.source.startswith("note:") for i in subject.items)
+        except QuizUnavailable as exc:
+            result.error = str(exc)
+    return result
+
+
+def recheck(question) -> list[str]:
+    """The checks re-run on the finished question: its source sentence and its key (must be [])."""
+    from knowledge.note_checks import key_problems, sentence_problems
+    from knowledge.note_forms import BLANK
+
+    key = question.options["ABCD".index(question.answer)]
+    return sentence_problems(question.explanation) + key_problems(
+        question.explanation, key, question.question.replace(BLANK, " "))
+
+
+def summary(results: list[ChapterResult]) -> dict:
+    chapters = []
+    for r in results:
+        forms = Counter(form for _, form in r.questions)
+        chapters.append({
+            **r.chapter.model_dump(), "sentences": r.sentences, "self_contained_sentences": r.self_contained,
+            "refused_by_check": dict(r.refused_by.most_common()), "notes_quiz_questions": len(r.questions),
+            "forms": dict(forms), "question_forms_share": round(
+                forms["question"] / max(1, len(r.questions)), 3),
+            "recheck_failures": sum(bool(recheck(q)) for q, _ in r.questions),
+            "subject_quiz": {"topic": r.chapter.subject, "questions": r.subject_total,
+                             "from_notes": r.subject_from_notes},
+            "error": r.error,
+        })
+    asked = sum(c["notes_quiz_questions"] for c in chapters)
+    return {
+        "what": "questions from notes: each chapter uploaded as one student's notes through the chat's path; "
+                "'quiz me on my notes' and a quiz on the chapter's subject; every sentence run through the checks",
+        "model": "none (rules only; see knowledge/cloze.py)",
+        "books": sorted({c.book for c in CHAPTERS}),
+        "chapters": chapters,
+        "totals": {
+            "chapters": len(chapters), "questions": asked,
+            "sentences": sum(c["sentences"] for c in chapters),
+            "self_contained_sentences": sum(c["self_contained_sentences"] for c in chapters),
+            "question_forms_share": round(sum(c["question_forms_share"] * c["notes_quiz_questions"]
+                                              for c in chapters) / max(1, asked), 3),
+            "recheck_failures": sum(c["recheck_failures"] for c in chapters),
+            "subject_quiz_from_notes": sum(c["subject_quiz"]["from_notes"] for c in chapters),
+            "subject_quiz_questions": sum(c["subject_quiz"]["questions"] for c in chapters),
+        },
+        "read_blind": "not yet: questions.md is for a person to judge (self-contained, correctly keyed, "
+                      "plausible distractors)",
+    }
+
+
+def questions_markdown(results: list[ChapterResult]) -> str:
+    lines = ["# Questions from notes", "",
+             "Every question `evaluation/notes_report.py` made, with the sentence of the chapter it comes from. "
+             "Sentences are quoted from the books under their licences (see report.json for book, commit and licence).",
+             ""]
+    for r in results:
+        c = r.chapter
+        lines += [f"## {c.book}: `{c.path}`", "", f"Licence: {c.licence}; commit `{c.commit[:12]}`.", ""]
+        if r.error:
+            lines += [f"_No quiz: {r.error}_", ""]
+        for n, (q, form) in enumerate(r.questions, 1):
+            options = "; ".join(f"{letter}) {option}" for letter, option in zip("ABCD", q.options))
+            lines += [f"{n}. **{q.question}** ({form})", f"   - {options} — key **{q.answer}**",
+                      f"   - source: \"{q.explanation}\"", ""]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--src", type=Path, required=True, help="folder holding the chapters (see CHAPTERS.local)")
+    parser.add_argument("--out", type=Path, default=Path("evaluation/reports/notes"), help="report folder")
+    parser.add_argument("--questions", type=int, default=10, help="questions per chapter quiz")
+    parser.add_argument("--seed", type=int, default=0, help="quiz seed")
+    args = parser.parse_args(argv)
+    from knowledge.cards import load_cards
+
+    missing = [c.local for c in CHAPTERS if not (args.src / c.local).is_file()]
+    if missing:
+        print(f"missing under {args.src}: {', '.join(missing)} (see the module docstring)", file=sys.stderr)
+        return 1
+    cards = list(load_cards())
+    results = [run_chapter(c, args.src, cards, args.questions, args.seed) for c in CHAPTERS]
+    report = summary(results)
+    write_atomic(args.out / "report.json", json.dumps(report, indent=1, ensure_ascii=False) + "\n")
+    write_atomic(args.out / "questions.md", questions_markdown(results) + "\n")
+    print(f"{'chapter':<52} {'sent.':>6} {'alone':>6} {'quiz':>5} {'forms':>6} {'subject':>8}")
+    for c in report["chapters"]:
+        print(f"{c['path'][-52:]:<52} {c['sentences']:>6} {c['self_contained_sentences']:>6} "
+              f"{c['notes_quiz_questions']:>5} {c['question_forms_share']:>6.2f} "
+              f"{c['subject_quiz']['from_notes']:>3}/{c['subject_quiz']['questions']:<4}")
+    print(json.dumps(report["totals"]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

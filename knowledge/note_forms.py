@@ -1,0 +1,111 @@
+"""Turn one self-contained sentence of the notes into a question, by rules (pure, no model).
+
+Definitional sentences make the best items: the answer is the defined term and the rest of the
+sentence says what it is. Where a rule can, the cloze becomes a question:
+
+    "Dropout is a regularisation method that zeroes random units."  -> "Which regularisation method zeroes random units?"
+    "A unit that outputs max(0, x) is called a ReLU."              -> "What is a unit that outputs max(0, x) called?"
+    "Perplexity refers to the exponentiated cross-entropy."        -> "Which term refers to the exponentiated cross-entropy?"
+    "The learning rate is the step size of each update."           -> "What is the step size of each update?"
+    "Momentum is a running average of past gradients."             -> "____ is a running average of past gradients."
+
+Other sentences are blanked at a name (:func:`cloze`). Every draft names its ``form`` and, when the
+sentence files the term under a category ("a regularisation *method*"), that ``head``, so that
+distractors can be of the same kind.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from knowledge.note_checks import GENERIC, STOP_WORDS, key_problems, sentence_problems
+
+BLANK = "____"
+FORMS = ("which", "called", "refers", "what-is", "cloze-definition", "cloze-name")  # best first
+
+_TERM = r"(?:(?:The|An?)\s+)?(?P<term>[A-Za-z][\w'/-]*(?:\s+[\w'/-]+){0,4}?(?:\s+\([A-Za-z][\w -]{0,20}\))?)"
+_CALLED = re.compile(r"^(?P<subject>.{12,}?)\s+(?:is|are)\s+(?:often\s+|commonly\s+|usually\s+)?(?:called|known as|"
+                     r"referred to as|termed|named)\s+(?:an?\s+|the\s+)?(?P<term>[^,;:]{2,60}?)\.$")
+_WHICH = re.compile(rf"^{_TERM}\s+(?P<verb>is|are)\s+(?:an?\s+)?(?P<head>[a-z][\w-]*(?:\s+[a-z][\w-]*){{0,3}}?)\s+"
+                    r"(?P<link>that|which|who|used to|used for|designed to)\s+(?P<rest>.{8,})\.$")
+_REFERS = re.compile(rf"^{_TERM}\s+(?P<verb>refers to|refer to|denotes|denote|means|stands for|is defined as|"
+                     r"are defined as)\s+(?P<rest>.{8,})\.$")
+_THE = re.compile(rf"^{_TERM}\s+(?P<verb>is|are)\s+the\s+(?P<rest>.{{8,}})\.$")
+# A definition proper: "X is a/an/the/one of ...", "X refers to/denotes ..." (not "X are sampled ...").
+_DEFINES = re.compile(rf"^{_TERM}\s+(?:(?:is|are)\s+(?:an?|the|one of the)|refers to|denotes)\s+(?P<rest>.{{8,}})\.$")
+# Words that make a "term" a description rather than a name ("your goal", "the next step", "a common choice").
+QUALIFIERS = frozenset(
+    "your my our their his her next first second third last other big good key common main top new same different "
+    "simple important often two three several few many most some following previous final whole entire".split()
+)
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A question drawn from one sentence: ``stem`` asks for ``key``, which the sentence states."""
+
+    stem: str
+    key: str
+    form: str  # one of FORMS
+    head: str = ""  # the category the sentence files the key under ("regularisation method"), "" if none
+
+
+def _term(match: re.Match) -> str | None:
+    """The defined term, without a trailing "(ACRONYM)", if it reads as a name rather than a clause."""
+    term = re.sub(r"\s*\([^)]*\)$", "", match.group("term")).strip()
+    words = term.split()
+    if not words or words[0].lower() in STOP_WORDS or words[-1].lower() in STOP_WORDS:
+        return None
+    if any(w.lower() in STOP_WORDS - {"of", "and"} for w in words):
+        return None  # "the model we trained" or "it is": a clause, not a name
+    if words[0].lower() in QUALIFIERS or words[-1].lower() in GENERIC:
+        return None
+    if len(words) == 1 and len(term) < 6 and not (term.isupper() and len(term) > 1):
+        return None  # "green", "loss": too short to be a specific name on its own
+    return term
+
+
+def _lower_first(text: str) -> str:
+    """``text`` with a capitalised article or function word lowered ("A unit" -> "a unit"; "ReLU", "Adam" stay)."""
+    first = text.split(" ", 1)[0]
+    return text[0].lower() + text[1:] if first.lower() in STOP_WORDS and first[1:] == first[1:].lower() else text
+
+
+def definitional(sentence: str) -> list[Draft]:
+    """Question drafts for a definitional sentence, most question-like first ([] for other sentences)."""
+    drafts: list[Draft] = []
+    if m := _CALLED.match(sentence):
+        key = re.sub(r"\s*\([^)]*\)$", "", m.group("term")).strip()
+        verb = "are" if re.search(r"\sare\s+(?:\w+\s+)?(?:called|known|referred|termed|named)", sentence) else "is"
+        drafts.append(Draft(f"What {verb} {_lower_first(m.group('subject'))} called?", key, "called"))
+    if (m := _WHICH.match(sentence)) and (term := _term(m)):
+        link, rest, head = m.group("link"), m.group("rest"), m.group("head")
+        verb = m.group("verb")
+        body = rest if link in ("that", "which", "who") else f"{verb} {link} {rest}"
+        drafts.append(Draft(f"Which {head} {body}?", term, "which", head))
+    if (m := _REFERS.match(sentence)) and not m.group("rest").startswith("that ") and (term := _term(m)):
+        verb = {"refer to": "refers to", "denote": "denotes", "are defined as": "is defined as"}.get(m.group("verb"),
+                                                                                                 m.group("verb"))
+        drafts.append(Draft(f"Which term {verb} {m.group('rest')}?", term, "refers"))
+    if (m := _THE.match(sentence)) and not m.group("rest").startswith("to ") and (term := _term(m)):
+        drafts.append(Draft(f"What {m.group('verb')} the {m.group('rest')}?", term, "what-is"))
+    if (m := _DEFINES.match(sentence)) and (term := _term(m)):
+        start = m.start("term")
+        drafts.append(Draft(sentence[:start] + BLANK + sentence[start + len(term):], term, "cloze-definition"))
+    return drafts
+
+
+def cloze(sentence: str, span: tuple[int, int]) -> Draft | None:
+    """The sentence with ``span`` (a name) blanked; None when the name only modifies a noun ("the ____ model")."""
+    start, end = span
+    following = sentence[end:].split(None, 1)
+    if following and following[0].strip(".,;:").lower() in GENERIC:
+        return None
+    return Draft(sentence[:start] + BLANK + sentence[end:], sentence[start:end], "cloze-name")
+
+
+def problems(sentence: str, draft: Draft) -> list[str]:
+    """Every check the draft fails: the sentence's (:func:`sentence_problems`) and its key's."""
+    stem = draft.stem.replace(BLANK, " ")
+    return sentence_problems(sentence) + key_problems(sentence, draft.key, stem)

@@ -11,7 +11,7 @@
 # modes only while time is left. Stages already done on this (warm) machine are skipped, so if the call runs out,
 # `bash bench/gpu/adapter_run.sh` again at once (no carry) resumes training from its last checkpoint, or evaluates.
 # Knobs: MAX_STEPS, TRAIN_BATCH (16), MAX_LENGTH, EVAL_LIMIT, EVAL_SETS ("openbookqa arc_easy"), LIMIT_S,
-# FORCE_TRAIN=1, SKIP_LETTER=1, SKIP_JOBS=1.
+# FORCE_TRAIN=1, SKIP_LETTER=1, SKIP_JOBS=1, JOBS_ONLY=1 (skip rows, training and ARC: evaluate the shipped adapter's jobs).
 #
 # Dry run on the CPU machine (tiny settings, a few minutes; the same code path, imports limited to the GPU image's
 # packages + the bundle by bench/gpu/gpu_sim.py):
@@ -60,6 +60,7 @@ if [ -z "${DRY_RUN:-}" ]; then
   "$PY" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)" || { echo "error: no CUDA"; exit 4; }
 fi
 
+if [ -z "${JOBS_ONLY:-}" ]; then  # JOBS_ONLY=1: only the jobs stage below, on the adapter the tree ships
 stamp rows
 "$PY" -m finetune.tutor_data --out runs/tutor_sft > /dev/null || exit 5
 rows=$("$PY" -c "import json; print(json.load(open('runs/tutor_sft/manifest.json'))['train_rows'])")
@@ -116,29 +117,35 @@ stamp eval-loglik
 for pair in "${sets[@]}"; do
   [ "$(left)" -gt 40 ] && evaluate "${pair%%:*}" "${pair#*:}" loglik "$(( $(left) - 30 ))"
 done
+fi  # JOBS_ONLY
+
 # The adapter's own jobs on held-out data (accuracy only; seconds per turn are measured on the CPU with
 # bench/turns.py): turn reading on the dev, frozen test and blind test sets, and explanations.
 stamp eval-jobs
 JOBS=$KEEP/jobs
 if [ -z "${SKIP_JOBS:-}" ] && [ ! -f "$JOBS/explain/results.json" ]; then
+  # explanations run beside the turn sets (both are latency-bound: one GPU serves the two processes)
+  timeout -k 5 "$(( $(left) - 30 ))" "$PY" -m tutor eval explain --variants extractive,adapter --adapter "$ADAPTER" \
+    --out "$JOBS/explain" ${EVAL_LIMIT:+--limit "$EVAL_LIMIT"} > "$WORK/explain.log" 2>&1 &
+  explain=$!
   for set in turns_dev turns_test turns_test_blind; do
     for reader in model both; do
       [ "$(left)" -gt 60 ] && timeout -k 5 "$(( $(left) - 40 ))" "$PY" -m tutor eval turns \
         --data "evaluation/data/$set.jsonl" --reader "$reader" --adapter "$ADAPTER" --out "$JOBS/$set/$reader" ${EVAL_LIMIT:+--limit "$EVAL_LIMIT"} \
-        > /dev/null 2>&1 && echo "turns $set $reader: $(grep -o '"intent_accuracy": [0-9.]*' "$JOBS/$set/$reader/results.json")"
+        > /dev/null 2>&1 && echo "turns $set $reader: $(grep -o '"intent_accuracy": [0-9.]*' "$JOBS/$set/$reader/results.json" | head -1)"
+      tar -czf "$OUT/jobs_reports.tar.gz" -C "$KEEP" jobs
     done
   done
-  [ "$(left)" -gt 90 ] && timeout -k 5 "$(( $(left) - 40 ))" "$PY" -m tutor eval explain --variants extractive,adapter \
-    --adapter "$ADAPTER" --out "$JOBS/explain" ${EVAL_LIMIT:+--limit "$EVAL_LIMIT"} > /dev/null 2>&1 && echo "explain: done"
+  wait "$explain" && echo "explain: done" || echo "explain: not done ($(tail -c 200 "$WORK/explain.log"))"
   tar -czf "$OUT/jobs_reports.tar.gz" -C "$KEEP" jobs
 fi
 stamp eval-letter
-if [ -z "${SKIP_LETTER:-}" ]; then
+if [ -z "${SKIP_LETTER:-}" ] && [ -z "${JOBS_ONLY:-}" ]; then
   for pair in "${sets[@]}"; do
     [ "$(left)" -gt 60 ] && evaluate "${pair%%:*}" "${pair#*:}" both "$(( $(left) - 20 ))" \
       || echo "letter modes of ${pair%%:*} not done: its report keeps loglik only"
   done
 fi
 stamp done
-summary
+[ -z "${JOBS_ONLY:-}" ] && summary
 ls -l "$OUT"

@@ -37,7 +37,7 @@ import torch.nn.functional as F
 from transformers import DynamicCache
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
-from llm.fast_decode import supported
+from llm.fast_decode import decode_step, supported
 from llm.loading import LoadedModel, generating
 
 EXACT_ROWS = 3  # rows per packed int4 call that keep each row bit-identical to a single-row call (see above)
@@ -173,7 +173,11 @@ class BatchScheduler:
 
     def _step(self) -> None:
         batch = list(self._active)
-        logits = batched_step(self.lm.model, [h.tokens[-1] for h in batch], [h._cache for h in batch])
+        if len(batch) == 1:  # alone: the lean batch-1 step (the same math, fewer Python-level operations)
+            token = torch.tensor([[batch[0].tokens[-1]]], device=self.lm.model.device)
+            logits = decode_step(self.lm.model, token, batch[0]._cache).logits[:, -1]
+        else:
+            logits = batched_step(self.lm.model, [h.tokens[-1] for h in batch], [h._cache for h in batch])
         self.steps += 1
         self.rows_stepped += len(batch)
         for row, handle in enumerate(batch):

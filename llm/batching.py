@@ -18,6 +18,10 @@ rows (measured on torch 2.13: rows of a 1-, 2- or 3-row call equal the single-ro
 calls differ by ~6e-6), and the int8 head at any row count, so packed layers take the rows in chunks of 3
 and the head in chunks of its ``max_rows``: every token then equals the unbatched path's bit for bit.
 Dense ``nn.Linear`` layers take all rows in one call (float-order differences in the last bits are possible).
+The price of exactness: torch's CPU int4 kernel is compute-bound here, so each 3-row chunk costs about what one
+row does (measured by hand, one thread: the 30 layers' projections took 31 ms for 1 row, 223 ms for 20 rows in
+7 chunks; the int8 head 6 and 76 ms). Throughput and waiting per request, batched vs one at a time:
+``bench/batched_decode.py`` (``bench/results/batched_decode.json``).
 
     scheduler = BatchScheduler.for_model(lm)            # one per loaded model (None: not batchable)
     handle = scheduler.submit(prompt_ids, max_new_tokens=64, stop_ids={eos})
@@ -207,8 +211,11 @@ _CREATE_LOCK = threading.Lock()
 def scheduler_for(lm: LoadedModel) -> BatchScheduler | None:
     """The scheduler ``lm``'s generations go through; ``None`` with ``TUTOR_BATCHING=0`` or a model it cannot
     step (those generate one at a time behind :data:`llm.loading.GENERATE_LOCK`)."""
+    from llm.loading import GENERATE_LOCK
     from llm.settings import LLMSettings
 
+    if GENERATE_LOCK._is_owned():  # a caller holding the lock would wait forever on the worker, which needs it
+        return None
     return BatchScheduler.for_model(lm) if LLMSettings.from_env().batching else None
 
 

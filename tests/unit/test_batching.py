@@ -197,3 +197,7 @@ def test_the_setting_turns_batching_off_and_other_models_are_not_batched(monkeyp
     monkeypatch.setenv("TUTOR_BATCHING", "1")
     assert batching.scheduler_for(lm) is batching.scheduler_for(lm) is not None
     assert batching.BatchScheduler.for_model(LoadedModel(nn.Linear(2, 2), None, None, None, "cpu")) is None
+    from llm.loading import GENERATE_LOCK
+
+    with GENERATE_LOCK:  # a caller that holds the lock runs alone (waiting on the worker would deadlock)
+        assert batching.scheduler_for(lm) is None

@@ -72,9 +72,15 @@ def run_serialised(lm, prompts: list[list[int]], new_tokens: int) -> list[dict]:
 
 def run_batched(scheduler, prompts: list[list[int]], new_tokens: int) -> list[dict]:
     """Each request in its own thread, submitted to the scheduler and streamed back."""
+    from transformers import MinNewTokensLengthLogitsProcessor
+
+    eos = scheduler.lm.tokenizer.eos_token_id
+
     def one(ids: list[int], row: dict) -> None:
         tokens = []
-        for token in scheduler.submit(ids, max_new_tokens=new_tokens):  # no stop token: exactly new_tokens
+        # exactly new_tokens, EOS masked as generate(min_new_tokens=...) masks it on the serialised side
+        no_eos = MinNewTokensLengthLogitsProcessor(len(ids), new_tokens, eos)
+        for token in scheduler.submit(ids, max_new_tokens=new_tokens, processors=[no_eos]):
             if not tokens:
                 row["first"] = time.perf_counter()
             tokens.append(token)

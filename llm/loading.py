@@ -24,8 +24,9 @@ from llm.settings import LLMSettings
 from llm.spec import ModelSpec, ModelSpecError, hub_error_message, resolve_adapter, resolve_model
 
 _LOCK = threading.Lock()
-# One generate() at a time per process: the CPU has 2 cores and interleaving only slows both;
-# Outlines' logits processors also hold per-call state.
+# One model call at a time per process: the CPU has 2 cores and interleaving only slows both; Outlines'
+# logits processors also hold per-call state. Generations of a batchable model do not queue here one by one:
+# they share decode steps in llm.batching, whose worker takes this lock for each step.
 GENERATE_LOCK = threading.RLock()
 _CACHE: dict[tuple, "LoadedModel"] = {}
 WEIGHT_MODES = ("auto", "dense")

@@ -9,6 +9,9 @@ decoder keeps the model's own end-of-sequence: at each step it takes the most li
 tokens that keeps the text a prefix of the pattern (``regex`` partial matching), and stops on EOS
 only where the text fully matches. For greedy decoding that is the same as masking every other
 token, as long as a valid token lies in the top k (else :class:`PatternDecodeError`).
+
+With a batching scheduler (:mod:`llm.batching`) the same choice runs as a per-request logits processor
+(:class:`PatternConstraint`), so turn readings of many sessions share decode steps.
 """
 
 from __future__ import annotations
@@ -25,14 +28,26 @@ def decode_pattern(lm: LoadedModel, pattern: str, prompt: str, *, max_new_tokens
     import regex
     import torch
 
+    from llm.batching import scheduler_for
+
     compiled = regex.compile(pattern)
     tokenizer, model = lm.tokenizer, lm.model
     eos = tokenizer.eos_token_id
     ids = tokenizer(prompt, return_tensors="pt", add_special_tokens=False).input_ids.to(model.device)
+    scheduler = scheduler_for(lm)
+    if scheduler is not None:  # the same greedy choice as a per-request constraint, decoded in the batch
+        constraint = PatternConstraint(compiled, tokenizer, eos, top_k)
+        handle = scheduler.submit(ids[0].tolist(), max_new_tokens=max_new_tokens, stop_ids={eos},
+                                  processors=[constraint])
+        handle.result()
+        if handle.finish_reason == "stop":
+            return constraint.text
+        raise PatternDecodeError(f"no full match within {max_new_tokens} tokens: {constraint.text[:60]!r}")
     text, past, step_ids = "", None, ids
     with generating(lm), torch.inference_mode():
         for _ in range(max_new_tokens):
-            out = model(input_ids=step_ids, past_key_values=past, use_cache=True)
+            # logits_to_keep=1 as in generate() and the batched path: the head reads the last row only
+            out = model(input_ids=step_ids, past_key_values=past, use_cache=True, logits_to_keep=1)
             past = out.past_key_values
             token, text = _next_token(out.logits[0, -1], text, compiled, tokenizer, eos, top_k)
             if token is None:
@@ -54,3 +69,20 @@ def _next_token(logits, text: str, compiled, tokenizer, eos: int, top_k: int) ->
         if compiled.fullmatch(candidate, partial=True):
             return token, candidate
     raise PatternDecodeError(f"no token in the top {top_k} continues {text[:60]!r}")
+
+
+class PatternConstraint:
+    """:func:`_next_token` as a logits processor for :mod:`llm.batching`: every score but the chosen token's
+    becomes ``-inf``, so the batch's greedy pick is this decoder's pick; ``text`` is the text so far."""
+
+    def __init__(self, compiled, tokenizer, eos: int, top_k: int):
+        self.compiled, self.tokenizer, self.eos, self.top_k = compiled, tokenizer, eos, top_k
+        self.text = ""
+
+    def __call__(self, input_ids, scores):
+        import torch
+
+        token, self.text = _next_token(scores[0], self.text, self.compiled, self.tokenizer, self.eos, self.top_k)
+        chosen = torch.full_like(scores, float("-inf"))
+        chosen[0, self.eos if token is None else token] = 0.0
+        return chosen

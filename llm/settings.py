@@ -46,6 +46,11 @@ class LLMSettings(EnvSettings):
         None, env="OMP_WAIT_POLICY", shown="unset (OpenMP spins)",
         doc="OpenMP's own variable, read (never set) to pick the default generate threads",
     )
+    batching: bool = setting(
+        True, env="TUTOR_BATCHING",
+        doc="decode concurrent generations together in one batch per step (llm.batching; Llama-family models on "
+        "CPU); off: one generation at a time behind a process-wide lock",
+    )
     cache_dir: Path = setting(
         default_factory=_default_cache, env="ML_TUTOR_CACHE",
         doc="where the embedded model (and any .gguf) is converted to an HF folder, once",

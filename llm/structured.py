@@ -95,6 +95,12 @@ class StructuredRuntime:
         import torch
 
         gen = self.generator(output_type)
+        from llm.batching import scheduler_for
+
+        scheduler = scheduler_for(self.lm)
+        if scheduler is not None:
+            return self._generate_batched(scheduler, gen, prompt, seed=seed, max_new_tokens=max_new_tokens,
+                                          temperature=temperature)
         kwargs: dict[str, Any] = {"max_new_tokens": max_new_tokens}
         if temperature > 0:
             kwargs.update(do_sample=True, temperature=temperature, top_p=0.95)
@@ -104,6 +110,22 @@ class StructuredRuntime:
             torch.manual_seed(seed)
             with torch.inference_mode():
                 return gen(prompt, **kwargs)
+
+    def _generate_batched(self, scheduler, gen: Any, prompt: str, *, seed: int, max_new_tokens: int,
+                          temperature: float) -> str:
+        """What ``gen(prompt)`` returns, decoded in the batch: Outlines' tokenisation, its constraint processor
+        (a fresh copy per request: it holds per-call state) and ``generate``'s stop tokens and decoding."""
+        import copy
+
+        from llm.streaming import stop_token_ids
+
+        processor = copy.copy(gen.logits_processor)
+        processor.reset()
+        input_ids, _ = self.model.tokenizer.encode(prompt)
+        handle = scheduler.submit(input_ids[0].tolist(), max_new_tokens=max_new_tokens, seed=seed,
+                                  stop_ids=stop_token_ids(self.lm), processors=[processor],
+                                  temperature=temperature, top_p=0.95)
+        return self.model.tokenizer.decode([handle.result()])[0]
 
     def generate(
         self, output_type: type[T], prompt: str, *, seed: int = 0, max_new_tokens: int = 256, temperature: float = 0.0

@@ -44,6 +44,17 @@ def load_sessions(d: dict) -> str:
             f"answer → next question median {secs(answer['p50'])}, p95 {secs(answer['p95'])}")
 
 
+def batched_decode(d: dict) -> str:
+    rows = d["rows"]
+    top = max(r["n"] for r in rows)
+    serial, batched = by(rows, mode="serialised", n=top), by(rows, mode="batched", n=top)
+    same = "same tokens" if all(r["same_tokens_as_serialised"] for r in rows) else "TOKENS DIFFER"
+    return (f"{top} requests × {batched['new_tokens']} tokens at once: batched {batched['aggregate_tok_s']} tok/s vs "
+            f"one at a time {serial['aggregate_tok_s']}; first token p95 {secs(batched['first_token_p95_s'], 1)} vs "
+            f"{secs(serial['first_token_p95_s'], 1)}, whole answer p95 {secs(batched['latency_p95_s'], 1)} vs "
+            f"{secs(serial['latency_p95_s'], 1)}; {same} (load average {d['load_average_start'][0]})")
+
+
 def quiz_soak(d: dict) -> str:
     s = d["summary"]
     valid = s["valid_quizzes"]
@@ -99,6 +110,9 @@ BENCHMARKS = Table(
         Row("bench/results/eval_speed_xeon_2cores.json",
             ("`bench/eval_speed.py`", "the same on another machine, random weights (speed only)"),
             eval_speed, xeon_machine),
+        Row("bench/results/batched_decode.json",
+            ("`bench/batched_decode.py`", "N concurrent generations: one at a time vs batched (`llm.batching`)"),
+            batched_decode, lambda d: cpu_machine(d, threads="torch_threads", cores="cores")),
         Row("bench/results/load_sessions.json",
             ("`bench/load_sessions.py`", "N browser sessions taking quizzes at once on one server"),
             load_sessions, lambda d: f"{d['machine']}, {d['model']}"),

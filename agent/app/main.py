@@ -48,7 +48,7 @@ ACCOUNTS = Accounts(SETTINGS.chat_database)
 LOGINS = not AUTH.open or bool(account_names(SETTINGS.chat_database))
 RESOURCES = Resources(SETTINGS)
 RESUME_DELAY_S = 0.5
-EXECUTOR_THREADS = 64  # mostly idle threads waiting on GENERATE_LOCK or SQLite; see _startup
+EXECUTOR_THREADS = 64  # mostly idle threads waiting on the model (llm.batching) or SQLite; see _startup
 # Per browser session: the answer buttons on screen, by "quiz_id:index" (kept out of cl.user_session,
 # which Chainlit persists into the thread: after a restart every question must be shown again).
 _BUTTONS: dict[str, dict[str, list[cl.Action]]] = {}

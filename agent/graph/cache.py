@@ -7,7 +7,7 @@ writes the quiz's remaining questions, one at a time, into this cache keyed by
 Each key is written at most once (single flight): if the node asks for a question the
 background task is writing right now, it awaits that write instead of starting another one.
 Writes run in a worker thread (model calls block) and one after another per quiz; the model
-itself serialises calls with ``llm.loading.GENERATE_LOCK``. The cache is an accelerator only:
+batches concurrent generations itself (``llm.batching``). The cache is an accelerator only:
 after a server restart it is empty and the node writes the question itself.
 """
 

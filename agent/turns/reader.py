@@ -9,6 +9,9 @@ How the two combine (mode ``both``, the default with a model):
 
 * the rules decide outright where they are sure (``RuleReading.strong``): junk or injection-looking
   input (help), a letter answer while a question waits, a one-word command ("retry", "export");
+* where a question waits and the rules matched an option (by its words or position), that answer stands;
+* a model "help" yields to the rules' explain/quiz request with a topic (help is the model's reading of
+  unclear input; on the dev set it read "how do I choose the number of clusters?" as help);
 * otherwise the model's intent stands, except that ``answer`` with no question waiting is not possible;
 * the letter of an answer is the rules' (written letter, ordinal, words matched against the options)
   when they find one, else the model's; count and difficulty are the rules' (a model value is kept
@@ -122,6 +125,10 @@ def combine(reading: TurnReading, rules: RuleReading, text: str, options: Sequen
     if rules.strong:
         return rules.request
     intent = reading.intent
+    if options and rules.request.intent == "answer" and rules.request.letter:
+        return rules.request  # the rules matched an option's own words (dev set: "momentum", "Adam" read as help)
+    if intent == "help" and rules.request.intent in ("explain", "quiz") and rules.request.topic:
+        return rules.request  # "help" is the model's answer for unclear input; the rules found a request and a topic
     if intent == "answer" and not options:
         intent = rules.request.intent if rules.request.intent != "answer" else "help"
     fields: dict = {"intent": intent}

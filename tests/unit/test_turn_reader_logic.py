@@ -78,3 +78,13 @@ def test_scoring():
     assert m["questions"] == {"rows": 1, "accuracy": 1.0, "predicted_where_none": 1.0}
     assert token_f1(None, None) == 1.0 and token_f1("x", None) == 0.0
     assert latency([5.0, 1.0, 2.0, 3.0])["cold"] == 5.0 and latency([5.0, 1.0, 2.0, 3.0])["p50"] == 2.0
+
+
+def test_an_option_named_in_words_is_an_answer_and_help_yields_to_a_clear_request():
+    options = ["Plain SGD", "Momentum", "Elastic net", "Adam"]
+    answer = reader("help")("momentum", options)
+    assert (answer.intent, answer.letter) == ("answer", "B")
+    assert reader("help", "model")("momentum", options).intent == "help"  # the model alone keeps its reading
+    request = reader("help")("how do I choose the number of clusters?")
+    assert request.intent == "explain" and request.topic
+    assert reader("smalltalk")("thanks a lot").intent == "smalltalk"  # no request found: the model's intent stands

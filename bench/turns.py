@@ -2,6 +2,8 @@
 
     HF_HUB_OFFLINE=1 PYTHONPATH=$PWD .venv/bin/python bench/turns.py                      # frozen test set, shipped adapter
     HF_HUB_OFFLINE=1 PYTHONPATH=$PWD .venv/bin/python bench/turns.py --adapter runs/tutor/adapter --limit 100
+    HF_HUB_OFFLINE=1 PYTHONPATH=$PWD .venv/bin/python bench/turns.py \
+        --data evaluation/data/turns_test_blind.jsonl --results bench/results/turns_blind.json   # the blind set
 
 Runs ``tutor eval turns`` once per reader mode (each writes predictions.jsonl and results.json under
 ``--out``/<mode>), prints one table (intent, topic exact/F1, questions/difficulty/letter accuracy and
@@ -69,6 +71,15 @@ def token_budget(data: str, model: str | None = None) -> dict:
     return {"prompt_tokens": stats(prompts), "answer_line_tokens": stats(lines), "answer_as_json_tokens": stats(jsons)}
 
 
+def adapter_sha256(adapter: str | None) -> str | None:
+    """The first 12 hex digits of the adapter weights' sha256 (which adapter the figures belong to)."""
+    import hashlib
+
+    folder = Path(adapter) if adapter else ROOT / "llm/adapters/tutor-smollm2"
+    weights = folder / "adapter_model.safetensors"
+    return hashlib.sha256(weights.read_bytes()).hexdigest()[:12] if weights.exists() else None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", default=str(ROOT / "evaluation/data/turns_test.jsonl"), help="labelled turns (JSONL)")
@@ -82,14 +93,15 @@ def main(argv: list[str] | None = None) -> int:
 
     from evaluation.turns import TurnEvalConfig, run_turns
 
-    runs: dict = {"tokens": token_budget(args.data, args.model)}
+    runs: dict = {"tokens": token_budget(args.data, args.model), "data": Path(args.data).name,
+                  "adapter_sha256": adapter_sha256(args.adapter)}
     print("tokens per turn:", json.dumps(runs["tokens"]))
     for mode in args.modes.split(","):
         config = TurnEvalConfig(data=args.data, out=str(Path(args.out) / mode), reader=mode, model=args.model,
                                 adapter=args.adapter, limit=args.limit)
         runs[mode] = run_turns(config)
         runs[mode].pop("files", None)
-    modes = [r for k, r in runs.items() if k != "tokens"]
+    modes = [runs[m] for m in args.modes.split(",")]
     print(table([row(r) for r in modes]))
     print("\nwithout the rows whose topic the adapter trains on (seen_concept):")
     print(table([row(r, "metrics_unseen_topics") for r in modes]))

@@ -225,12 +225,14 @@ def turn_reading(d: dict) -> str:
         return (f"{mode}: intent {pct(m['intent_accuracy'])}, topic F1 {m['topic']['token_f1']:.2f}, "
                 f"count {pct(m['questions']['accuracy'])}, letter {pct(m['letter']['accuracy'])}, "
                 f"p95 {s['p95']:.2f} s")
-    return f"{d['rules']['metrics']['rows']} held-out messages; " + "; ".join(cell(m) for m in ("rules", "model", "both"))
+    name = "blind test set, " if d.get("data") == "turns_test_blind.jsonl" else ""
+    return f"{name}{d['rules']['metrics']['rows']} held-out messages; " + "; ".join(cell(m) for m in ("rules", "model", "both"))
 
 
 def turn_machine(d: dict) -> str:
     m = d["model"]["machine"]
-    return f"{m['cpu']}, {m['torch_threads']} threads, adapter v2"
+    adapter = f"adapter {d['adapter_sha256'][:8]}" if d.get("adapter_sha256") else "adapter v2"
+    return f"{m['cpu']}, {m['torch_threads']} threads, {adapter}"
 
 
 def quiz_ablation(d: dict) -> str:
@@ -253,6 +255,10 @@ MODEL_JOBS = Table(
     ("job", "command", "measured", "machine (as the JSON records it)", "results"),
     (
         Row("bench/results/turns.json", ("reading a chat turn into a `TurnRequest`", "`python bench/turns.py`"),
+            turn_reading, turn_machine),
+        Row("bench/results/turns_blind.json", ("the same, messages written blind to the readers",
+                                               "`python bench/turns.py --data evaluation/data/turns_test_blind.jsonl "
+                                               "--results bench/results/turns_blind.json`"),
             turn_reading, turn_machine),
         Row("bench/results/quiz_ablation.json", ("quiz path: plan, question form, key check",
                                                   "`python -m bench.quiz_ablation`"),

@@ -80,12 +80,13 @@ def sentence_census(chunks) -> tuple[int, int, Counter]:
     """(sentences, self-contained sentences, refusals per check) over a note's chunks."""
     from knowledge.chunking import split_sentences
     from knowledge.note_checks import plain_text, sentence_problems
+    from knowledge.note_context import detach
 
     total, fine, refused = 0, 0, Counter()
     for chunk in chunks:
         for sentence in split_sentences(chunk.text):
             total += 1
-            problems = sentence_problems(plain_text(sentence.lstrip("-*+• ")))
+            problems = sentence_problems(detach(plain_text(sentence.lstrip("-*+• "))))
             refused.update(problems)
             fine += not problems
     return total, fine, refused

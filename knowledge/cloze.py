@@ -33,6 +33,7 @@ from knowledge.names import ConceptNames, Span, Term, display, tokens
 from knowledge.note_distractors import PhrasePool
 from knowledge.note_checks import plain_text
 from knowledge.note_context import context_problems, detach
+from knowledge.note_terms import note_terms
 from knowledge.note_forms import BLANK, FORMS, Draft, cloze, definitional, named_questions, problems
 from schemas.knowledge import Fact, NoteChunk
 from schemas.text import normalise
@@ -184,7 +185,8 @@ _POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def names_for(kb: "KnowledgeBase") -> ConceptNames:
     """The concept names of ``kb``'s cards, with its note chunks counted in; built once per knowledge base."""
     if kb not in _NAMES:
-        _NAMES[kb] = ConceptNames.build(kb.cards.values(), [c.text for c in kb.chunks.values()])
+        texts = [c.text for c in kb.chunks.values()]
+        _NAMES[kb] = ConceptNames.build(kb.cards.values(), texts, extra=note_terms(texts))
     return _NAMES[kb]
 
 

@@ -40,6 +40,7 @@ EXAMPLE_NOUNS = (
     "black box(?: model)?|original paper|first layer|last layer|second layer|hidden layer|output layer|"
     "training data|test data|training set|test set|validation set|loss curve|learning curve|gap|row|rows|column|"
     "columns|procedure|answer|question|computation|design|graph|line|lines|point|points|axioms|team|members?|"
+    "problem|transformation|method|approach|algorithm|technique|"
     "initial \\w+ \\w+"
 )
 _SUBJECT = re.compile(rf"^The\s+(?:\w+\s+)?(?:{EXAMPLE_NOUNS})\b(?!\s+(?:of|that|which|who|whose|where|for|used)\b)"
@@ -64,7 +65,7 @@ _IMPERATIVE = re.compile(r"^(?:make|be|pick|pair|use|try|keep|avoid|choose|desig
                          re.IGNORECASE)
 _BOTH = re.compile(r"\bboth\s+(?!\w+\s+and\b)\w+", re.IGNORECASE)  # "both curves", not "both A and B"
 _READER = re.compile(r"\b(?:you|your|yours|yourself)\b", re.IGNORECASE)  # the reader's own situation
-_SEEN = re.compile(r"\b(?:can be seen|is visible|are visible|x-axis|y-axis|dots|the \w+ model predicts)\b",
+_SEEN = re.compile(r"^\w+(?: \w+)?:\s|\bas alluded\b|\b(?:can be seen|is visible|are visible|x-axis|y-axis|dots|the \w+ model predicts)\b",
                    re.IGNORECASE)
 _CAPITALISED = re.compile(r"(?<=[a-z,;] )([A-Z][a-z]+)\b")  # "for Adelie", "by Rahimi": not first, not after ":"
 _CONNECTIVE = re.compile(rf"^(?:(?:{CONNECTIVES}),\s+|(?:note|recall|notice|remember) that\s+)", re.IGNORECASE)

@@ -90,7 +90,7 @@ class PhrasePool:
         broader = set().union(*(self.names.broader(c) for c in own)) if own else set()
         key_keys, acronym, size, plural = set(_keys(key)), is_acronym(key), len(key.split()), _plural(key)
         in_sentence = normalise(sentence)
-        near = self._near_cards(sentence, own)
+        near = self._near_cards(sentence, own, key)
         scored = []
         for phrase in self.phrases:
             keys = set(_keys(phrase.text))
@@ -117,13 +117,15 @@ class PhrasePool:
                 break
         return chosen
 
-    def _near_cards(self, sentence: str, own: frozenset[str]) -> dict[str, float]:
-        """How close each card is to the sentence's subject: 3 for the best retrieval match, down to 1."""
+    def _near_cards(self, sentence: str, own: frozenset[str], key: str = "") -> dict[str, float]:
+        """How close each card is to the sentence's subject or the key (a name of no card, "Shapley value"):
+        3 for the best retrieval match, down to 1."""
         near: dict[str, float] = {}
         for card_id in own:
             card = self.names.cards[card_id]
             near |= {c.id: 1.0 for c in self.names.cards.values() if c.area == card.area}
             near |= {r: 2.0 for r in card.related}
-        for rank, card_id in enumerate(self.rank_cards(sentence)[:8]):
-            near[card_id] = max(near.get(card_id, 0.0), 3.0 - rank / 4)
+        for query in (sentence, key) if key else (sentence,):
+            for rank, card_id in enumerate(self.rank_cards(query)[:8]):
+                near[card_id] = max(near.get(card_id, 0.0), 3.0 - rank / 4)
         return near

@@ -107,7 +107,7 @@ def definitional(sentence: str) -> list[Draft]:
 # What may follow the subject of a "subject" question: a modal or auxiliary, or a verb in the third person.
 _VERB = re.compile(r"^(?:(?:can(?:not)?|may|might|must|should|will|would|could|does|is|has|tends to|seems to|helps?|"
                    r"allows?)\b|(?!(?:is|was|has|this|thus|its|less|loss|bias|gas|plus|focus|class|process|"
-                   r"access|mass|series|basis|analysis|axis|status)\b)[a-z]{2,}(?<![su])s\b)")
+                   r"access|mass|series|basis|analysis|axis|status|always|sometimes|perhaps|various|previous|numerous)\b)[a-z]{2,}(?<![su])s\b)")
 _APPOSITIVE = re.compile(r"^,\s+(?:which|a|an|the|also|i\.e\.|e\.g\.)\b[^,]{3,80},\s+")
 _PURPOSE = re.compile(r"^To (?P<goal>[a-z][^,]{8,}),\s+(?:(?:one|practitioners|people)\s+(?:can\s+|often\s+|typically\s+|"
                       r"usually\s+)?(?:use|uses|apply|applies)\s+|(?:it is common to|it helps to)\s+use\s+)(?:an?\s+|the\s+)?$")
@@ -120,7 +120,9 @@ def named_questions(sentence: str, span: tuple[int, int]) -> list[Draft]:
     drafts = []
     if re.fullmatch(r"(?:(?:The|An?)\s+)?", before):
         rest = _APPOSITIVE.sub("", after).strip() if after.startswith(",") else after.strip()
-        if _VERB.match(rest) and rest.endswith("."):
+        plural_noun = re.match(r"^[a-z]+s\s.*\b(?:are|were|have|do|differ)\b", rest)  # "implementations ... are"
+        compound = re.search(r":|;|,\s+(?:but|so|while)\b|,\s+(?:and|or)\s+(?:the|a|an|it|this|there)\b|\bsurprise\b", rest)  # two statements in one
+        if _VERB.match(rest) and rest.endswith(".") and not compound and not (plural_noun and not re.match(r"^(?:is|has|does)\b", rest)):
             drafts.append(Draft(f"What {rest[:-1]}?", key, "subject"))
     if after == "." and (m := re.match(r"^(?P<subject>(?:The|An?|One)\s+.{12,}?)\s+(?:is|are)\s+(?:an?\s+|the\s+)?$", before)):
         drafts.append(Draft(f"What is {_lower_first(m.group('subject'))}?", key, "reverse"))

@@ -13,7 +13,8 @@ only quotes single sentences); fetch it once by hand from the public repositorie
     git -C d2l-en show HEAD:chapter_multilayer-perceptrons/dropout.md > notes_src/d2l/dropout.md   # etc., see CHAPTERS
     .venv/bin/python -m evaluation.notes_report --src notes_src --out evaluation/reports/notes
 
-Writes ``report.json`` (per chapter and in total) and ``questions.md`` (every question with its source sentence).
+Writes ``report.json`` (per chapter and in total) and ``questions.md`` (every question with its source sentence);
+``--packet review/notes_packet.jsonl`` also writes the questions as JSON lines for a blind reviewer.
 Not run in CI.
 """
 
@@ -80,12 +81,13 @@ def sentence_census(chunks) -> tuple[int, int, Counter]:
     """(sentences, self-contained sentences, refusals per check) over a note's chunks."""
     from knowledge.chunking import split_sentences
     from knowledge.note_checks import plain_text, sentence_problems
+    from knowledge.note_context import detach
 
     total, fine, refused = 0, 0, Counter()
     for chunk in chunks:
         for sentence in split_sentences(chunk.text):
             total += 1
-            problems = sentence_problems(plain_text(sentence.lstrip("-*+• ")))
+            problems = sentence_problems(detach(plain_text(sentence.lstrip("-*+• "))))
             refused.update(problems)
             fine += not problems
     return total, fine, refused
@@ -180,12 +182,27 @@ def questions_markdown(results: list[ChapterResult]) -> str:
     return "\n".join(lines)
 
 
+def review_packet(results: list[ChapterResult]) -> str:
+    """One JSON line per question for a blind reviewer: the question alone (self-contained?) and, apart,
+    the source sentence (correctly keyed?)."""
+    lines = []
+    for r in results:
+        stem = Path(r.chapter.local).stem
+        for n, (q, _) in enumerate(r.questions, 1):
+            lines.append(json.dumps({"id": f"{stem}-{n:02d}", "question": q.question,
+                                     "options": dict(zip("ABCD", q.options)), "keyed": q.answer,
+                                     "source_sentence": q.explanation}, ensure_ascii=False))
+    return "".join(line + "\n" for line in lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--src", type=Path, required=True, help="folder holding the chapters (see CHAPTERS.local)")
     parser.add_argument("--out", type=Path, default=Path("evaluation/reports/notes"), help="report folder")
     parser.add_argument("--questions", type=int, default=10, help="questions per chapter quiz")
     parser.add_argument("--seed", type=int, default=0, help="quiz seed")
+    parser.add_argument("--packet", type=Path, default=None,
+                        help="also write a blind-review packet (JSON lines: id, question, options, keyed, source)")
     args = parser.parse_args(argv)
     from knowledge.cards import load_cards
 
@@ -198,6 +215,8 @@ def main(argv: list[str] | None = None) -> int:
     report = summary(results)
     write_atomic(args.out / "report.json", json.dumps(report, indent=1, ensure_ascii=False) + "\n")
     write_atomic(args.out / "questions.md", questions_markdown(results) + "\n")
+    if args.packet is not None:
+        write_atomic(args.packet, review_packet(results))
     print(f"{'chapter':<52} {'sent.':>6} {'alone':>6} {'quiz':>5} {'forms':>6} {'subject':>8}")
     for c in report["chapters"]:
         print(f"{c['path'][-52:]:<52} {c['sentences']:>6} {c['self_contained_sentences']:>6} "

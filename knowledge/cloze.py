@@ -32,7 +32,9 @@ from knowledge.chunking import split_sentences
 from knowledge.names import ConceptNames, Span, Term, display, tokens
 from knowledge.note_distractors import PhrasePool
 from knowledge.note_checks import plain_text
-from knowledge.note_forms import BLANK, FORMS, Draft, cloze, definitional, problems
+from knowledge.note_context import context_problems, detach
+from knowledge.note_terms import note_terms
+from knowledge.note_forms import BLANK, FORMS, Draft, cloze, definitional, named_questions, problems
 from schemas.knowledge import Fact, NoteChunk
 from schemas.text import normalise
 
@@ -85,10 +87,28 @@ def cloze_items(chunk: NoteChunk, names: ConceptNames, *, max_items: int = 3, se
 def candidate_drafts(sentence: str, names: ConceptNames) -> list[Draft]:
     """Every draft the rules can make of ``sentence``, best first (unchecked)."""
     drafts = definitional(sentence)
-    chosen = _key_name(names.matches(tokens(sentence)), names)
+    matches = names.matches(tokens(sentence))
+    spans = {span for _, span in matches}
+    for span in sorted(spans, key=lambda s: (s[0] - s[1], s[0])):  # longest names first
+        if sum(1 for s in spans if _within(span, s)) == 1:  # not part of a longer name
+            drafts.extend(named_questions(sentence, span))
+    chosen = _key_name(matches, names)
     if chosen is not None and (draft := cloze(sentence, chosen[1])) is not None:
         drafts.append(draft)
-    return drafts
+    return sorted(drafts, key=lambda d: FORMS.index(d.form))
+
+
+def known_words(names: ConceptNames) -> frozenset[str]:
+    """Lower-cased words a capitalised word inside a sentence may be: the cards' proper nouns and name words."""
+    held = _KNOWN.get(id(names))
+    if held is None or held[0]() is not names:
+        _KNOWN.clear()
+        held = _KNOWN[id(names)] = (weakref.ref(names), names.proper | {w.lower() for t in names.terms
+                                                                         for w in t.text.split()})
+    return held[1]
+
+
+_KNOWN: dict[int, tuple[weakref.ref, frozenset[str]]] = {}
 
 
 def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: int = 0,
@@ -97,7 +117,9 @@ def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: 
     sentences = split_sentences(chunk.text)
     if not 0 <= index < len(sentences):
         return None
-    sentence = plain_text(_unlisted(sentences[index]))
+    sentence = detach(plain_text(_unlisted(sentences[index])))
+    if context_problems(sentence, known_words(names)):
+        return None  # a player of the book's running example ("for Adelie") or a person
     pool = pool or PhrasePool.build(names, [chunk])
     for draft in candidate_drafts(sentence, names):
         if problems(sentence, draft):
@@ -163,7 +185,8 @@ _POOLS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def names_for(kb: "KnowledgeBase") -> ConceptNames:
     """The concept names of ``kb``'s cards, with its note chunks counted in; built once per knowledge base."""
     if kb not in _NAMES:
-        _NAMES[kb] = ConceptNames.build(kb.cards.values(), [c.text for c in kb.chunks.values()])
+        texts = [c.text for c in kb.chunks.values()]
+        _NAMES[kb] = ConceptNames.build(kb.cards.values(), texts, extra=note_terms(texts))
     return _NAMES[kb]
 
 

@@ -56,11 +56,18 @@ class ConceptNames:
             self._by_first.setdefault(t.keys[0], []).append(t)
 
     @classmethod
-    def build(cls, cards: Iterable[ConceptCard], documents: Iterable[str] = ()) -> "ConceptNames":
-        """Names of ``cards``; ``documents`` (e.g. note chunks) join the cards for document frequencies."""
-        cards = list(cards)
-        proper = _proper_nouns(cards)
+    def build(cls, cards: Iterable[ConceptCard], documents: Iterable[str] = (),
+              extra: Iterable[str] = ()) -> "ConceptNames":
+        """Names of ``cards``; ``documents`` (e.g. note chunks) join the cards for document frequencies;
+        ``extra`` names (the notes' own subjects, :mod:`knowledge.note_terms`) join as names of no card."""
+        cards, extra = list(cards), list(extra)
+        proper = _proper_nouns(cards) | {w.lower() for t in extra for w in t.split()[1:] + t.split()[:1]
+                                         if w[:1].isupper() and w[1:].islower()}
         entries: dict[str, dict] = {}
+        for text in extra:
+            keys = tuple(k for k, _, _ in tokens(text))
+            if keys and _specific(text, keys):
+                entries.setdefault(normalise(text), {"text": text, "keys": keys, "cards": set(), "title": False})
         for card in cards:
             for text, from_title in _names(card):
                 shown = display(text, proper)

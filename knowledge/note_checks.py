@@ -11,6 +11,8 @@ is refused when it leans on its context or is not prose:
 * ``reference``   a figure, section, equation, table, chapter, appendix or listing, or a cross-reference
                   markup (``:numref:``, ``@fig-``, ``[@cite]``, a Markdown link);
 * ``length``      fewer than :data:`MIN_WORDS` words or more than :data:`MAX_CHARS` characters;
+* ``context``     it leans on the book's running example (:mod:`knowledge.note_context`: numbers, past-tense
+                  results, "the model" as subject, "the state variables");
 * ``form``        not a statement (a question, a lead-in ending in ":", a heading, a table row, a
                   fragment starting in lower case, mostly symbols).
 
@@ -24,6 +26,8 @@ A key (the answer) is refused unless it is a content phrase stated once, verbati
 from __future__ import annotations
 
 import re
+
+from knowledge.note_context import context_problems
 
 MIN_WORDS, MAX_WORDS = 7, 40
 MIN_CHARS, MAX_CHARS = 40, 230  # a stem is at most 240 characters (schemas.knowledge.Stem)
@@ -78,7 +82,7 @@ _REFERENCE = re.compile(
     re.IGNORECASE,
 )
 
-CHECKS = ("form", "length", "deictic", "dangling", "narrative", "code", "reference")
+CHECKS = ("form", "length", "deictic", "dangling", "narrative", "code", "reference", "context")
 
 
 def sentence_problems(sentence: str) -> list[str]:
@@ -94,7 +98,7 @@ def sentence_problems(sentence: str) -> list[str]:
                           ("code", _CODE), ("reference", _REFERENCE)):
         if (pattern.match(text) if name == "dangling" else pattern.search(text)):
             problems.append(name)
-    return problems
+    return problems + context_problems(text)
 
 
 def plain_text(sentence: str) -> str:

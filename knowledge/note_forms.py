@@ -9,6 +9,13 @@ sentence says what it is. Where a rule can, the cloze becomes a question:
     "The learning rate is the step size of each update."           -> "What is the step size of each update?"
     "Momentum is a running average of past gradients."             -> "____ is a running average of past gradients."
 
+A sentence about a named concept is asked about its subject or its object (:func:`named_questions`):
+
+    "Warmup can be applied to any scheduler."                      -> "What can be applied to any scheduler?"
+    "PFI, which permutes one feature, measures the loss increase." -> "What measures the loss increase?"
+    "A common technique for regularization is noise injection."    -> "What is a common technique for regularization?"
+    "To reduce overfitting, one uses dropout."                     -> "What is used to reduce overfitting?"
+
 Other sentences are blanked at a name (:func:`cloze`). Every draft names its ``form`` and, when the
 sentence files the term under a category ("a regularisation *method*"), that ``head``, so that
 distractors can be of the same kind.
@@ -22,7 +29,8 @@ from dataclasses import dataclass
 from knowledge.note_checks import GENERIC, STOP_WORDS, key_problems, sentence_problems
 
 BLANK = "____"
-FORMS = ("which", "called", "refers", "what-is", "cloze-definition", "cloze-name")  # best first
+FORMS = ("which", "called", "refers", "what-is", "subject", "reverse", "purpose", "cloze-definition",
+         "cloze-name")  # best first
 
 _TERM = r"(?:(?:The|An?)\s+)?(?P<term>[A-Za-z][\w'/-]*(?:\s+[\w'/-]+){0,4}?(?:\s+\([A-Za-z][\w -]{0,20}\))?)"
 _CALLED = re.compile(r"^(?P<subject>.{12,}?)\s+(?:is|are)\s+(?:often\s+|commonly\s+|usually\s+)?(?:called|known as|"
@@ -93,6 +101,33 @@ def definitional(sentence: str) -> list[Draft]:
     if (m := _DEFINES.match(sentence)) and (term := _term(m)):
         start = m.start("term")
         drafts.append(Draft(sentence[:start] + BLANK + sentence[start + len(term):], term, "cloze-definition"))
+    return drafts
+
+
+# What may follow the subject of a "subject" question: a modal or auxiliary, or a verb in the third person.
+_VERB = re.compile(r"^(?:(?:can(?:not)?|may|might|must|should|will|would|could|does|is|has|tends to|seems to|helps?|"
+                   r"allows?)\b|(?!(?:is|was|has|this|thus|its|less|loss|bias|gas|plus|focus|class|process|"
+                   r"access|mass|series|basis|analysis|axis|status|always|sometimes|perhaps|various|previous|numerous)\b)[a-z]{2,}(?<![su])s\b)")
+_APPOSITIVE = re.compile(r"^,\s+(?:which|a|an|the|also|i\.e\.|e\.g\.)\b[^,]{3,80},\s+")
+_PURPOSE = re.compile(r"^To (?P<goal>[a-z][^,]{8,}),\s+(?:(?:one|practitioners|people)\s+(?:can\s+|often\s+|typically\s+|"
+                      r"usually\s+)?(?:use|uses|apply|applies)\s+|(?:it is common to|it helps to)\s+use\s+)(?:an?\s+|the\s+)?$")
+
+
+def named_questions(sentence: str, span: tuple[int, int]) -> list[Draft]:
+    """Questions asking for the concept name at ``span`` by its role in ``sentence`` (subject, complement, tool)."""
+    start, end = span
+    key, before, after = sentence[start:end], sentence[:start], sentence[end:]
+    drafts = []
+    if re.fullmatch(r"(?:(?:The|An?)\s+)?", before):
+        rest = _APPOSITIVE.sub("", after).strip() if after.startswith(",") else after.strip()
+        plural_noun = re.match(r"^[a-z]+s\s.*\b(?:are|were|have|do|differ)\b", rest)  # "implementations ... are"
+        compound = re.search(r":|;|,\s+(?:but|so|while)\b|,\s+(?:and|or)\s+(?:the|a|an|it|this|there)\b|\bsurprise\b", rest)  # two statements in one
+        if _VERB.match(rest) and rest.endswith(".") and not compound and not (plural_noun and not re.match(r"^(?:is|has|does)\b", rest)):
+            drafts.append(Draft(f"What {rest[:-1]}?", key, "subject"))
+    if after == "." and (m := re.match(r"^(?P<subject>(?:The|An?|One)\s+.{12,}?)\s+(?:is|are)\s+(?:an?\s+|the\s+)?$", before)):
+        drafts.append(Draft(f"What is {_lower_first(m.group('subject'))}?", key, "reverse"))
+    if after.strip() in (".", "is used.") and (m := _PURPOSE.match(before)):
+        drafts.append(Draft(f"What is used to {m.group('goal')}?", key, "purpose"))
     return drafts
 
 

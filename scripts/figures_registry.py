@@ -246,9 +246,12 @@ def quiz_ablation(d: dict) -> str:
 
 def explanations(d: dict) -> str:
     r = {k: v["summary"] for k, v in d["results"].items()}
-    return (f"{r['extractive']['n']} held-out questions, answer in the first two sentences: extractive (default) "
-            f"{pct(r['extractive']['answered'])}, tutor adapter {pct(r['adapter']['answered'])}, base "
-            f"{pct(r['base']['answered'])}; every answer ends on a whole sentence")
+    base = f", base {pct(r['base']['answered'])}" if "base" in r else ""
+    clean = "every answer ends on a whole sentence" if all(v["clean"] == 1.0 for v in r.values()) else \
+        "ending on a whole sentence: " + ", ".join(f"{k} {pct(v['clean'])}" for k, v in r.items())
+    return (f"{r['extractive']['n']} held-out questions, answer in the first two sentences: extractive "
+            f"{pct(r['extractive']['answered'])}, tutor adapter {pct(r['adapter']['answered'])} "
+            f"({r['adapter']['tokens_per_s']:.1f} tok/s){base}; {clean}")
 
 
 MODEL_JOBS = Table(
@@ -265,7 +268,7 @@ MODEL_JOBS = Table(
             quiz_ablation, lambda d: f"{d['machine']}, {d['model']} + adapter v1"),
         Row("evaluation/reports/explain/results.json", ("answering an explain question",
                                                         "`tutor eval explain --data evaluation/data/explain_questions.jsonl`"),
-            explanations, lambda d: f"{d['meta']['model']} + adapter v1 (measured before v2)"),
+            explanations, lambda d: f"{d['meta']['model']} + `{d['meta']['adapter']}`"),
     ),
 )
 

@@ -131,4 +131,6 @@ def test_app_root_holds_our_config(tmp_path):
     assert all(word in welcome for word in ("/quiz", "/review", "/progress", "/export", "Anki"))
     assert tomllib.loads(config)["project"]["allow_origins"] == origins and '"*"' not in config
     assert (tmp_path / "web" / "chainlit.md").is_file()
+    pad = (tmp_path / "web" / "public" / "elements" / "AnswerPad.jsx").read_text()  # served as /public/elements/
+    assert "export default function AnswerPad" in pad and "callAction" in pad
     assert not [p for p in (tmp_path / "web").rglob("*") if p.name.startswith(".partial")]

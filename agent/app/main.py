@@ -263,13 +263,9 @@ def _actions(shown: render.Shown) -> list[cl.Action]:
 
 
 def _elements(shown: render.Shown) -> list[cl.Element]:
-    """The message's files (the progress picture inline, exports as download links) and its answer pad."""
+    """The message's files: the progress picture inline, exports as download links."""
     kinds = {"image": cl.Image, "file": cl.File}
-    elements: list[cl.Element] = [kinds[a.display](name=a.name, content=a.data, mime=a.mime, display="inline")
-                                  for a in shown.attachments]
-    if shown.pad is not None:  # agent/app/elements/AnswerPad.jsx: why not Chainlit's action buttons
-        elements.append(cl.CustomElement(name="AnswerPad", props=shown.pad.props(), display="inline"))
-    return elements
+    return [kinds[a.display](name=a.name, content=a.data, mime=a.mime, display="inline") for a in shown.attachments]
 
 
 async def _send(shown: render.Shown) -> cl.Message:
@@ -284,15 +280,20 @@ async def _show_question(question: QuestionShown, resumed: bool = False, force: 
         return
     for pad in pads.pop(key, []):  # one live pad per question
         await pad.remove()
-    message = await _send(render.question(question, resumed=resumed))
-    pads[key] = [e for e in message.elements if isinstance(e, cl.CustomElement)]
+    shown = render.question(question, resumed=resumed)
+    message = await _send(shown)
+    # agent/app/elements/AnswerPad.jsx says why not Chainlit's action buttons. Not persisted (no chat-history
+    # write per question): a resumed thread shows its waiting question again with a new pad (_resume_quiz).
+    pad = cl.CustomElement(name="AnswerPad", props=shown.pad.props(), display="inline")
+    await pad.send(for_id=message.id, persist=False)
+    pads[key] = [pad]
 
 
 async def _mark_answered(feedback: Feedback) -> None:
-    """Lock the answered question's pad on the graded letter (it says "Answer B received", even after a reload)."""
+    """Lock the answered question's pad on the graded letter (it says "Answer B received")."""
     for pad in _PADS.get(cl.context.session.id, {}).pop(f"{feedback.quiz_id}:{feedback.graded.index}", []):
         pad.props["answered"] = feedback.graded.chosen
-        await pad.update()
+        await pad.send(for_id=pad.for_id, persist=False)
 
 
 async def _guard(handler, *args) -> None:

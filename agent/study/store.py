@@ -3,8 +3,10 @@
 The tables live in the chat-history database (``<TUTOR_DATA_DIR>/chat.sqlite``, beside Chainlit's
 own tables), keyed by the student's identifier. Each answer is one transaction (``BEGIN IMMEDIATE``:
 the answer row and the fact's new schedule commit together or not at all), in WAL mode with
-``synchronous=FULL``, so a process killed at any point loses no committed answer and leaves no
-answer without its schedule (tests/integration/test_study_durability.py kills a writer with SIGKILL).
+``synchronous=NORMAL`` (:data:`common.database.SQLITE_SYNCHRONOUS`: no fsync per commit), so a process
+killed at any point loses no committed answer and leaves no answer without its schedule
+(tests/integration/test_study_durability.py kills a writer with SIGKILL); only an OS crash or power
+loss can roll back the newest answers.
 
 An answer is identified by (student, quiz, question index): recording it twice (a graph node re-run
 after a restart, a double click) changes nothing.
@@ -22,6 +24,7 @@ from pathlib import Path
 from fsrs import Card
 
 from agent.study import memory
+from common.database import SQLITE_SYNCHRONOUS
 from schemas import MultipleChoiceQuestion
 from schemas.study import AnswerRecord, FactRef, QuizRecord
 
@@ -81,7 +84,7 @@ class StudyStore:
     def _connect(self) -> Iterator[sqlite3.Connection]:
         db = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         try:
-            db.execute("PRAGMA synchronous=FULL")
+            db.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
             db.execute("PRAGMA busy_timeout=10000")
             yield db
         finally:

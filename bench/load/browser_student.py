@@ -33,7 +33,7 @@ async def click_answer(page, letter: str, wait_ms: int) -> None:
     """One click on ``letter`` of the newest answer pad, then wait for the pad's acknowledgment."""
     from playwright.async_api import expect
 
-    pad = page.locator("[data-answer-pad]").last
+    pad = page.locator("[data-answer-pad]:not([data-locked])").last  # the waiting question's
     await pad.get_by_role("button", name=letter, exact=True).wait_for(timeout=wait_ms)
     key = await pad.get_attribute("data-answer-pad")
     pad = page.locator(f'[data-answer-pad="{key}"]').last  # this question's pad, even once a newer one shows

@@ -152,7 +152,7 @@ def click_answer(page, letter: str) -> None:
     was not delivered, which fails the test (agent/app/elements/AnswerPad.jsx)."""
     from playwright.sync_api import expect
 
-    newest = page.locator("[data-answer-pad]").last
+    newest = page.locator("[data-answer-pad]:not([data-locked])").last  # the waiting question's
     newest.get_by_role("button", name=letter, exact=True).wait_for(timeout=MODEL_WAIT_MS)
     pad = page.locator(f'[data-answer-pad="{newest.get_attribute("data-answer-pad")}"]').last
     pad.get_by_role("button", name=letter, exact=True).click()

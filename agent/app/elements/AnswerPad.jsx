@@ -5,7 +5,9 @@
 // the page moves to /thread/<id> and remounts every message); they are also disabled while any message of the
 // session is being handled. These buttons:
 //  - send on the press (pointerdown), so a remount between press and release cannot swallow the click; keyboard
-//    activation (Enter/Space) sends on click;
+//    activation (Enter/Space) sends on click. A sent pad is locked with aria-disabled, not `disabled`: a disabled
+//    button stops taking pointer events, so the release of the same press would land beside it (Playwright then
+//    reports a missed click and tries again: tests/e2e, first run);
 //  - keep what was sent in a page-wide store, so a remounted pad still shows it;
 //  - always say what happened to the click: "Sending answer B…", then "✓ Answer B received" (or, from the
 //    server's `answered` prop, after a reload), or "⚠ Answer B was not delivered: click again." with the buttons
@@ -50,7 +52,7 @@ export default function AnswerPad() {
     : state.status === "received" ? `✓ Answer ${state.letter} received`
     : `⚠ Answer ${state.letter} was not delivered: click again.`;
   return (
-    <div className="flex flex-wrap items-center gap-2" data-answer-pad={key}>
+    <div className="flex flex-wrap items-center gap-2" data-answer-pad={key} data-locked={locked ? "true" : undefined}>
       {props.letters.map((letter, i) => (
         <Button
           key={letter}
@@ -58,7 +60,8 @@ export default function AnswerPad() {
           size="sm"
           variant={state && state.letter === letter ? "default" : "outline"}
           title={props.tooltips[i]}
-          disabled={locked}
+          aria-disabled={locked ? "true" : undefined}
+          className={locked ? "opacity-50 cursor-default" : undefined}
           onPointerDown={(event) => { if (event.button === 0) send(letter); }}
           onClick={(event) => { if (event.detail === 0) send(letter); }}
         >

@@ -229,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline-s", type=float, default=900, help="give up on the students after this")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for load_sessions.json")
     args = parser.parse_args(argv)
+    # Stopped from outside (scripts/e2e_under_load.sh): unwind, so the server started here is stopped too.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     runs: dict[str, dict] = {}
     for backend in args.backend.split(","):
         env, model = backend_env(backend.strip(), args.openai_base_url, args.openai_model)

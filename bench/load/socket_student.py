@@ -154,7 +154,8 @@ async def student(url: str, record: Record, questions: int, wait_s: float,
             await asyncio.gather(*clicks)
             await asyncio.sleep(0.5)  # let any stray (cross-talk) message arrive before reading
         except Exception as exc:  # noqa: BLE001 - reported per session, the run carries on
-            record.errors.append(f"{type(exc).__name__} at {stage}: {str(exc).splitlines()[0][:200] if str(exc) else ''}")
+            first_line = (str(exc).splitlines() or [""])[0][:200]
+            record.errors.append(f"{type(exc).__name__} at {stage}: {first_line}")
             record.diagnostics["last_messages"] = [plain(m)[-300:] for m in list(inbox.messages.values())[-4:]]
         finally:
             for task in clicks:

@@ -48,6 +48,12 @@ class ThreadOwnerError(PermissionError):
     """A user tried to take over another user's thread."""
 
 
+def _new_thread(thread_id: str) -> tuple[str, tuple]:
+    """The statement that creates thread ``thread_id`` unless it exists."""
+    return ('INSERT INTO threads ("id", "createdAt", "metadata") VALUES (?, ?, ?) ON CONFLICT ("id") DO NOTHING',
+            (thread_id, utc_now(), "{}"))
+
+
 class ChatDataLayer(BaseDataLayer):
     """Users, threads, steps, elements and feedback in one database (SQLite file or PostgreSQL URL)."""
 
@@ -103,10 +109,7 @@ class ChatDataLayer(BaseDataLayer):
         db = await self._database()
         lock = " FOR UPDATE" if db.postgres else ""  # SQLite: the database's one connection serialises
         async with db.transaction() as tx:  # concurrent first steps of a new thread must not race
-            await tx.execute(
-                'INSERT INTO threads ("id", "createdAt", "metadata") VALUES (?, ?, ?) ON CONFLICT ("id") DO NOTHING',
-                (thread_id, utc_now(), "{}"),
-            )
+            await tx.execute(*_new_thread(thread_id))
             row = (await tx.rows(f'SELECT "userId", "metadata" FROM threads WHERE "id" = ?{lock}', (thread_id,)))[0]
             changed: dict[str, Any] = {}
             if metadata is not None:
@@ -208,7 +211,6 @@ class ChatDataLayer(BaseDataLayer):
 
     @queue_until_user_message()
     async def create_step(self, step_dict: dict):
-        await self.update_thread(step_dict["threadId"])
         values: dict[str, Any] = {}
         for key in STEP_COLUMNS:
             if key not in step_dict or step_dict[key] is None:
@@ -227,7 +229,9 @@ class ChatDataLayer(BaseDataLayer):
             f"INSERT INTO steps ({columns_sql(values)}) VALUES ({', '.join('?' for _ in values)}) "
             f'ON CONFLICT ("id") DO UPDATE SET {updates}'
         )
-        await self._write((sql, tuple(values.values())))
+        # The thread row and the step in one transaction (each message of every session comes here: with 20
+        # students at once, a second transaction per message queued them behind each other, bench/load_sessions.py).
+        await self._write(_new_thread(step_dict["threadId"]), (sql, tuple(values.values())))
 
     @queue_until_user_message()
     async def update_step(self, step_dict: dict):

@@ -107,8 +107,12 @@ class Tutor:
             config = self.config(thread_id)
             snapshot = await self.graph.aget_state(config)
             payload: Any = Command(resume=event) if snapshot.interrupts else {"event": event}
+            # One checkpoint when the run stops (at the next question's interrupt, at the end or on an error), not one
+            # per node: every session's checkpoint reads and writes share one SQLite connection, and with 20 students
+            # answering at once they queued behind each other's ~10 writes a turn (bench/load_sessions.py).
             stream = self.graph.astream(
-                payload, config, context=self.context(thread_id, user), stream_mode=["custom", "updates"]
+                payload, config, context=self.context(thread_id, user), stream_mode=["custom", "updates"],
+                durability="exit",
             )
             async for mode, chunk in stream:
                 if mode == "custom":

@@ -103,6 +103,7 @@ class Tutor:
     async def turn(self, thread_id: str, event: Turn, user: str = "") -> AsyncIterator[Output]:
         """Run one student turn of ``user`` ("" records nothing); yields what to show (the nodes' events
         and the waiting question)."""
+        waiting: QuestionShown | None = None
         async with self._locks[thread_id], self._thread_lock(thread_id):
             config = self.config(thread_id)
             snapshot = await self.graph.aget_state(config)
@@ -119,8 +120,11 @@ class Tutor:
                     yield chunk
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
                     for pending in chunk["__interrupt__"]:
-                        yield shown_question(pending.value)
-        await self.start_write_ahead(thread_id)
+                        waiting = shown_question(pending.value)
+                        yield waiting
+        # After an answer the quiz's questions are already being written (or written): no state read for that.
+        if waiting is None or not self.cache.wrote_ahead(thread_id, waiting.quiz_id):
+            await self.start_write_ahead(thread_id)
 
     def _thread_lock(self, thread_id: str):
         if self._database is None:

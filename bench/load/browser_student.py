@@ -13,8 +13,6 @@ import time
 
 from bench.load.records import Record
 
-ACK_WAIT_MS = 600_000
-
 
 async def set_questions(page, count: int) -> None:
     """Chat settings -> "Questions per quiz" slider -> ``count`` -> Confirm."""

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from common.database import is_postgres, lock_key, pg_sql
+from common.database import SQLITE_SYNCHRONOUS, is_postgres, lock_key, pg_sql
 
 
 
@@ -32,7 +32,7 @@ class SyncTx(Protocol):
 class SyncDatabase:
     """The same two targets for synchronous callers in worker threads (the study store, the terminal).
 
-    SQLite: a short-lived connection per call, WAL, ``synchronous=FULL``, each transaction
+    SQLite: a short-lived connection per call, WAL, ``synchronous`` as :data:`common.database.SQLITE_SYNCHRONOUS`, each transaction
     ``BEGIN IMMEDIATE`` (one writer at a time, so a read-modify-write needs no other lock).
     PostgreSQL: a psycopg 3 connection pool; :meth:`SyncTx.lock` takes a transaction-scoped advisory lock.
     """
@@ -89,7 +89,7 @@ class SyncSQLiteDatabase(SyncDatabase):
         conn = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         conn.row_factory = sqlite3.Row
         try:
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
             conn.execute("PRAGMA busy_timeout=10000")
             yield conn
         finally:

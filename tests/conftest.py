@@ -34,14 +34,6 @@ def knowledge_base():
     return KnowledgeBase.load()
 
 
-def pytest_collection_modifyitems(config, items):
-    """Browser tests get one retry: a real server and chromium on 2 shared cores can miss a UI timeout
-    under load. A test that fails twice fails the run (pytest-rerunfailures reports the rerun)."""
-    for item in items:
-        if item.get_closest_marker("e2e") is not None:
-            item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=5))
-
-
 def _postgres_bin() -> Path | None:
     """Debian's server binaries (``apt-get install postgresql``): the newest /usr/lib/postgresql/N/bin."""
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"), key=lambda p: int(Path(p).parts[-3]))

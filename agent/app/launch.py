@@ -12,7 +12,8 @@ Chainlit takes its app root from ``CHAINLIT_APP_ROOT`` (else the working directo
 first imported, and writes ``.chainlit/config.toml``, ``.chainlit/translations/``, ``.files/`` and
 ``chainlit.md`` there. This module points it at ``<data_dir>/web`` and writes the tutor's own
 config (HTML off, uploads of notes only, message editing off, only this server's origins allowed), its welcome
-page and its logo and favicon (``public/``, :mod:`agent.app.brand`) before importing Chainlit, so
+page, its logo and favicon (``public/``, :mod:`agent.app.brand`) and its custom elements
+(``public/elements/``, from ``agent/app/elements/``) before importing Chainlit, so
 nothing lands in the user's working directory or in the package.
 """
 
@@ -30,6 +31,7 @@ from agent.settings import Settings
 from common.files import write_atomic
 
 MAIN = Path(__file__).with_name("main.py")
+ELEMENTS = Path(__file__).with_name("elements")  # Chainlit custom elements (.jsx)
 log = logging.getLogger(__name__)
 
 CONFIG_TOML = """\
@@ -108,6 +110,8 @@ def prepare_app_root(root: Path, chainlit_version: str, origins: list[str], uplo
     _write_if_changed(root / "chainlit.md", WELCOME_MD)
     for name, svg in brand.PUBLIC_FILES.items():
         _write_if_changed(root / "public" / name, svg)
+    for element in ELEMENTS.glob("*.jsx"):  # custom elements (the answer pad), served from /public/elements/
+        _write_if_changed(root / "public" / "elements" / element.name, element.read_text(encoding="utf-8"))
 
 
 def chainlit_version() -> str:

@@ -49,9 +49,9 @@ LOGINS = not AUTH.open or bool(account_names(SETTINGS.chat_database))
 RESOURCES = Resources(SETTINGS)
 RESUME_DELAY_S = 0.5
 EXECUTOR_THREADS = 64  # mostly idle threads waiting on the model (llm.batching) or SQLite; see _startup
-# Per browser session: the answer buttons on screen, by "quiz_id:index" (kept out of cl.user_session,
+# Per browser session: the answer pads on screen, by "quiz_id:index" (kept out of cl.user_session,
 # which Chainlit persists into the thread: after a restart every question must be shown again).
-_BUTTONS: dict[str, dict[str, list[cl.Action]]] = {}
+_PADS: dict[str, dict[str, list[cl.CustomElement]]] = {}
 _BACKGROUND: set[asyncio.Task] = set()  # strong references: the event loop keeps only weak ones
 
 
@@ -175,7 +175,7 @@ async def _settings_update(chat_settings: dict[str, Any]) -> None:
 
 @cl.on_chat_end
 async def _chat_end() -> None:
-    _BUTTONS.pop(cl.context.session.id, None)
+    _PADS.pop(cl.context.session.id, None)
 
 
 # ------------------------------------------------------------------------------ turns
@@ -256,7 +256,7 @@ async def _show(out: Output, streaming: cl.Message | None, long_output: bool):
         case QuestionShown():
             await _show_question(out, force=long_output)
         case Feedback():
-            await _remove_buttons(out)
+            await _mark_answered(out)
             await _send(render.feedback(out))
         case Help():
             long_output = True
@@ -287,22 +287,27 @@ async def _send(shown: render.Shown) -> cl.Message:
 
 
 async def _show_question(question: QuestionShown, resumed: bool = False, force: bool = False) -> None:
-    """Show a waiting question with buttons A-D, unless this session already shows it."""
-    buttons = _BUTTONS.setdefault(cl.context.session.id, {})
+    """Show a waiting question with its answer pad, unless this session already shows it."""
+    pads = _PADS.setdefault(cl.context.session.id, {})
     key = f"{question.quiz_id}:{question.index}"
-    if key in buttons and not force:
+    if key in pads and not force:
         return
-    for action in buttons.pop(key, []):  # one set of live buttons per question
-        await action.remove()
-    message = await _send(render.question(question, resumed=resumed))
-    buttons[key] = message.actions
+    for pad in pads.pop(key, []):  # one live pad per question
+        await pad.remove()
+    shown = render.question(question, resumed=resumed)
+    message = await _send(shown)
+    # agent/app/elements/AnswerPad.jsx says why not Chainlit's action buttons. Not persisted (no chat-history
+    # write per question): a resumed thread shows its waiting question again with a new pad (_resume_quiz).
+    pad = cl.CustomElement(name="AnswerPad", props=shown.pad.props(), display="inline")
+    await pad.send(for_id=message.id, persist=False)
+    pads[key] = [pad]
 
 
-async def _remove_buttons(feedback: Feedback) -> None:
-    """Take the buttons off an answered question (a second click then has nothing to hit)."""
-    buttons = _BUTTONS.get(cl.context.session.id, {})
-    for action in buttons.pop(f"{feedback.quiz_id}:{feedback.graded.index}", []):
-        await action.remove()
+async def _mark_answered(feedback: Feedback) -> None:
+    """Lock the answered question's pad on the graded letter (it says "Answer B received")."""
+    for pad in _PADS.get(cl.context.session.id, {}).pop(f"{feedback.quiz_id}:{feedback.graded.index}", []):
+        pad.props["answered"] = feedback.graded.chosen
+        await pad.send(for_id=pad.for_id, persist=False)
 
 
 async def _guard(handler, *args) -> None:

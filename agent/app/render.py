@@ -46,12 +46,29 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class AnswerPad:
+    """The answer buttons A-D of one question (the ``AnswerPad`` custom element, ``agent/app/elements/``)."""
+
+    quiz_id: str
+    index: int
+    total: int
+    tooltips: list[str]
+    letters: list[str] = field(default_factory=lambda: list(LETTERS))
+    answered: str | None = None  # the letter graded for this question, once it is
+
+    def props(self) -> dict[str, Any]:
+        return {"quiz_id": self.quiz_id, "index": self.index, "total": self.total, "letters": self.letters,
+                "tooltips": self.tooltips, "answered": self.answered}
+
+
+@dataclass(frozen=True)
 class Shown:
-    """One chat message: markdown content, its buttons and its attached files."""
+    """One chat message: markdown content, its buttons, its answer pad and its attached files."""
 
     content: str
     buttons: list[Button] = field(default_factory=list)
     attachments: list[Attachment] = field(default_factory=list)
+    pad: AnswerPad | None = None
 
 
 def literal(text: str) -> str:
@@ -69,7 +86,7 @@ def model_text(text: str) -> str:
 
 
 def question(event: QuestionShown, resumed: bool = False) -> Shown:
-    """One question, its progress line and four answer buttons A-D."""
+    """One question, its progress line and its answer pad (buttons A-D)."""
     q = event.question
     kind = "Retry question" if event.retry else "Question"
     lines = []
@@ -79,12 +96,8 @@ def question(event: QuestionShown, resumed: bool = False) -> Shown:
     lines.append(f"**{kind} {event.index + 1} of {event.total}** · {literal(event.topic)}{concept}\n")
     lines.append(f"### {literal(q.question)}\n")
     lines.extend(f"- **{letter}.** {literal(option)}" for letter, option in zip(LETTERS, q.options))
-    buttons = [
-        Button("answer", letter, {"quiz_id": event.quiz_id, "index": event.index, "letter": letter},
-               tooltip=q.options[i][:120])
-        for i, letter in enumerate(LETTERS)
-    ]
-    return Shown("\n".join(lines), buttons)
+    pad = AnswerPad(event.quiz_id, event.index, event.total, [option[:120] for option in q.options])
+    return Shown("\n".join(lines), pad=pad)
 
 
 def quiz_started(event: QuizStarted) -> Shown:

@@ -67,6 +67,11 @@ class QuestionCache:
         current = self._prefetch.get(thread_id)
         return bool(current and current[0] == quiz_id and not current[1].done())
 
+    def wrote_ahead(self, thread_id: str, quiz_id: str) -> bool:
+        """Whether writing ahead for this quiz has started here (still running or finished)."""
+        current = self._prefetch.get(thread_id)
+        return bool(current and current[0] == quiz_id and not current[1].cancelled())
+
     def cancel(self, thread_id: str) -> None:
         current = self._prefetch.pop(thread_id, None)
         if current is not None and not current[1].done():

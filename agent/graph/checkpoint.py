@@ -23,7 +23,7 @@ from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
 from pydantic import BaseModel, ValidationError
 
 from agent.graph.events import QuestionShown
-from common.database import Database, is_postgres
+from common.database import SQLITE_SYNCHRONOUS, Database, is_postgres
 from agent.graph.state import CHECKPOINTED, ActiveQuiz, LastQuiz
 
 log = logging.getLogger(__name__)
@@ -98,5 +98,6 @@ async def _sqlite_saver(db_path: Path) -> AsyncIterator[Any]:
     Path(db_path).parent.mkdir(parents=True, exist_ok=True)
     async with aiosqlite.connect(str(db_path)) as conn:
         saver = AsyncSqliteSaver(conn, serde=StateSerializer())
-        await saver.setup()
+        await saver.setup()  # WAL
+        await conn.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
         yield saver

@@ -110,20 +110,28 @@ class Tutor:
     async def turn(self, thread_id: str, event: Turn, user: str = "") -> AsyncIterator[Output]:
         """Run one student turn of ``user`` ("" records nothing); yields what to show (the nodes' events
         and the waiting question)."""
+        waiting: QuestionShown | None = None
         async with self._locks[thread_id], self._thread_lock(thread_id):
             config = self.config(thread_id)
             snapshot = await self.graph.aget_state(config)
             payload: Any = Command(resume=event) if snapshot.interrupts else {"event": event}
+            # One checkpoint when the run stops (at the next question's interrupt, at the end or on an error), not one
+            # per node: every session's checkpoint reads and writes share one SQLite connection, and with 20 students
+            # answering at once they queued behind each other's ~10 writes a turn (bench/load_sessions.py).
             stream = self.graph.astream(
-                payload, config, context=self.context(thread_id, user), stream_mode=["custom", "updates"]
+                payload, config, context=self.context(thread_id, user), stream_mode=["custom", "updates"],
+                durability="exit",
             )
             async for mode, chunk in stream:
                 if mode == "custom":
                     yield chunk
                 elif isinstance(chunk, dict) and "__interrupt__" in chunk:
                     for pending in chunk["__interrupt__"]:
-                        yield shown_question(pending.value)
-        await self.start_write_ahead(thread_id, user)
+                        waiting = shown_question(pending.value)
+                        yield waiting
+        # After an answer the quiz's questions are already being written (or written): no state read for that.
+        if waiting is None or not self.cache.wrote_ahead(thread_id, waiting.quiz_id):
+            await self.start_write_ahead(thread_id, user)
 
     def _thread_lock(self, thread_id: str):
         if self._database is None:

@@ -7,10 +7,11 @@ student's identifier. Both go through :class:`common.sync_database.SyncDatabase`
 synchronous transactions made from worker threads and the terminal).
 
 Each answer is one transaction (the answer row and the fact's new schedule commit together or not at
-all). On SQLite: WAL mode, ``synchronous=FULL``, ``BEGIN IMMEDIATE``, so a process killed at any point
-loses no committed answer and leaves no answer without its schedule
-(tests/integration/test_study_durability.py kills a writer with SIGKILL); on PostgreSQL an advisory
-lock per (student, fact) serialises two instances rescheduling the same fact.
+all). On SQLite: WAL mode, ``synchronous=NORMAL`` (:data:`common.database.SQLITE_SYNCHRONOUS`: no fsync
+per commit), ``BEGIN IMMEDIATE``, so a process killed at any point loses no committed answer and leaves no
+answer without its schedule (tests/integration/test_study_durability.py kills a writer with SIGKILL); only
+an OS crash or power loss can roll back the newest answers. On PostgreSQL an advisory lock per (student,
+fact) serialises two instances rescheduling the same fact.
 
 An answer is identified by (student, quiz, question index): recording it twice (a graph node re-run
 after a restart, a double click) changes nothing. ``study_asked`` holds when each fact was last put

@@ -146,29 +146,19 @@ def send(page, text: str) -> None:
     page.wait_for_function("() => document.querySelector('#chat-input').value === ''")
 
 
-def click_answer(page, letter: str) -> int:
-    """Click answer ``letter`` of the newest question until the browser sends the action call; returns
-    the number of retries. A click that lands while Chainlit re-renders the message list can be lost
-    in the browser (no ``POST /project/action`` at all); the retry clicks the same button, found by
-    its action id, never a later question's (see ``bench/load_sessions.click_answer``)."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+def click_answer(page, letter: str) -> None:
+    """One click on answer ``letter`` of the newest question's answer pad, then wait for the pad's visible
+    acknowledgment. Never clicks twice: the pad either says "✓ Answer B received" or that the answer
+    was not delivered, which fails the test (agent/app/elements/AnswerPad.jsx)."""
     from playwright.sync_api import expect
 
-    newest = page.get_by_role("button", name=letter, exact=True).last
-    newest.wait_for()
-    action_id = newest.get_attribute("id")
-    target = page.locator(f'[id="{action_id}"]') if action_id else newest
-    for attempt in range(3):
-        if target.count() == 0:  # answered (its buttons were taken off)
-            return attempt
-        expect(target).to_be_enabled(timeout=STEP_WAIT_MS)
-        try:
-            with page.expect_request(lambda r: r.method == "POST" and "/project/action" in r.url, timeout=5_000):
-                target.click(timeout=5_000)
-            return attempt
-        except PlaywrightTimeout:
-            continue
-    raise AssertionError(f"three clicks on answer {letter} sent no action call")
+    newest = page.locator("[data-answer-pad]:not([data-locked])").last  # the waiting question's
+    newest.get_by_role("button", name=letter, exact=True).wait_for(timeout=MODEL_WAIT_MS)
+    pad = page.locator(f'[data-answer-pad="{newest.get_attribute("data-answer-pad")}"]').last
+    pad.get_by_role("button", name=letter, exact=True).click()
+    status = pad.get_by_role("status")
+    expect(status).to_have_text(re.compile(rf"Answer {letter} (received|was not delivered)"), timeout=STEP_WAIT_MS)
+    assert "not delivered" not in status.inner_text(), status.inner_text()
 
 
 def answer(page, number: int, total: int, letter: str = "A") -> None:

@@ -143,7 +143,8 @@ def shown_text(out: Output) -> str:
     if isinstance(out, ExplanationPiece):
         return render.explanation_piece(out)
     shown = render.shown(out)
-    return shown.content + " ".join(b.label for b in shown.buttons)
+    pad = " ".join(shown.pad.letters) if shown.pad is not None else ""
+    return shown.content + " ".join(b.label for b in shown.buttons) + pad
 
 
 async def deliver(tutor: Tutor, case: Case, ctx: dict) -> tuple[list[Output], list[str]]:

@@ -68,6 +68,20 @@ async def test_users_threads_steps_round_trip(layer, tmp_path):
     assert {"threadId", "parentId", "createdAt", "showInput", "generation"} <= columns
 
 
+async def test_a_user_is_read_once_and_a_step_creates_its_thread(layer, monkeypatch):
+    user = await layer.create_user(User(identifier="student", metadata={"mode": "open"}))
+    reads = []
+    original = layer._rows
+    monkeypatch.setattr(layer, "_rows", lambda *a: reads.append(a) or original(*a))
+    for _ in range(3):  # Chainlit asks on every HTTP call (each answer click): from memory after the first
+        assert (await layer.get_user("student")).id == user.id
+    assert reads == [] and await layer.get_user("nobody") is None and len(reads) == 1
+    again = await layer.create_user(User(identifier="student", metadata={"mode": "password"}))
+    assert again.id == user.id and (await layer.get_user("student")).metadata == {"mode": "password"}
+    await layer.create_step(_step("new-thread", 1, "hello"))  # the thread row comes with its first step
+    assert [s["output"] for s in (await layer.get_thread("new-thread"))["steps"]] == ["hello"]
+
+
 async def test_list_threads_pages_searches_and_filters_feedback(layer):
     user = await layer.create_user(User(identifier="student"))
     other = await layer.create_user(User(identifier="someone-else"))
@@ -133,4 +147,6 @@ def test_app_root_holds_our_config(tmp_path):
     assert all(word in welcome for word in ("/quiz", "/review", "/progress", "/export", "Anki"))
     assert tomllib.loads(config)["project"]["allow_origins"] == origins and '"*"' not in config
     assert (tmp_path / "web" / "chainlit.md").is_file()
+    pad = (tmp_path / "web" / "public" / "elements" / "AnswerPad.jsx").read_text()  # served as /public/elements/
+    assert "export default function AnswerPad" in pad and "callAction" in pad
     assert not [p for p in (tmp_path / "web").rglob("*") if p.name.startswith(".partial")]

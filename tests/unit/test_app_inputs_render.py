@@ -76,11 +76,15 @@ QUESTION = QuestionShown.model_validate({
 })
 
 
-def test_question_has_progress_options_and_four_buttons():
+def test_question_has_progress_options_and_an_answer_pad():
     shown = render.question(QUESTION)
     assert "Question 3 of 10" in shown.content and "<b>" not in shown.content and "a\\<" in shown.content
-    assert [b.label for b in shown.buttons] == ["A", "B", "C", "D"]
-    assert shown.buttons[1].payload == {"quiz_id": "q1", "index": 2, "letter": "B"}
+    assert shown.buttons == []  # the answers are the pad's (agent/app/elements/AnswerPad.jsx)
+    assert shown.pad.props() == {"quiz_id": "q1", "index": 2, "total": 10, "letters": ["A", "B", "C", "D"],
+                                 "tooltips": ["a<", "b", "c", "d"], "answered": None}
+    # what the pad's button B sends is a valid answer turn for this question
+    click = event_from_action("answer", {"quiz_id": "q1", "index": 2, "letter": "B"}, None)
+    assert (click.quiz_id, click.index, click.letter) == ("q1", 2, "B")
     assert "Welcome back" in render.question(QUESTION, resumed=True).content
 
 

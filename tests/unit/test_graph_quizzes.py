@@ -102,9 +102,11 @@ async def test_prefetch_writes_in_order_with_earlier_questions_and_survives_canc
 
     await cache.prefetch("t", "quiz", range(1, 4), write, ["q0"])
     assert seen == [(1, ["q0"]), (2, ["q0", "q1"]), (3, ["q0", "q1", "q2"])]
-    assert not cache.prefetching("t", "quiz")
+    assert not cache.prefetching("t", "quiz") and cache.wrote_ahead("t", "quiz")
+    assert not cache.wrote_ahead("t", "other") and not cache.wrote_ahead("u", "quiz")
     slow = threading.Event()
     cache.prefetch("t", "other", range(0, 2), lambda i, t: slow.wait(0.2) or f"o{i}", [])
     assert cache.prefetching("t", "other")
     cache.cancel("t")  # a superseded prefetch stops; a write another caller awaits still completes
+    assert not cache.wrote_ahead("t", "other")
     assert await cache.get_or_write(("t", "other", 0), lambda: "fresh") in ("o0", "fresh")

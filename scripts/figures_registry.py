@@ -232,7 +232,9 @@ def turn_reading(d: dict) -> str:
 def turn_machine(d: dict) -> str:
     m = d["model"]["machine"]
     adapter = f"adapter {d['adapter_sha256'][:8]}" if d.get("adapter_sha256") else "adapter v2"
-    return f"{m['cpu']}, {m['torch_threads']} threads, {adapter}"
+    load = m.get("load_average")
+    busy = f", load average {load[0]:.1f} (shared machine: seconds are not the quiet figure)" if load and load[0] > 2 else ""
+    return f"{m['cpu']}, {m['torch_threads']} threads, {adapter}{busy}"
 
 
 def quiz_ablation(d: dict) -> str:

@@ -186,6 +186,14 @@ def quiz_review(d: dict) -> str:
             f"application/computation/scenario {pct(deep / n, 0)} ({d['config'].get('difficulty', 'medium')} quizzes)")
 
 
+def blind_review(d: dict) -> str:
+    o = d["overall"]
+    on = f"on the requested topic {pct(o['on_topic'])}, " if o.get("on_topic") is not None else ""
+    return (f"{o['questions']} questions read by a reviewer with no access to the cards or code: {on}keyed correctly "
+            f"{pct(o['keyed_correct'])}, self-contained and keyed {pct(o['self_contained_and_keyed'])}, plausible "
+            f"distractors {o['plausible_distractors']:.2f} of 3")
+
+
 def phrasing(d: dict) -> str:
     base, adapter = d["base"]["rates"], d["adapter"]["rates"]
     return (f"usable drafts: base {pct(base['usable'], 0)}, tutor adapter {pct(adapter['usable'], 0)} of "
@@ -208,6 +216,14 @@ QUALITY = Table(
             (quiz_review_command, "quiz focus and depth on topics not used in development (no model needed)"),
             quiz_review, lambda d: cpu_machine({k: v for k, v in d["environment"].items() if v is not None},
                                                threads="torch_threads")),
+        Row("evaluation/reports/quiz-review2/blind/results.json",
+            ("`python -m evaluation.blind_review --packet ... --judgments ... --out DIR`",
+             "blind review of quizzes on 18 held-out topics (round 2)"),
+            blind_review, lambda d: "a person (a session with no access to the cards), 2026-12-07"),
+        Row("evaluation/reports/notes/blind-round1/results.json",
+            ("`python -m evaluation.notes_report --src DIR --packet FILE`, then `evaluation.blind_review`",
+             "blind review of questions from notes (9 textbook chapters, two books)"),
+            blind_review, lambda d: "a person (a session with no access to the cards), 2026-12-07"),
         Row("evaluation/reports/phrasing/phrasing.json",
             ("`python -m evaluation.phrasing --adapter llm/adapters/tutor-smollm2 --compare-base --out DIR`",
              "can the model phrase a question itself (`QuestionDraft`, first try)"),

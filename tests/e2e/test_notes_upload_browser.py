@@ -8,7 +8,6 @@ Uses the shared ``tutor chat`` server and headless-chromium fixtures of ``test_c
 
 from __future__ import annotations
 
-import signal
 import sys
 from pathlib import Path
 
@@ -16,11 +15,11 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from test_chat_browser import (  # noqa: E402  (the shared server and headless-chromium fixtures)
-    MODEL_WAIT_MS, Server, _free_port, browser, evidence, open_page, send,
+    MODEL_WAIT_MS, browser, evidence, open_page, send, server,
 )
 
 pytestmark = pytest.mark.e2e
-__all__ = ["browser"]
+__all__ = ["browser", "server"]
 
 NOTES = """# Attention
 
@@ -29,15 +28,6 @@ Scaled dot-product attention is an attention mechanism that divides the query-ke
 Additive attention is an attention mechanism that scores a query against a key with a small feed-forward network.
 Self-attention is an attention mechanism that lets every token of a sequence attend to every other token.
 """
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("tutor-data")
-    server = Server(data_dir, _free_port(), data_dir / "server.log")
-    server.start()
-    yield server
-    server.kill(signal.SIGTERM)
 
 
 @pytest.fixture

@@ -88,3 +88,13 @@ def test_an_option_named_in_words_is_an_answer_and_help_yields_to_a_clear_reques
     request = reader("help")("how do I choose the number of clusters?")
     assert request.intent == "explain" and request.topic
     assert reader("smalltalk")("thanks a lot").intent == "smalltalk"  # no request found: the model's intent stands
+
+
+def test_a_count_or_difficulty_copied_into_the_topic_is_left_out():
+    text = "can you quiz me on k-means clustering with 3 questions"
+    request = reader('quiz "k-means clustering with 3 questions" q3')(text)
+    assert (request.topic, request.questions) == ("k-means clustering", 3)
+    hard = reader('quiz "dropout, hard ones"')("quiz me on dropout, hard ones")
+    assert hard.topic == "dropout" and hard.difficulty == "hard"
+    kept = reader('explain "precision and recall"')("explain precision and recall")
+    assert kept.topic == "precision and recall"

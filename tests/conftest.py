@@ -1,6 +1,6 @@
-"""Shared fixtures. Tiers: tests/unit (pure: no torch, transformers, peft or trl; tests/unit/conftest.py fails a test
-that imports one), tests/integration (real embedded model `model`, random-weight torch models `torch`, whole data
-sets `data`), tests/server (vLLM), tests/e2e (real Chainlit server in headless chromium).
+"""Shared fixtures. Tiers: tests/unit (pure: no torch, transformers, peft or trl; tests/unit/conftest.py fails
+a test that imports one), tests/integration (real embedded model `model`, torch or transformers without the model
+`torch`, whole data sets `data`), tests/server (vLLM), tests/e2e (real Chainlit server in headless chromium).
 Run one tier: `bash scripts/test.sh tests/unit`.
 Tests marked ``postgres`` use :func:`postgres_url`, a real PostgreSQL server from Debian's packages."""
 

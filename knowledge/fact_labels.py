@@ -32,9 +32,7 @@ import re
 import sys
 from pathlib import Path
 
-import yaml
-
-from knowledge.cards import CARDS_DIR
+from knowledge.cards import CARDS_DIR, load_yaml
 from schemas.text import normalise
 
 STOP = set("a an the of to in on by for and or is are be its it as at with from into than that this".split())
@@ -76,7 +74,7 @@ def item_kind(fact: dict) -> str:
 def fill(path: Path) -> tuple[str, int]:
     """The file's text with the missing fields inserted before each fact's ``statement``, and how many facts changed."""
     text = path.read_text(encoding="utf-8")
-    every = [(card["id"], fact) for card in yaml.safe_load(text) for fact in card["facts"]]
+    every = [(card["id"], fact) for card in load_yaml(text) for fact in card["facts"]]
     facts = [(card_id, fact) for card_id, fact in every if next(iter(fact)) == "statement"]  # not yet labelled
     matches = list(FACT_LINE.finditer(text))
     if len(matches) != len(facts):

@@ -290,6 +290,29 @@ MODEL_JOBS = Table(
     ),
 )
 
+MUTATED = ("agent/grading.py", "agent/quiz/assemble.py", "agent/quiz/checks.py", "agent/quiz/planning.py",
+           "agent/quiz/ordering.py", "agent/graph/routing.py", "agent/turns/rules.py")
+
+
+def mutants(m: dict) -> str:
+    caught = f"{m['killed']} killed" + (f", {m['timeout']} timed out" if m["timeout"] else "")
+    return (f"{m['mutants']:,} mutants: {caught}, {m['survived'] + m['no_tests']} survive, {m['equivalent']} "
+            f"equivalent → kill rate {pct(m['kill_rate'])}")
+
+
+def mutation_machine(d: dict) -> str:
+    return f"{d['machine']['cpu']}, {d['machine']['cores']} cores (shared), {d['tool']}"
+
+
+MUTATION = Table(
+    ("module", "mutants (`python bench/mutation.py`)", "machine (as the JSON records it)", "results"),
+    tuple(Row("bench/results/mutation.json", (f"`{name}`",), lambda d, name=name: mutants(d["modules"][name]),
+              mutation_machine) for name in MUTATED)
+    + (Row("bench/results/mutation.json", ("the core (all but the turn rules)",), lambda d: mutants(d["core"]),
+           mutation_machine),
+       Row("bench/results/mutation.json", ("all seven",), lambda d: mutants(d["total"]), mutation_machine)),
+)
+
 # ------------------------------------------------------------------------------------ paragraphs
 
 
@@ -334,6 +357,7 @@ SECTIONS = {
     "benchmarks": BENCHMARKS,
     "quality": QUALITY,
     "model_jobs": MODEL_JOBS,
+    "mutation": MUTATION,
 }
 
 # ------------------------------------------------------------------------------------ docstrings
@@ -345,4 +369,4 @@ DOC_FIGURES = (
               lambda d: {"tok": variant(d["rows"], "fp32, lean")["decode_tok_s"]}),
 )
 
-__all__ = ["BENCHMARKS", "DOC_FIGURES", "QUALITY", "SECTIONS"]
+__all__ = ["BENCHMARKS", "DOC_FIGURES", "MUTATION", "QUALITY", "SECTIONS"]

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install everything (runtime + test tools + chromium) and run the whole test suite.
-#   bash scripts/test.sh                 # all tiers: unit, integration (real model), server (vLLM), e2e (browser)
-#   bash scripts/test.sh tests/unit      # one tier (any pytest arguments)
+#   bash scripts/test.sh                 # all tiers: unit (pure, no torch), integration (real model, torch, data),
+#                                        # server (vLLM), e2e (browser)
+#   bash scripts/test.sh tests/unit      # one tier (any pytest arguments; `tests/integration -m torch`: one marker)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh --dev

@@ -1,9 +1,12 @@
-"""Shared fixtures. Tiers: tests/unit (pure, milliseconds), tests/integration (real embedded model),
-tests/e2e (real Chainlit server in headless chromium). Run one tier: `bash scripts/test.sh tests/unit`.
+"""Shared fixtures. Tiers: tests/unit (pure: no torch, transformers, peft or trl; tests/unit/conftest.py fails
+a test that imports one), tests/integration (real embedded model `model`, torch or transformers without the model
+`torch`, whole data sets `data`), tests/server (vLLM), tests/e2e (real Chainlit server in headless chromium).
+Run one tier: `bash scripts/test.sh tests/unit`.
 Tests marked ``postgres`` use :func:`postgres_url`, a real PostgreSQL server from Debian's packages."""
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import shutil
@@ -26,12 +29,19 @@ def embedded_lm():
     return load_model()
 
 
-@pytest.fixture(scope="session")
-def knowledge_base():
-    """The curated cards without notes."""
+@functools.lru_cache(maxsize=1)
+def curated_knowledge_base():
+    """The curated cards without notes, built once per process: a process forked after the first build (one
+    mutant run of bench/mutation.py) gets it for free instead of rebuilding the search index."""
     from knowledge.base import KnowledgeBase
 
     return KnowledgeBase.load()
+
+
+@pytest.fixture(scope="session")
+def knowledge_base():
+    """The curated cards without notes."""
+    return curated_knowledge_base()
 
 
 def _postgres_bin() -> Path | None:

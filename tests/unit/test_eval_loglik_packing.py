@@ -1,4 +1,5 @@
-"""Layout and attention mask of packed loglik rows (torch tensors only, no model).
+"""Layout and attention mask of packed loglik rows (no torch; the attention mask is checked in
+tests/integration/test_eval_loglik_mask.py).
 
     .venv/bin/python -m pytest tests/unit/test_eval_loglik_packing.py -q
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.loglik import attention_mask, pack
+from evaluation.loglik import pack
 
 
 def test_pack_lays_out_prompt_then_choices():
@@ -23,21 +24,3 @@ def test_pack_lays_out_prompt_then_choices():
         pack([], [[1]])
     with pytest.raises(ValueError):
         pack([1], [[]])
-
-
-def test_mask_lets_choices_see_prompt_and_themselves_only():
-    torch = pytest.importorskip("torch")
-    row = pack([1, 2], [[3, 4, 9], [5, 9]])
-    segments = torch.tensor([row.segments + [-1]])  # one padding slot
-    mask = attention_mask(segments, torch.float32)
-    assert mask.shape == (1, 1, 6, 6)
-    visible = (mask[0, 0] == 0).int().tolist()
-    assert visible == [
-        [1, 0, 0, 0, 0, 0],  # prompt token 0
-        [1, 1, 0, 0, 0, 0],  # prompt token 1
-        [1, 1, 1, 0, 0, 0],  # choice 1, token 0
-        [1, 1, 1, 1, 0, 0],  # choice 1, token 1
-        [1, 1, 0, 0, 1, 0],  # choice 2 does not see choice 1
-        [0, 0, 0, 0, 0, 1],  # padding sees only itself (no empty softmax row)
-    ]
-    assert mask.min().item() == torch.finfo(torch.float32).min

@@ -116,9 +116,3 @@ def test_missing_file_and_bad_names():
         read_rows("not a dataset")
     with pytest.raises(DataError, match="no training data"):
         read_rows("")
-
-
-def test_hub_dataset_offline_says_to_pass_a_local_file(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    with pytest.raises(DataError, match="pass --dataset .*parquet or a .jsonl file"):
-        read_rows("mlabonne/FineTome-100k-does-not-exist")

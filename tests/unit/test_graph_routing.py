@@ -54,10 +54,12 @@ def test_text_that_is_not_a_command_and_unknown_commands():
     assert turn == TurnRequest(intent="help") and note == "I don't know the command `/quscriptiz`."
     long = parse_command("/quiz " + "word " * 100).turn.topic
     assert len(long) <= 200 and long.startswith("word word")
+    assert parse_command("/") == (TurnRequest(intent="help"), "", "I don't know the command `/`.")
 
 
 @pytest.mark.parametrize("text, letter", [("b", "B"), (" C. ", "C"), ("(a)", "A"), ("D)", "D"), ("E", None),
-                                          ("AB", None), ("a dog", None), ("", None)])
+                                          ("AB", None), ("a dog", None), ("", None),
+                                          ("BX", None), ("(x)", None)])  # only punctuation is stripped
 def test_single_letter(text, letter):
     assert single_letter(text) == letter
 
@@ -72,9 +74,9 @@ def test_buttons_commands_and_lone_letters_never_reach_the_reader():
     assert understand_turn(ActionClick(action="new_quiz", topic="trees"), never, None).turn.same_topic is False
     assert understand_turn(ActionClick(action="retry", quiz_id="q"), never, None).turn == TurnRequest(intent="retry")
     assert understand_turn(TextTurn(text="/quiz trees"), never, None).turn.topic == "trees"
-    assert understand_turn(TextTurn(text=" b "), never, OPTIONS).turn == TurnRequest(intent="answer", letter="B")
+    assert understand_turn(TextTurn(text=" b "), never, OPTIONS) == (TurnRequest(intent="answer", letter="B"), "b", None)
     empty = understand_turn(TextTurn(text="   "), never, None)
-    assert empty.turn.intent == "help" and "Please type" in empty.note
+    assert empty == (TurnRequest(intent="help"), "", "Please type a question or a command.")
 
 
 def test_free_text_goes_to_the_reader_with_the_waiting_options():
@@ -90,12 +92,14 @@ def test_free_text_goes_to_the_reader_with_the_waiting_options():
     assert calls == [("it memorises noise", OPTIONS), ("what is dropout?", None)]
 
 
-def test_a_failing_reader_does_not_lose_the_turn():
+def test_a_failing_reader_does_not_lose_the_turn(caplog):
     def broken(text, options=None):
         raise RuntimeError("model fell over")
 
     understood = understand_turn(TextTurn(text="Why trees?"), broken, None)
     assert understood.turn.intent == "explain" and understood.message == "Why trees?"
+    assert [r.getMessage() for r in caplog.records] == ["the turn reader failed"]  # logged with its traceback
+    assert caplog.records[0].exc_info[1].args == ("model fell over",)
 
 
 def test_every_intent_of_the_vocabulary_has_a_node():
@@ -113,6 +117,7 @@ def test_every_intent_of_the_vocabulary_has_a_node():
     ("", ("history", "anki")), ("markdown", ("history", "markdown")), ("due json", ("due", "json")),
     ("quizzes md", ("quizzes", "markdown")), ("export my answers as an Anki deck, please", ("history", "anki")),
     ("Could you export my quizzes in JSON?", ("quizzes", "json")), ("pdf", ("history", "anki")),
+    ("JSONX DUEX", ("history", "anki")),  # only punctuation is stripped from a word, never letters
 ])
 def test_export_request_reads_what_and_format_from_the_words(message, wanted):
     assert export_request(message) == wanted

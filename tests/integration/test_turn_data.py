@@ -1,6 +1,6 @@
 """Generated turn-reading rows: held-out concepts never appear, every target parses and points at its topic.
 
-    PYTHONPATH=$PWD python -m pytest -q tests/unit/test_turn_data.py
+    PYTHONPATH=$PWD python -m pytest -q tests/integration/test_turn_data.py
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from finetune.turn_data import KIND, _key, banned_names, card_names, turn_rows
 from knowledge.cards import load_cards
 from prompts.turns import TurnReading, message_spans, reading_pattern, turn_messages
 from schemas.turn import INTENTS
+
+pytestmark = pytest.mark.data  # builds the whole data set from the shipped cards (no model)
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,6 @@
 """Packed CPU decoding (llm.packed) on small synthetic Q4_1/Q8_0 weights and a tiny random Llama.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_packed.py -q
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_packed.py -q
 
 The real embedded model is checked in tests/integration/test_llm_runtime.py.
 """
@@ -12,6 +12,8 @@ import torch
 from torch import nn
 
 from llm import packed
+
+pytestmark = pytest.mark.torch  # small random-weight torch models: integration tier, no download
 
 GROUP = packed.GROUP
 

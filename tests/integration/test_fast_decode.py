@@ -1,15 +1,18 @@
 """The lean single-token decode step (llm.fast_decode) on a tiny random Llama: same logits, same tokens.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_fast_decode.py -q
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_fast_decode.py -q
 
 The real embedded model (with packed weights) is checked in tests/integration/test_llm_runtime.py.
 """
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from llm import fast_decode
+
+pytestmark = pytest.mark.torch  # small random-weight torch models: integration tier, no download
 
 
 def tiny(seed: int = 0, **overrides):

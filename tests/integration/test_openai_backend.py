@@ -18,6 +18,10 @@ from llm.settings import BackendSettings
 from llm.structured import StructuredOutputError
 from pydantic import BaseModel, Field
 
+# Outlines (which turns the output types into the server's regex or JSON schema) imports transformers when it is
+# installed: integration tier. The server is a stub; the real vLLM server is tests/server.
+pytestmark = pytest.mark.torch
+
 
 def test_the_local_backend_is_the_default():
     assert BackendSettings.from_env({}).backend == "local"

@@ -3,7 +3,7 @@
 The merge must equal PEFT's own ``merge_and_unload`` (including rsLoRA and per-module rank/alpha
 patterns), write valid sharded safetensors, and leave nothing behind when interrupted.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_finetune_merge.py -q
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_finetune_merge.py -q
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ torch = pytest.importorskip("torch")
 
 from finetune import merge as merge_module  # noqa: E402
 from finetune.safetensors_stream import ShardedWriter, list_tensors, load_tensor  # noqa: E402
+
+pytestmark = pytest.mark.torch  # small random-weight torch models: integration tier, no download
 
 
 def tiny_llama(folder):

@@ -1,6 +1,6 @@
 """The fused LM-head loss of the fast path equals the textbook one (CPU, float64, milliseconds).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_fast_cross_entropy.py -q
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_fast_cross_entropy.py -q
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ import torch.nn.functional as F
 
 from finetune.fast import cross_entropy
 from finetune.fast.cross_entropy import IGNORE_INDEX, causal_lm_loss, chunked_cross_entropy_sum
+
+pytestmark = pytest.mark.torch  # small random-weight torch models: integration tier, no download
 
 
 def _data(tokens=37, hidden=16, vocab=53, seed=0):

@@ -1,6 +1,6 @@
 """The patched Llama (fast path) trains the same function as transformers + PEFT (CPU, float64, tiny model).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_fast_llama.py -q
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_fast_llama.py -q
 
 The CUDA-only parts (NF4 weights, Liger kernels, pinned-memory offload) are checked on a GPU by
 ``bench/fast_correctness.py``; here every lever runs its torch/CPU code path.
@@ -14,6 +14,8 @@ import pytest
 import torch
 
 from finetune.fast import FastOptions, apply
+
+pytestmark = pytest.mark.torch  # small random-weight torch models: integration tier, no download
 
 transformers = pytest.importorskip("transformers")
 peft = pytest.importorskip("peft")

@@ -1,6 +1,6 @@
 """Hand-written LoRA autograd of the fast path against torch autograd (CPU, float64, milliseconds).
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_fast_lora.py -q
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_fast_lora.py -q
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from torch import nn
 
 from finetune.fast import lora
 from finetune.fast.kernels import TORCH, self_check
+
+pytestmark = pytest.mark.torch  # small random-weight torch models: integration tier, no download
 
 
 class _LoRALinear(nn.Module):

@@ -1,6 +1,6 @@
 """Explanation training rows: concrete questions, answer-first targets grounded in the shown facts.
 
-    HF_HUB_OFFLINE=1 PYTHONPATH=$PWD .venv/bin/python -m pytest tests/unit/test_explain_data.py -q
+    HF_HUB_OFFLINE=1 PYTHONPATH=$PWD .venv/bin/python -m pytest tests/integration/test_explain_data.py -q
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from finetune.tutor_data import _training_knowledge, explanation_rows, is_heldou
 from knowledge.cards import load_cards
 from knowledge.facts import content_terms
 from prompts.explain import explain_messages
+
+pytestmark = pytest.mark.data  # builds the whole data set from the shipped cards (no model)
 
 
 @pytest.fixture(scope="module")

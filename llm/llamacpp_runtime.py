@@ -167,11 +167,12 @@ class LlamaCppRuntime:
 
     # --------------------------------------------------------------- decoding
 
-    def tokens(self, prompt: str, choose: Callable[[Any, list[int]], int | None], max_new_tokens: int,
+    def tokens(self, prompt: str | list[int], choose: Callable[[Any, list[int]], int | None], max_new_tokens: int,
                stop: threading.Event | None = None) -> Iterator[int]:
-        """Token ids after ``prompt``: ``choose(logits, ids so far)`` picks each, None ends. Hold the lock around it."""
+        """Token ids after ``prompt`` (text, or its token ids): ``choose(logits, ids so far)`` picks each, None ends.
+        Hold the lock around it."""
         llama = self.lm.llama
-        ids = self.tokenize(prompt)
+        ids = self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
         room = llama.n_ctx() - len(ids)
         if room <= 0:
             raise LlamaCppError(f"the prompt has {len(ids)} tokens; the context holds {llama.n_ctx()} "

@@ -1,7 +1,8 @@
 """Decode speed *and* answer quality of CPU weight formats for the embedded model, side by side.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python bench/decode_variants.py            # ~8 min, as the tutor runs
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/decode_variants.py            # ~10 min, as the tutor runs
     HF_HUB_OFFLINE=1 .venv/bin/python bench/decode_variants.py --arc-n 100 --threads 1 --out /tmp/dv.json
+    HF_HUB_OFFLINE=1 .venv/bin/python bench/decode_variants.py --only "fp32,packed,llama.cpp" --threads 2
 
 Run it in the tutor's own setting (no ``OMP_WAIT_POLICY``; threads as ``llm.loading.generate_threads``
 picks them): with ``OMP_WAIT_POLICY=PASSIVE`` every small kernel pays a thread wake-up and two threads
@@ -23,9 +24,13 @@ with fp32 token by token. Variants:
   linear layer (int4 kernel, bf16 inputs) and its Q8_0 codes for the LM head (int8 kernel), the
   adapter's LoRA factors in fp32 beside them. Decoding and greedy outputs use it as the tutor does
   (prefill dense); for the ARC columns *every* call goes through the packed kernels, so they measure
-  the format, not the dense prefill.
+  the format, not the dense prefill;
+* ``llama.cpp``: the same Q4_1 GGUF and adapter (as a LoRA GGUF) run by llama.cpp (``bench/llamacpp_rows.py``:
+  its own sampler, and the tutor's ``TUTOR_BACKEND=llamacpp`` loop), when llama-cpp-python is installed
+  (``bash scripts/install.sh --llamacpp``); same prompt token ids, same token count, same ARC requests.
 
-Prints a table and writes JSON (``bench/results/decode_variants.json``) and a PNG beside it.
+Every row reports decode-only tok/s (``(n - 1) / (time(n) - time(1))``) and tok/s including the prompt
+(``n / time(n)``), best of 3. Prints a table and writes JSON (``bench/results/decode_variants.json``) and a PNG beside it.
 """
 
 from __future__ import annotations
@@ -78,22 +83,25 @@ def int8_weight_only(model, act_dtype):
 
 
 def variants(fp32):
+    """(name, build) of every torch variant; ``build()`` makes the model (only for the variants that run)."""
     import torch
     from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
 
+    from llm.fast_decode import install
     from llm.loading import load_model
 
-    from llm.fast_decode import install
+    def lean():
+        model = copy.deepcopy(fp32)
+        install(model)
+        return model
 
-    yield "fp32", fp32
-    lean = copy.deepcopy(fp32)
-    install(lean)
+    yield "fp32", lambda: fp32
     yield "fp32, lean decode step", lean
-    yield "packed + lean decode step (default)", load_model(cache=False, weights="auto").model
-    yield "bf16", copy.deepcopy(fp32).to(torch.bfloat16)
-    yield "int8 dynamic (torch.ao, per channel)", quantize_dynamic(
+    yield "packed + lean decode step (default)", lambda: load_model(cache=False, weights="auto").model
+    yield "bf16", lambda: copy.deepcopy(fp32).to(torch.bfloat16)
+    yield "int8 dynamic (torch.ao, per channel)", lambda: quantize_dynamic(
         copy.deepcopy(fp32), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
-    yield "int8 weights, bf16 activations", int8_weight_only(fp32, torch.bfloat16)
+    yield "int8 weights, bf16 activations", lambda: int8_weight_only(fp32, torch.bfloat16)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -102,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="torch threads (default: as the tutor generates, llm.loading.generate_threads)")
     parser.add_argument("--arc-n", type=int, default=400, help="ARC-Easy questions scored per variant")
     parser.add_argument("--data", default=str(ROOT.parent / "shared" / "data" / "arc_easy_test.jsonl"))
-    parser.add_argument("--new-tokens", type=int, default=96)
+    parser.add_argument("--new-tokens", type=int, default=128, help="new tokens per timed generation")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated parts of variant names to run (e.g. 'fp32,packed,llama.cpp'); all by default")
     parser.add_argument("--out", default=str(ROOT / "bench" / "results" / "decode_variants.json"))
     args = parser.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -113,7 +123,6 @@ def main(argv: list[str] | None = None) -> int:
     from evaluation.arc_data import read_jsonl
     from evaluation.loglik import LoglikScorer
     from common.files import write_atomic
-    from evaluation.scoring import loglik_prediction
     from llm.loading import LoadedModel, load_model
     from llm.packed import MAX_ROWS, set_max_rows
 
@@ -133,43 +142,93 @@ def main(argv: list[str] | None = None) -> int:
 
     items = read_jsonl(args.data).items[: args.arc_n]
     requests, continuations = loglik_requests(tok, items, [])
+    wanted = [part.strip() for part in args.only.split(",")] if args.only else None
     load_start = [round(x, 2) for x in os.getloadavg()]
-    rows, reference, reference_picks = [], None, None
-    for name, model in variants(base.model):
-        generate(model, encoded[0], 4)  # warm-up
-        best = min(_timed(lambda: generate(model, encoded[0], args.new_tokens)) for _ in range(3))
-        prefill = _timed(lambda: generate(model, encoded[0], 1))
-        outputs = [generate(model, inputs, 64) for inputs in encoded]
-        reference = reference or outputs
-        agree = [_prefix(a, b) / len(b) for a, b in zip(outputs, reference)]
+    scored = Scored(items, continuations)
+    for name, build in variants(base.model):
+        if wanted and name != "fp32" and not any(part in name for part in wanted):  # fp32 is the reference
+            continue
+        model = build()
+        timing = speed(lambda ids, n: generate(model, ids, n), encoded[0], args.new_tokens)
+        outputs = [generate(model, inputs, 64).tolist() for inputs in encoded]
         started = time.perf_counter()
         lm = LoadedModel(model, tok, base.spec, base.adapter, "cpu")
         set_max_rows(model, 1 << 30)  # packed models: every scoring call through the packed kernels
-        logliks = LoglikScorer(lm, threads=args.threads).score(requests, batch_size=16)
+        logliks = LoglikScorer(lm, threads=args.threads).score(requests, batch_size=16) if items else []
         set_max_rows(model, MAX_ROWS)
-        arc_s = time.perf_counter() - started
-        preds = [loglik_prediction(i, ll, c) for i, ll, c in zip(items, logliks, continuations)]
-        picks = [p["predicted"] for p in preds]
-        reference_picks = reference_picks or picks
-        row = {"variant": name, "decode_tok_s": round((args.new_tokens - 1) / (best - prefill), 1),
-               "greedy_prefix_share": [round(a, 2) for a in agree],
-               "arc_n": len(items), "arc_acc": round(sum(p["correct"] for p in preds) / len(preds), 4),
-               "arc_acc_norm": round(sum(p["correct_norm"] for p in preds) / len(preds), 4),
-               "arc_same_pick_as_fp32": round(sum(a == b for a, b in zip(picks, reference_picks)) / len(picks), 4),
-               "arc_seconds": round(arc_s, 1)}
-        rows.append(row)
-        print(f"{name:40s} decode {row['decode_tok_s']:5.1f} tok/s  greedy prefix {row['greedy_prefix_share']}  "
-              f"ARC-Easy[{len(items)}] acc {row['arc_acc']:.3f} norm {row['arc_acc_norm']:.3f} "
-              f"same picks {row['arc_same_pick_as_fp32']:.1%}  ({arc_s:.0f} s)", flush=True)
+        scored.add(name, timing, outputs, logliks, time.perf_counter() - started)
+    if not wanted or any("llama.cpp" in part for part in wanted):
+        add_llamacpp_rows(scored, [inputs["input_ids"][0].tolist() for inputs in encoded], requests, args)
     result = {"model": base.label + " + " + str(base.adapter), "cpu": cpu_name(), "threads": args.threads,
               "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY", "(unset: libgomp default, spinning)"),
               "torch": torch.__version__, "load_average_start": load_start,
               "load_average_end": [round(x, 2) for x in os.getloadavg()], "target_decode_tok_s": 40,
-              "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": rows}
+              "new_tokens": args.new_tokens, "prompt": PROMPTS[0], "llamacpp": scored.llamacpp,
+              "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "rows": scored.rows}
     write_atomic(args.out, json.dumps(result, indent=2) + "\n")
     plot(result, Path(args.out).with_suffix(".png"))
     print(f"wrote {args.out}")
     return 0
+
+
+class Scored:
+    """The rows so far; the first (fp32) is the reference for greedy outputs and ARC picks."""
+
+    def __init__(self, items, continuations):
+        self.items, self.continuations = items, continuations
+        self.rows: list[dict] = []
+        self.reference = self.reference_picks = None
+        self.llamacpp: str = "not run"
+
+    def add(self, name: str, timing: dict, outputs: list[list[int]], logliks, arc_s: float) -> None:
+        from evaluation.scoring import loglik_prediction
+
+        self.reference = self.reference or outputs
+        preds = [loglik_prediction(i, ll, c) for i, ll, c in zip(self.items, logliks, self.continuations)]
+        picks = [p["predicted"] for p in preds]
+        self.reference_picks = self.reference_picks or picks
+        n = max(len(preds), 1)
+        row = {"variant": name, **timing,
+               "greedy_prefix_share": [round(_prefix(a, b) / len(b), 2) for a, b in zip(outputs, self.reference)],
+               "arc_n": len(preds), "arc_acc": round(sum(p["correct"] for p in preds) / n, 4),
+               "arc_acc_norm": round(sum(p["correct_norm"] for p in preds) / n, 4),
+               "arc_same_pick_as_fp32": round(sum(a == b for a, b in zip(picks, self.reference_picks)) / n, 4),
+               "arc_seconds": round(arc_s, 1)}
+        self.rows.append(row)
+        print(f"{name:44s} decode {row['decode_tok_s']:5.1f} tok/s, with prompt {row['total_tok_s']:5.1f}  "
+              f"greedy prefix {row['greedy_prefix_share']}  ARC-Easy[{len(preds)}] acc {row['arc_acc']:.3f} "
+              f"norm {row['arc_acc_norm']:.3f} same picks {row['arc_same_pick_as_fp32']:.1%}  ({arc_s:.0f} s)",
+              flush=True)
+
+
+def add_llamacpp_rows(scored: Scored, prompts: list[list[int]], requests, args) -> None:
+    """The same GGUF through llama.cpp (bench/llamacpp_rows.py): its own sampler, and the tutor runtime's loop."""
+    from bench import llamacpp_rows
+
+    scored.llamacpp = llamacpp_rows.available() or ""
+    if scored.llamacpp:
+        print(f"llama.cpp rows skipped: {scored.llamacpp}", flush=True)
+        return
+    import llama_cpp
+
+    scored.llamacpp = f"llama-cpp-python {llama_cpp.__version__}"
+    lm, runtime = llamacpp_rows.load(args.threads)
+    started = time.perf_counter()
+    logliks = llamacpp_rows.logliks(lm, requests, args.threads) if requests else []
+    arc_s = time.perf_counter() - started
+    for name, generate in (("llama.cpp (its own sampler)", lambda ids, n: llamacpp_rows.generate_native(lm, ids, n)),
+                           ("llama.cpp, tutor runtime (TUTOR_BACKEND=llamacpp)",
+                            lambda ids, n: llamacpp_rows.generate_runtime(runtime, ids, n))):
+        timing = speed(generate, prompts[0], args.new_tokens)
+        scored.add(name, timing, [generate(ids, 64) for ids in prompts], logliks, arc_s)
+
+
+def speed(generate, prompt, n: int, repeats: int = 3) -> dict:
+    """Best of ``repeats``: decode-only tok/s ((n - 1) / (t(n) - t(1))) and tok/s with the prompt (n / t(n))."""
+    generate(prompt, 4)  # warm-up
+    best = min(_timed(lambda: generate(prompt, n)) for _ in range(repeats))
+    prefill = min(_timed(lambda: generate(prompt, 1)) for _ in range(repeats))
+    return {"decode_tok_s": round((n - 1) / (best - prefill), 1), "total_tok_s": round(n / best, 1)}
 
 
 def _timed(fn) -> float:

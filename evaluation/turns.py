@@ -55,11 +55,10 @@ def run_turns(config: TurnEvalConfig) -> dict:
     rows = load_rows(config.data)[: config.limit]
     lm = runtime = None
     if config.reader != "rules":
-        from llm.loading import load_model
-        from llm.structured import StructuredRuntime
+        from llm.backend import load_backend, runtime_for
 
-        lm = load_model(config.model, config.adapter)
-        runtime = StructuredRuntime.for_model(lm)
+        lm = load_backend(config.model, config.adapter)  # TUTOR_BACKEND picks transformers, llama.cpp or a server
+        runtime = runtime_for(lm)
     reader = Reader(runtime, config.reader)
     pairs, seconds, lines = [], [], []
     for row in tqdm(rows, desc=f"turns ({config.reader})", unit="turn"):

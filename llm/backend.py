@@ -1,10 +1,11 @@
-"""Which backend runs the model: in this process (transformers + Outlines) or an OpenAI-compatible server.
+"""Which backend runs the model: in this process (transformers + Outlines, or llama.cpp) or an OpenAI-compatible
+server.
 
 The choice is :class:`llm.settings.BackendSettings` (``TUTOR_BACKEND``, ``TUTOR_OPENAI_BASE_URL``,
 ``TUTOR_OPENAI_MODEL``). With ``openai`` the model spec and adapter settings (``TUTOR_MODEL``,
 ``TUTOR_ADAPTER``) are not used: the server decides what runs, and the adapter is chosen by its LoRA name.
 
-    lm = load_backend()              # LoadedModel (local) or ServedModel (openai), per the settings
+    lm = load_backend()              # LoadedModel (local), LlamaCppModel (llamacpp) or ServedModel (openai)
     runtime = runtime_for(lm)        # same calls either way: chat, generate, generate_text, stream
 """
 
@@ -40,6 +41,13 @@ def load_backend(model: str | None = None, adapter: str | None = None, settings:
                         settings.openai_model)
         key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else None
         return connect(settings.openai_base_url, settings.openai_model, api_key=key)
+    if settings.backend == "llamacpp":
+        from llm.llamacpp_runtime import LlamaCppError, load_llamacpp
+
+        try:
+            return load_llamacpp(model, adapter, settings=settings)
+        except LlamaCppError as exc:
+            raise BackendError(str(exc)) from None
     from llm.loading import load_model
 
     return load_model(model, adapter)
@@ -51,6 +59,10 @@ def runtime_for(lm: Any):
 
     if isinstance(lm, ServedModel):
         return OpenAIRuntime.for_model(lm)
+    from llm.llamacpp_runtime import LlamaCppModel, LlamaCppRuntime
+
+    if isinstance(lm, LlamaCppModel):
+        return LlamaCppRuntime.for_model(lm)
     from llm.structured import StructuredRuntime
 
     return StructuredRuntime.for_model(lm)

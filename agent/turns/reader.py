@@ -90,14 +90,12 @@ class Reader:
 
 
     def _generate(self, prompt: str, text: str) -> str:
-        """The answer line: in-process models decode it with :func:`llm.pattern_decode.decode_pattern` (Outlines'
-        index loses this grammar's optional fields for SmolLM2's tokenizer, see there); a served model gets the
-        pattern as the server's structured output."""
-        lm = getattr(self.runtime, "lm", None)
-        if lm is not None and hasattr(lm, "model"):
-            from llm.pattern_decode import decode_pattern
-
-            return decode_pattern(lm, reading_pattern(text), prompt, max_new_tokens=MAX_READING_TOKENS)
+        """The answer line: in-process runtimes decode it with their ``decode_pattern`` (the greedy top-k regex check
+        of :mod:`llm.pattern_decode`: Outlines' index loses this grammar's optional fields for SmolLM2's tokenizer,
+        see there); a served model gets the pattern as the server's structured output."""
+        decode = getattr(self.runtime, "decode_pattern", None)
+        if decode is not None:
+            return decode(reading_pattern(text), prompt, max_new_tokens=MAX_READING_TOKENS)
         return self.runtime.generate_text(reading_type(text), prompt, max_new_tokens=MAX_READING_TOKENS)
 
 

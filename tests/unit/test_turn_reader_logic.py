@@ -29,10 +29,14 @@ class ScriptedRuntime:
         return self.line
 
 
+@pytest.fixture(autouse=True)
+def _no_outlines(monkeypatch):
+    """The scripted runtime ignores the output type; building the real one would import Outlines (and torch)."""
+    monkeypatch.setattr("agent.turns.reader.reading_type", lambda text: None)
+
+
 def reader(line: str, mode: str = "both", monkeypatch=None) -> Reader:
-    r = Reader.__new__(Reader)
-    r.runtime, r.mode, r.failures = ScriptedRuntime(line), mode, 0
-    return r
+    return Reader(ScriptedRuntime(line), mode)
 
 
 def test_topic_is_the_copied_span():
@@ -98,3 +102,30 @@ def test_a_count_or_difficulty_copied_into_the_topic_is_left_out():
     assert hard.topic == "dropout" and hard.difficulty == "hard"
     kept = reader('explain "precision and recall"')("explain precision and recall")
     assert kept.topic == "precision and recall"
+
+
+def test_beyond_the_model_reads_in_flight_the_rules_read_the_turn():
+    import threading
+
+    from agent.turns import reader as reader_module
+
+    release, entered = threading.Event(), threading.Semaphore(0)
+
+    class Slow(ScriptedRuntime):
+        def generate_text(self, output_type, prompt, **kwargs):
+            entered.release()
+            release.wait(5)
+            return self.line
+
+    r = Reader(Slow('quiz "dropout" q7'), "model")
+    held = [threading.Thread(target=r, args=("quiz me on dropout",)) for _ in range(reader_module.MAX_MODEL_READS)]
+    for t in held:
+        t.start()
+    for _ in held:
+        assert entered.acquire(timeout=5)
+    request = r("quiz me on dropout, 3 questions")  # every slot is taken: the rules read this one at once
+    release.set()
+    for t in held:
+        t.join(5)
+    assert (request.topic, request.questions, r.busy) == ("dropout", 3, 1)
+    assert r("quiz me on dropout").questions == 7  # a free slot again: the model reads

@@ -40,9 +40,9 @@ HELDOUT_SHARE = 0.15
 SEED = 1234
 
 
-# Concepts the frozen turn test set (evaluation/data/turns_test.jsonl) asks about while they had no card;
-# their cards came later and stay out of training so the test set keeps measuring unseen topics.
-HELDOUT_CARDS = frozenset({"diffusion-models", "graph-neural-networks"})
+# Concepts the frozen turn test sets (evaluation/data/turns_test*.jsonl) ask about while they had no card;
+# their cards came later and stay out of training so the test sets keep measuring unseen topics.
+HELDOUT_CARDS = frozenset({"diffusion-models", "graph-neural-networks", "beam-search", "autoencoders"})
 
 
 def is_heldout(card_id: str) -> bool:

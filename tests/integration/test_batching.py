@@ -1,6 +1,6 @@
 """The batching scheduler (llm.batching) on tiny random Llamas: same tokens as alone, per-request rules.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/unit/test_batching.py -q
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_batching.py -q
 
 The real embedded model (packed weights, tutor adapter) is checked in tests/integration/test_batching_model.py.
 """

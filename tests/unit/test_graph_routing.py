@@ -55,6 +55,7 @@ def test_text_that_is_not_a_command_and_unknown_commands():
     long = parse_command("/quiz " + "word " * 100).turn.topic
     assert len(long) <= 200 and long.startswith("word word")
     assert parse_command("/") == (TurnRequest(intent="help"), "", "I don't know the command `/`.")
+    assert parse_command("/" + "q" * 50).note == f"I don't know the command `/{'q' * 40}`."
 
 
 @pytest.mark.parametrize("text, letter", [("b", "B"), (" C. ", "C"), ("(a)", "A"), ("D)", "D"), ("E", None),

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from agent.quiz.ordering import fact_key, kind_tier, order_group
-from agent.quiz.planning import TOPIC_CARDS, topic_cards, widening_note
+from agent.quiz.planning import TOPIC_CARDS, candidate_items, topic_cards, widening_note
 from knowledge.base import KnowledgeBase
 from schemas import PlanItem, QuizMeta, QuizPlan
 from schemas.knowledge import ConceptCard, NoteChunk
@@ -46,8 +46,8 @@ def _filler() -> list[ConceptCard]:
 def family() -> KnowledgeBase:
     """Eight cards that match "zorbl" equally, plus notes that match it too."""
     cards = [_plain(f"zorbl-{g}", f"zorbl {g}") for g in GREEK]
-    notes = [NoteChunk(note_id=f"n{i}", path=f"/notes/{i}.md", chunk=0, text=f"Zorbl notes, part {i}: zorbl again.")
-             for i in range(4)]
+    notes = [NoteChunk(note_id=f"n{i}", path=f"/notes/{i}.md", chunk=0, text=f"Zorbl zorbl {i}: zorbl zorbl zorbl.")
+             for i in range(4)]  # they match "zorbl" better than any card
     return KnowledgeBase(cards + _filler(), notes)
 
 
@@ -75,9 +75,9 @@ def test_a_card_that_matches_much_better_is_the_concept_alone():
     assert [c.id for c in concept] == ["quux-norm"] and [c.id for c in others] == ["blip-scaling"]
 
 
-def _plan(widened: list[str], broad: bool) -> QuizPlan:
+def _plan(widened: list[str], broad: bool, topic: str = "zorbl") -> QuizPlan:
     item = PlanItem(source="card:zorbl-alpha", fact=0, concept="zorbl alpha")
-    return QuizPlan(topic="zorbl", meta=QuizMeta(quiz_id="q", model="no model", seed=0), items=[item], letters=["A"],
+    return QuizPlan(topic=topic, meta=QuizMeta(quiz_id="q", model="no model", seed=0), items=[item], letters=["A"],
                     widened_to=widened, broad=broad)
 
 
@@ -90,6 +90,9 @@ def test_the_widening_note_lists_the_other_concepts_in_plain_english(widened, ot
     assert widening_note(_plan(widened, broad=True)) == (
         f"\"zorbl\" is a broad topic: this quiz covers zorbl alpha and also {others}.")
     assert widening_note(_plan([], broad=True)) is None
+    long = "zorbl " * 30
+    assert f"\"{long[:80]}\" alone" in widening_note(_plan(["beta"], broad=False, topic=long))
+    assert widening_note(_plan(["beta"], broad=True, topic=long)).startswith(f"\"{long[:80]}\" is a broad topic")
 
 
 def test_an_unknown_difficulty_asks_what_medium_asks():
@@ -105,3 +108,26 @@ def test_within_a_card_the_requested_label_comes_first_and_kinds_alternate_in_th
         ("recall", "r1"), ("recall", "r2"), ("recall", "r3"), ("application", "a1"), ("application", "a2")]]
     assert [item for _, item in order_group(group)] == ["r1", "a1", "r2", "a2", "r3"]
 
+
+
+def test_a_card_orders_its_facts_by_label_and_a_widened_quiz_keeps_the_difficulty():
+    levels = ["easy", "medium", "hard", "easy", "medium", "hard"]
+    own = _card("zorbl-scaling", "zorbl scaling", [f"Zorbl scaling has property number {i}." for i in range(6)])
+    own = own.model_copy(update={"facts": [f.model_copy(update={"kind": "application", "difficulty": level})
+                                           for f, level in zip(own.facts, levels)], "related": ["quux-norm"]})
+    near = _card("quux-norm", "quux norm", [f"The quux norm has property number {i}." for i in range(6)])
+    near = near.model_copy(update={"facts": [f.model_copy(update={"kind": kind}) for f, kind in zip(
+        near.facts, ["recall", "recall", "recall", "computation", "computation", "scenario"])]})
+    kb = KnowledgeBase([own, near, *_filler()])
+    found = candidate_items(kb, "zorbl scaling", "hard")
+    assert [kb.card("zorbl-scaling").facts[i.fact].difficulty for i in found.concept] == ["hard"] * 2 + [
+        "medium"] * 2 + ["easy"] * 2
+    assert [kb.card("quux-norm").facts[i.fact].kind for i in found.neighbours][:3] == [
+        "computation", "scenario", "computation"]  # the hard kinds first, for the neighbour too
+    assert not found.broad and found.main == "zorbl scaling"
+
+
+def test_two_cards_that_match_equally_make_a_broad_topic(family):
+    kb = KnowledgeBase([_plain("blip-one", "blip one"), _plain("blip-two", "blip two"), *_filler()])
+    found = candidate_items(kb, "blip", "medium")
+    assert found.broad and {i.source for i in found.concept} == {"card:blip-one", "card:blip-two"}

@@ -56,6 +56,21 @@ def load_sessions(d: dict) -> str:
             f"answer → next question median {secs(answer['p50'])}, p95 {secs(answer['p95'])}")
 
 
+def socket_load(d: dict) -> str:
+    first, answer = d["quiz_to_first_question_s"], d["answer_to_next_question_s"]
+    reader = {"default": "turns read by the model under the rules (at most 2 at once)", "rules": "turns read by the rules"}
+    problems = f"; problems in {len(d['problems'])} sessions" if d["problems"] else ""
+    return (f"{d['completed_sessions']} of {d['sessions']} socket students × {d['questions_per_quiz']} questions, "
+            f"{reader.get(d['turn_reader'], d['turn_reader'])}: request → first question p50 {secs(first['p50'], 2)}, "
+            f"p95 {secs(first['p95'], 2)}; answer → next question p50 {secs(answer['p50'], 2)}, "
+            f"p95 {secs(answer['p95'], 2)}{problems}")
+
+
+def socket_machine(d: dict) -> str:
+    before = d["load_average"]["before"][0]
+    return f"{d['machine_info']['cpu']}, {d['machine']}, load average {before:.1f} before the run (shared machine)"
+
+
 def batched_decode(d: dict) -> str:
     rows = d["rows"]
     top = max(r["n"] for r in rows)
@@ -128,6 +143,12 @@ BENCHMARKS = Table(
         Row("bench/results/load_sessions.json",
             ("`bench/load_sessions.py`", "N browser sessions taking quizzes at once on one server"),
             load_sessions, lambda d: f"{d['machine']}, {d['model']}"),
+        Row("bench/results/socket20/load_sessions.json",
+            ("`bench/load_sessions.py --sessions 20 --clients socket`", "20 students typing a quiz request at once"),
+            socket_load, socket_machine),
+        Row("bench/results/socket20-rules/load_sessions.json",
+            ("`... --turn-reader rules`", "the same with the rules alone reading turns"),
+            socket_load, socket_machine),
         Row("bench/results/quiz_soak.json",
             ("`bench/quiz_soak.py`", "100 quizzes: validity, duplicates, letter spread"),
             quiz_soak, cpu_machine),
@@ -376,7 +397,6 @@ SECTIONS = {
     "benchmarks": BENCHMARKS,
     "quality": QUALITY,
     "model_jobs": MODEL_JOBS,
-    "mutation": MUTATION,
 }
 
 # ------------------------------------------------------------------------------------ docstrings

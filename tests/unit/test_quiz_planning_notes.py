@@ -83,7 +83,7 @@ def test_notes_come_first_on_a_topic_they_cover_and_a_notes_only_base_has_no_mai
     assert candidate_items(with_notes, "additive attention mechanism", "medium", source="cards").concept[0].source \
         .startswith("card:")
     only = candidate_items(notes_only, "additive attention mechanism", "medium")
-    assert only.main == "" and not only.broad and only.concept
+    assert only.main == "" and not only.broad  # no card: no main concept (and no card names to ask about)
     with pytest.raises(QuizUnavailable) as refused:
         plan_quiz(notes_only, "additive attention mechanism", count=2, seed=0, source="cards")
     assert str(refused.value) == "I don't have material on \"additive attention mechanism\" yet. Try a topic such as: ."

@@ -5,7 +5,7 @@ server (``fresh_database``, tests/conftest.py); template questions (``lm=None``)
 planner are tested, not the model. Between the two quizzes the app "restarts": a new graph, a new
 store object on the same database.
 
-    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_study_freshness.py -q
+    HF_HUB_OFFLINE=1 .venv/bin/python -m pytest tests/integration/test_study_freshness_graph.py -q
 """
 
 from __future__ import annotations

@@ -47,6 +47,7 @@ BROAD_SHARE = 0.9
 NEAREST = 2  # neighbouring cards whose facts alternate first when a quiz must widen
 MIN_TOPIC_COVERAGE = 0.5  # more than half the topic's words must occur in its best cards/notes
 NOTE_CHUNKS, NOTE_ITEMS_PER_CHUNK = 8, 8  # the best-matching chunks; round-robin over them keeps variety
+_NOTES_WORDS = frozenset({"notes", "note", "my notes", "my note", "own notes", "my own notes", "the notes"})
 MY_NOTES = re.compile(r"\b(?:(?:from|in|on|about|of)\s+)?my\s+(?:own\s+)?notes\b(?:\s+(?:on|about|of)\b)?", re.I)
 
 
@@ -163,6 +164,8 @@ def require_material(kb: KnowledgeBase, topic: str) -> str:
 def notes_topic(topic: str | None) -> str | None:
     """The subject of a quiz on the notes without "my notes" ("dropout from my notes" -> "dropout"; None: all)."""
     cleaned = " ".join(MY_NOTES.sub(" ", text_content(topic or "")).split()).strip(" ,.")
+    if cleaned.lower() in _NOTES_WORDS:  # the model reader may copy "notes" itself as the topic (browser test)
+        return None
     return cleaned[:200] or None
 
 

@@ -72,6 +72,7 @@ def test_a_quiz_on_the_notes_names_its_subject_and_says_why_it_cannot_be_made(wi
 
 @pytest.mark.parametrize("topic, subject", [
     ("dropout, from my notes.", "dropout"), ("XGBoost from my notes", "XGBoost"), ("x" * 300, "x" * 200),
+    ("notes", None), ("My notes", None),
 ])
 def test_the_subject_of_a_notes_quiz(topic, subject):
     assert notes_topic(topic) == subject

@@ -55,13 +55,15 @@ def test_the_model_answers_the_question_asked(service):
     for row in QUESTIONS:
         text, stream = _answer(service, row)
         scores.append(score_answer(text, row, bool(stream.fell_back)))
-    # With the shipped adapter 78% of 103 held-out questions are answered, the base model 9%
-    # (evaluation/reports/explain): half of these four is the floor a working model clears.
+    # With the shipped adapter 71% of 103 held-out questions are answered (adapter v3; v1: 78%, the base model 9%;
+    # evaluation/reports/explain): half of these four is the floor a working model clears.
     assert sum(s["answered"] for s in scores) >= len(QUESTIONS) // 2, scores
 
 
-def test_a_model_that_always_emits_the_same_token_fails_the_content_check(service, embedded_lm):
-    """The real model, forced to emit one token ("1") forever: it must not pass as answering."""
+def test_a_model_that_always_emits_the_same_token_fails_the_content_check(service, embedded_lm, monkeypatch):
+    """The real model, forced to emit one token ("1") forever: it must not pass as answering. The forcing is the
+    generation config's sequence bias, which transformers' generate() applies: the unbatched path."""
+    monkeypatch.setattr("llm.batching.scheduler_for", lambda lm: None)
     one = embedded_lm.tokenizer("1", add_special_tokens=False)["input_ids"]
     config = embedded_lm.model.generation_config
     saved = config.sequence_bias

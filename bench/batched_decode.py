@@ -16,7 +16,6 @@ Prints a table and writes JSON (``bench/results/batched_decode.json``) and a PNG
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import statistics
@@ -175,7 +174,7 @@ def _line(row: dict) -> str:
 def plot(result: dict, path: Path) -> None:
     import matplotlib
 
-    from common.files import write_atomic
+    from common.files import write_png
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -195,10 +194,7 @@ def plot(result: dict, path: Path) -> None:
     fig.suptitle(f"{result['model']} on {result['cpu']} ({result['torch_threads']} torch thread(s)), "
                  f"{result['rows'][0]['new_tokens']} new tokens each", fontsize=9)
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    plt.close(fig)
-    write_atomic(path, buffer.getvalue())
+    write_png(path, fig)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import io
 import json
 import os
 import sys
@@ -247,7 +246,7 @@ def _prefix(a, b) -> int:
 def plot(result: dict, path: Path) -> None:
     import matplotlib
 
-    from common.files import write_atomic
+    from common.files import write_png
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -262,10 +261,7 @@ def plot(result: dict, path: Path) -> None:
     ax.set_ylabel(f"ARC-Easy loglik accuracy, first {result['rows'][0]['arc_n']} (%)")
     ax.set_title("Embedded model on CPU: speed vs answers, per weight format")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=120)
-    plt.close(fig)
-    write_atomic(path, buffer.getvalue())
+    write_png(path, fig)
 
 
 if __name__ == "__main__":

@@ -61,6 +61,18 @@ def write_atomic(target: str | Path, data: str | bytes, mode: int | None = None)
     return Path(target)
 
 
+def write_png(target: str | Path, fig: Any, dpi: int = 120) -> Path:
+    """A matplotlib figure as a PNG at ``target`` (atomically), then the figure closed."""
+    import io
+
+    import matplotlib.pyplot as plt
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=dpi)
+    plt.close(fig)
+    return write_atomic(target, buffer.getvalue())
+
+
 def write_json(target: str | Path, payload: Any, indent: int = 2) -> Path:
     """``payload`` as indented JSON (non-ASCII kept, unknown types as ``str``) plus a final newline."""
     return write_atomic(target, json.dumps(payload, indent=indent, ensure_ascii=False, default=str) + "\n")

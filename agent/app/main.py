@@ -211,7 +211,8 @@ def _graph_thread(chat_thread_id: str) -> str:
 
 
 def _chat_settings() -> dict[str, Any]:
-    return dict(cl.context.session.chat_settings or {})
+    # TUTOR_QUESTIONS until the student moves the slider (a client that never sends settings keeps it)
+    return {"questions": SETTINGS.questions, **(cl.context.session.chat_settings or {})}
 
 
 def _user() -> str:

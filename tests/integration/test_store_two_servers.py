@@ -95,10 +95,14 @@ class Student:
         self.base, self.token, self.thread_id = base, token, thread_id
         self.session_id = str(uuid.uuid4())
         self.messages: list[dict] = []
-        self.actions: list[dict] = []
+        self.pads: list[dict] = []  # the props of each answer pad shown (agent/app/elements/AnswerPad.jsx)
         self.sio = socketio.AsyncClient()
         self.sio.on("new_message", self.messages.append)
-        self.sio.on("action", self.actions.append)
+        self.sio.on("element", self._element)
+
+    def _element(self, element: dict) -> None:
+        if element.get("type") == "custom" and element.get("name") == "AnswerPad":
+            self.pads.append(element["props"])
 
     async def connect(self) -> None:
         auth = {"clientType": "webapp", "sessionId": self.session_id, "threadId": self.thread_id, "userEnv": "{}"}
@@ -112,18 +116,20 @@ class Student:
         await self.sio.emit("client_message", {"message": message, "fileReferences": None})
 
     async def click(self, action: dict) -> int:
+        """The pad's button: ``POST /project/action`` (returns when the app has handled the turn)."""
         async with httpx.AsyncClient(cookies={"access_token": self.token}, timeout=WAIT_S) as http:
             reply = await http.post(self.base + "/project/action", json={"sessionId": self.session_id,
                                                                          "action": action})
         return reply.status_code
 
     async def question(self, index: int) -> dict:
-        """The "answer" button for letter A of question ``index`` once it is on screen."""
+        """The action the pad's button A sends for question ``index``, once its pad is on screen."""
         deadline = time.monotonic() + WAIT_S
         while time.monotonic() < deadline:
-            for action in self.actions:
-                if action["name"] == "answer" and action["payload"].get("index") == index:
-                    return action
+            for pad in self.pads:
+                if pad.get("index") == index:
+                    return {"name": "answer", "id": str(uuid.uuid4()), "label": "A",
+                            "payload": {"quiz_id": pad["quiz_id"], "index": index, "letter": "A"}}
             await asyncio.sleep(0.2)
         raise AssertionError(f"question {index + 1} not shown; messages: {[m.get('output') for m in self.messages]}")
 

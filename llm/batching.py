@@ -43,6 +43,7 @@ from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
 from llm.fast_decode import decode_step, supported
 from llm.loading import LoadedModel, generating
+from llm.priority import lower_thread_priority
 
 EXACT_ROWS = 3  # rows per packed int4 call that keep each row bit-identical to a single-row call (see above)
 Processor = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # (input_ids [1, L], scores [1, V]) -> scores
@@ -135,6 +136,7 @@ class BatchScheduler:
     # ---------------------------------------------------------------- worker
 
     def _run(self) -> None:
+        lower_thread_priority()  # quiz turns that need no model get the cores first (llm.priority)
         while True:
             self._admit(wait=not self._active)  # with nothing to step, sleep until a request arrives
             if self._active:

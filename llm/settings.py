@@ -51,6 +51,11 @@ class LLMSettings(EnvSettings):
         doc="decode concurrent generations together in one batch per step (llm.batching; Llama-family models on "
         "CPU); off: one generation at a time behind a process-wide lock",
     )
+    model_nice: int = setting(
+        10, env="TUTOR_MODEL_NICE", ge=0, le=19,
+        doc="how much lower the CPU priority of the threads that run the model is than the app's (Linux nice "
+        "increment; 0 = same): quiz turns that need no model get the cores first",
+    )
     cache_dir: Path = setting(
         default_factory=_default_cache, env="ML_TUTOR_CACHE",
         doc="where the embedded model (and any .gguf) is converted to an HF folder, once",

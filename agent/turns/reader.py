@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from agent.turns import cues
+from llm.priority import model_pool
 from agent.turns.rules import PRONOUNS, RuleReading, find_count, find_difficulty, find_letter, find_topic, read_rules
 from prompts.turns import MAX_READING_TOKENS, TurnReading, clean_text, message_spans, reading_pattern, turn_messages
 from schemas.turn import TurnRequest
@@ -64,6 +65,7 @@ class Reader:
         self.failures = 0
         self.busy = 0  # turns read by the rules because MAX_MODEL_READS were in flight
         self._slots = threading.BoundedSemaphore(MAX_MODEL_READS)
+        self._pool = model_pool(MAX_MODEL_READS, "turn-reader") if runtime is not None else None
 
     def __call__(self, text: str, options: Sequence[str] | None = None) -> TurnRequest:
         options = list(options) if options else None
@@ -77,8 +79,8 @@ class Reader:
         if not self._slots.acquire(blocking=False):
             self.busy += 1
             return rules.request
-        try:
-            reading = self.read_model(text, options)
+        try:  # on a thread at the model's lower priority: the app's quiz turns go first (llm.priority)
+            reading = self._pool.submit(self.read_model, text, options).result()
         finally:
             self._slots.release()
         if reading is None:

@@ -108,7 +108,8 @@ def test_the_table_lists_every_variable_with_its_default_and_meaning(capsys):
             "TUTOR_HOST", "TUTOR_PORT", "TUTOR_QUESTIONS", "OMP_WAIT_POLICY", "TUTOR_DATABASE_URL",
             "TUTOR_CLOCK_OFFSET_DAYS", "TUTOR_CLOCK_OFFSET_SECONDS",
             "TUTOR_BACKEND", "TUTOR_LLAMACPP_THREADS", "TUTOR_LLAMACPP_CONTEXT", "TUTOR_OPENAI_BASE_URL",
-            "TUTOR_OPENAI_MODEL", "OPENAI_API_KEY", "TUTOR_TURN_READER", "TUTOR_UPLOAD_MAX_MB", "TUTOR_BATCHING"} == variables
+            "TUTOR_OPENAI_MODEL", "OPENAI_API_KEY", "TUTOR_TURN_READER", "TUTOR_UPLOAD_MAX_MB", "TUTOR_BATCHING",
+            "TUTOR_MODEL_NICE"} == variables
     assert "TUTOR_INDEX_CACHE" not in table  # the pickled index cache is gone
     assert all(row.count("|") == 5 and "|  |" not in row for row in rows)  # a default and a meaning each
     assert "| `ML_TUTOR_CACHE` | `llm.cache_dir` | ~/.cache/ml-tutor |" in table

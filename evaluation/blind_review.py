@@ -7,6 +7,10 @@ writes ``results.json`` and ``results.md`` next to the judgments.
     python -m evaluation.blind_review --packet evaluation/reports/quiz-review/blind/packet.jsonl \
         --judgments evaluation/reports/quiz-review/blind/judgments.jsonl --out evaluation/reports/quiz-review/blind
 
+The packet of a quiz review comes from ``tutor eval quiz`` output (the keyed letter, never the card or fact):
+
+    python -m evaluation.blind_review --from-quiz evaluation/reports/quiz-review3/results.json --packet PACKET.jsonl
+
 Targets (issue 13): cards >= 95% on the requested topic, 100% keyed correctly, >= 2.5 of 3 plausible
 distractors on average; notes >= 85% self-contained and keyed correctly.
 """
@@ -36,6 +40,18 @@ class Judgment(BaseModel):
 
 def load_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def quiz_packet(results: dict) -> list[dict]:
+    """The reviewer's rows from a ``tutor eval quiz`` results file: id, requested topic, stem, options, keyed letter
+    (nothing that names the card, the fact or its statement)."""
+    rows = []
+    for quiz in results["quizzes"]:
+        for question in quiz.get("rows") or []:
+            rows.append({"id": f"r{len(rows) + 1:03d}", "requested_topic": quiz["topic"],
+                         "question": question["question"],
+                         "options": dict(zip("ABCD", question["options"], strict=True)), "keyed": question["answer"]})
+    return rows
 
 
 def summarise(packet: list[dict], judgments: list[Judgment]) -> dict:
@@ -87,10 +103,18 @@ def markdown(summary: dict, title: str) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--packet", type=Path, required=True, help="the questions the reviewer read (JSONL)")
-    parser.add_argument("--judgments", type=Path, required=True, help="the reviewer's judgments (JSONL)")
-    parser.add_argument("--out", type=Path, required=True, help="folder for results.json and results.md")
+    parser.add_argument("--from-quiz", type=Path, help="write --packet from this `tutor eval quiz` results.json, and stop")
+    parser.add_argument("--judgments", type=Path, help="the reviewer's judgments (JSONL)")
+    parser.add_argument("--out", type=Path, help="folder for results.json and results.md")
     parser.add_argument("--title", default="Blind review of quiz questions", help="heading of results.md")
     args = parser.parse_args(argv)
+    if args.from_quiz is not None:
+        rows = quiz_packet(json.loads(args.from_quiz.read_text(encoding="utf-8")))
+        write_atomic(args.packet, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
+        print(f"wrote {len(rows)} questions to {args.packet}")
+        return 0
+    if args.judgments is None or args.out is None:
+        parser.error("--judgments and --out are needed to summarise a review")
     summary = summarise(load_jsonl(args.packet), [Judgment(**row) for row in load_jsonl(args.judgments)])
     write_json(args.out / "results.json", summary)
     write_atomic(args.out / "results.md", markdown(summary, args.title))

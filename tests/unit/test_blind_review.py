@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from evaluation.blind_review import Judgment, markdown, summarise
+from evaluation.blind_review import Judgment, markdown, quiz_packet, summarise
 
 PACKET = [{"id": "q1", "requested_topic": "a"}, {"id": "q2", "requested_topic": "a"}, {"id": "q3", "requested_topic": "b"}]
 
@@ -31,3 +31,20 @@ def test_judgments_must_cover_the_packet_once():
         summarise(PACKET, [judged("q1", True, True, 3), judged("q2", True, True, 3)])
     with pytest.raises(ValueError):
         summarise(PACKET, [judged(i, True, True, 3) for i in ("q1", "q2", "q3", "q3")])
+
+
+def test_a_quiz_packet_shows_the_reviewer_stem_options_and_key_but_not_the_card():
+    results = {"quizzes": [
+        {"topic": "huber loss", "rows": [{"question": "Q1?", "options": ["a", "b", "c", "d"], "answer": "C",
+                                          "source": "card:huber-loss", "fact": "the statement", "fact_id": "huber.x"}]},
+        {"topic": "unknown", "status": "refused", "rows": []},
+        {"topic": "dbscan", "rows": [{"question": "Q2?", "options": ["e", "f", "g", "h"], "answer": "A",
+                                      "source": "card:dbscan", "fact": "s", "fact_id": "dbscan.y"}]},
+    ]}
+    rows = quiz_packet(results)
+    assert rows == [
+        {"id": "r001", "requested_topic": "huber loss", "question": "Q1?",
+         "options": {"A": "a", "B": "b", "C": "c", "D": "d"}, "keyed": "C"},
+        {"id": "r002", "requested_topic": "dbscan", "question": "Q2?",
+         "options": {"A": "e", "B": "f", "C": "g", "D": "h"}, "keyed": "A"},
+    ]

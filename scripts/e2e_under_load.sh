@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The browser tier, RUNS times in a row, with the 20-student load benchmark running beside it the whole time
 # (issue 15: no lost clicks; a failing run stops the loop). Prints "N of RUNS runs passed" and exits non-zero
-# unless every run passed. Logs: test-output/e2e-under-load/run-N.log and load-N.log.
+# unless every run passed. Logs: test-output/e2e-under-load/run-N.log and load-N.log; the tally (runs, passed,
+# seconds a run, load benches completed beside them, machine) in bench/results/e2e_under_load.json.
 #   bash scripts/e2e_under_load.sh            # 10 runs
 #   bash scripts/e2e_under_load.sh 3          # 3 runs
 #   PYTHON=/path/to/python bash scripts/e2e_under_load.sh 3
@@ -22,12 +23,27 @@ set +m
 trap 'kill -- -$LOAD 2>/dev/null' EXIT
 
 passed=0
+seconds=()
 for run in $(seq "$RUNS"); do
+  start=$SECONDS
   if "$PY" -m pytest tests/e2e -q -x -p no:cacheprovider >"$OUT/run-$run.log" 2>&1; then
     passed=$((passed + 1)); echo "run $run: passed ($(tail -1 "$OUT/run-$run.log"))"
   else
     echo "run $run: FAILED (see $OUT/run-$run.log)"; break
   fi
+  seconds+=($((SECONDS - start)))
 done
-echo "$passed of $RUNS runs passed; load benchmark runs beside: $(ls "$OUT"/load-*.log 2>/dev/null | wc -l)"
+beside=$(ls "$OUT"/load-*/load_sessions.json 2>/dev/null | wc -l)
+echo "$passed of $RUNS runs passed; load benchmark runs completed beside: $beside"
+"$PY" - "$RUNS" "$passed" "$beside" "${seconds[@]}" <<'PY'
+import sys, time
+from common.files import write_json
+from common.provenance import cpu_name, load_average
+runs, passed, beside, *seconds = (int(a) for a in sys.argv[1:])
+write_json("bench/results/e2e_under_load.json", {
+    "runs": runs, "passed_in_a_row": passed, "seconds_per_run": seconds, "load_bench_runs_completed": beside,
+    "load": "bench/load_sessions.py --sessions 20 --clients socket, one run after another", "tier": "tests/e2e",
+    "command": f"bash scripts/e2e_under_load.sh {runs}", "cpu": cpu_name(), "load_average_end": load_average(),
+    "created": time.strftime("%Y-%m-%d")})
+PY
 [[ $passed -eq $RUNS ]]

@@ -253,6 +253,11 @@ QUALITY = Table(
             ("`python -m evaluation.blind_review --packet ... --judgments ... --out DIR`",
              "blind review of quizzes on 18 held-out topics (round 2)"),
             blind_review, lambda d: "a person (a session with no access to the cards), 2026-12-07"),
+        Row("evaluation/reports/quiz-review3/blind/results.json",
+            ("`python -m evaluation.blind_review --from-quiz evaluation/reports/quiz-review3/results.json --packet ...`, "
+             "then `--judgments ... --out DIR`",
+             "blind review of quizzes on 18 new held-out topics after the distractor rewrite of every card (round 3)"),
+            blind_review, lambda d: "a person (a session with no access to the cards), 2026-12-07"),
         Row("evaluation/reports/notes/blind-round1/results.json",
             ("`python -m evaluation.notes_report --src DIR --packet FILE`, then `evaluation.blind_review`",
              "blind review of questions from notes (9 textbook chapters, two books)"),
@@ -397,6 +402,7 @@ SECTIONS = {
     "benchmarks": BENCHMARKS,
     "quality": QUALITY,
     "model_jobs": MODEL_JOBS,
+    "mutation": MUTATION,
 }
 
 # ------------------------------------------------------------------------------------ docstrings

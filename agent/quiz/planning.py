@@ -73,26 +73,50 @@ def _terms(text: str) -> set[str]:
     return {term(w) for w in words(text)}
 
 
+_PARENTHESES = re.compile(r"\(([^)]*)\)")
+
+
+def card_names(card: ConceptCard) -> list[set[str]]:
+    """The ways a topic can name a card, as term sets: its title without the parenthesised part ("Gated recurrent
+    unit"), and each abbreviation given there ("GRU", "XGBoost"). Round 3 of the blind review found "mean absolute
+    error" planned over two cards, because the title "Mean absolute error (MAE)" asked for "MAE" too."""
+    names = [_terms(_PARENTHESES.sub(" ", card.title))]
+    for inside in _PARENTHESES.findall(card.title):
+        names += [_terms(alias) for alias in inside.split(",") if _is_abbreviation(alias.strip())]
+    return [name for name in names if name]
+
+
+def _is_abbreviation(alias: str) -> bool:
+    return bool(alias) and " " not in alias and any(ch.isupper() for ch in alias)
+
+
 def names_card(topic: str, card: ConceptCard) -> bool:
-    """The topic names the card: every word of its title (stop words aside) occurs in the topic."""
-    title = _terms(card.title)
-    return bool(title) and title <= _terms(topic)
+    """The topic names the card: every word of one of its names (:func:`card_names`; stop words aside) occurs in it."""
+    return _named_by(_terms(topic), card) is not None
+
+
+def _named_by(topic_terms: set[str], card: ConceptCard) -> set[str] | None:
+    """The card's longest name contained in the topic's terms, or None."""
+    names = [name for name in card_names(card) if name <= topic_terms]
+    return max(names, key=len) if names else None
 
 
 def topic_cards(kb: KnowledgeBase, topic: str) -> tuple[list[ConceptCard], list[ConceptCard]]:
     """(the concept's cards, the other matching cards), best first.
 
-    The concept is the best-matching card, or the card the topic names among those matching about
-    equally well; when several match about equally and none is named, the topic is broad and all of
-    them are the concept's cards.
+    The concept is the best-matching card, or the cards the topic names among those matching about
+    equally well (a card whose name is part of another named card's is left out: "learning-rate warmup"
+    names the warmup card, not "Learning rate"); when several match about equally and none is named,
+    the topic is broad and all of them are the concept's cards.
     """
     hits = [h for h in kb.search(topic, k=TOPIC_CARDS, kinds=("card",)) if h.card is not None]
     if not hits:
         return [], []
     best = max(h.word_score for h in hits)
     near = [h.card for h in hits if h.word_score >= BROAD_SHARE * best] or [hits[0].card]
-    named = [card for card in near if names_card(topic, card)]
-    concept = named[:1] or near
+    topic_terms = _terms(topic)
+    named = [(card, name) for card in near if (name := _named_by(topic_terms, card)) is not None]
+    concept = [card for card, name in named if not any(name < other for _, other in named)] or near
     return concept, [h.card for h in hits if h.card not in concept]
 
 

@@ -104,10 +104,10 @@ def _named_by(topic_terms: set[str], card: ConceptCard) -> set[str] | None:
 def topic_cards(kb: KnowledgeBase, topic: str) -> tuple[list[ConceptCard], list[ConceptCard]]:
     """(the concept's cards, the other matching cards), best first.
 
-    The concept is the best-matching card, or the cards the topic names among those matching about
-    equally well (a card whose name is part of another named card's is left out: "learning-rate warmup"
-    names the warmup card, not "Learning rate"); when several match about equally and none is named,
-    the topic is broad and all of them are the concept's cards.
+    The concept is the best-matching card, or the cards the topic names (:func:`names_card`) among those
+    matching about equally well, less any whose name is part of another's ("learning-rate warmup" names the
+    warmup card, not "Learning rate"; "RLHF and DPO" names both); when several match about equally and none
+    is named, the topic is broad and all of them are the concept's cards.
     """
     hits = [h for h in kb.search(topic, k=TOPIC_CARDS, kinds=("card",)) if h.card is not None]
     if not hits:

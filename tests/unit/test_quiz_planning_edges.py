@@ -58,9 +58,10 @@ def test_a_broad_topic_is_planned_over_the_best_six_cards_and_notes_take_no_card
 
 
 def test_a_named_card_is_the_whole_concept_and_the_others_are_the_rest(family):
-    concept, others = topic_cards(family, "zorbl alpha and zorbl beta")  # names two near cards: the best wins
-    assert len(concept) == 1 and concept[0].id in ("zorbl-alpha", "zorbl-beta")
-    assert others and concept[0] not in others
+    concept, others = topic_cards(family, "zorbl alpha")  # names one of the near cards: that card alone
+    assert [c.id for c in concept] == ["zorbl-alpha"] and others and concept[0] not in others
+    concept, others = topic_cards(family, "zorbl alpha and zorbl beta")  # names two: both ("RLHF and DPO")
+    assert {c.id for c in concept} == {"zorbl-alpha", "zorbl-beta"} and not {c.id for c in concept} & {c.id for c in others}
 
 
 def test_a_card_that_matches_much_better_is_the_concept_alone():

@@ -79,6 +79,21 @@ HELDOUT = [
     Chapter(**D2L, path="chapter_optimization/momentum.md", local="heldout/momentum.md", subject="momentum"),
     Chapter(**D2L, path="chapter_attention-mechanisms-and-transformers/transformer.md", local="heldout/transformer.md",
             subject="transformer"),
+    # The six above gave 25 questions; nine more (equally unread) bring the packet near the ~50 a review needs.
+    Chapter(**D2L, path="chapter_convolutional-neural-networks/pooling.md", local="heldout/pooling.md",
+            subject="pooling"),
+    Chapter(**D2L, path="chapter_convolutional-modern/resnet.md", local="heldout/resnet.md", subject="ResNet"),
+    Chapter(**D2L, path="chapter_recurrent-modern/gru.md", local="heldout/gru.md", subject="GRU"),
+    Chapter(**D2L, path="chapter_optimization/sgd.md", local="heldout/sgd.md", subject="stochastic gradient descent"),
+    Chapter(**D2L, path="chapter_attention-mechanisms-and-transformers/self-attention-and-positional-encoding.md",
+            local="heldout/self-attention-and-positional-encoding.md", subject="positional encoding"),
+    Chapter(**D2L, path="chapter_linear-regression/weight-decay.md", local="heldout/weight-decay.md",
+            subject="weight decay"),
+    Chapter(**D2L, path="chapter_attention-mechanisms-and-transformers/attention-scoring-functions.md",
+            local="heldout/attention-scoring-functions.md", subject="attention scoring function"),
+    Chapter(**D2L, path="chapter_optimization/rmsprop.md", local="heldout/rmsprop.md", subject="RMSProp"),
+    Chapter(**D2L, path="chapter_linear-classification/softmax-regression.md", local="heldout/softmax-regression.md",
+            subject="softmax regression"),
 ]
 SETS = {"dev": CHAPTERS, "heldout": HELDOUT}
 

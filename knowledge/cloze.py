@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING
 from knowledge.chunking import split_sentences
 from knowledge.names import ConceptNames, Span, Term, display, tokens
 from knowledge.note_distractors import PhrasePool
-from knowledge.note_checks import plain_text
+from knowledge.note_checks import content_words, plain_text
 from knowledge.note_context import context_problems, detach
 from knowledge.note_terms import note_terms
 from knowledge.note_forms import BLANK, FORMS, Draft, cloze, definitional, named_questions, problems
@@ -50,6 +50,7 @@ _LIST_MARKERS = ("- ", "* ", "+ ", "• ")
 SAME_KIND = 0
 # Questions with one answer per notes quiz: round 1 asked 10 Shapley-value items of 10, three near-identical.
 MAX_SAME_ANSWER = 3
+SAME_QUESTION_OVERLAP = 0.5  # share of content words two items on one answer may share before one is dropped
 
 
 @dataclass(frozen=True)
@@ -217,11 +218,21 @@ def note_cloze_items(kb: "KnowledgeBase", topic: str | None, *, chunks: int = 3,
     groups, answers = [], Counter()
     for chunk in found:
         items = cloze_items(chunk, names_for(kb), max_items=per_chunk, pool=pool_for(kb))
+        items = [it for it in items if not any(_same_question(it, k) for g in groups for k in g)]
         items = [it for it in items if answers.update([normalise(it.answer)]) or answers[normalise(it.answer)]
                  <= MAX_SAME_ANSWER]
         if items:
             groups.append(items)
     return groups
+
+
+def _same_question(a: ClozeItem, b: ClozeItem) -> bool:
+    """Whether two items ask for the same answer with mostly the same words ("the average of all marginal
+    contributions" twice, blind review round 1)."""
+    if normalise(a.answer) != normalise(b.answer):
+        return False
+    wa, wb = ({w.lower() for w in content_words(x.sentence)} for x in (a, b))
+    return len(wa & wb) >= SAME_QUESTION_OVERLAP * min(len(wa), len(wb))
 
 
 def note_item(kb: "KnowledgeBase", source: str, index: int) -> ClozeItem:

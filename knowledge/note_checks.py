@@ -54,6 +54,13 @@ GENERIC = frozenset(
     "outputs input inputs first second third main same other following previous next latter former purpose "
     "advantage disadvantage benefit drawback difference intuition challenge solution answer option choice".split()
 )
+# Words that name a whole field or an activity, never one option among peers ("machine learning", "target").
+BROAD = frozenset(
+    "machine learning|deep learning|ml|ai|artificial intelligence|statistics|optimization|optimisation|"
+    "classification|regression|visualization|visualisation|prediction|predictions|training|inference|target|"
+    "targets|iteration|iterations|learning|computation|performance|accuracy|data science|modeling|modelling|"
+    "interpretability|explainability|supervised learning|unsupervised learning|filter|filters|overfit|overfitting"
+    .split("|"))
 # Words that say little about which concept is meant: blind review round 1 judged "What requires a lot of computing
 # time?" and "What serves multiple purposes in deep learning?" to fit any answer.
 VAGUE = frozenset(
@@ -108,6 +115,10 @@ _NOT_COMPARATIVE = frozenset("never other either neither rather whether however 
                              "decoder optimizer optimiser regularizer regulariser classifier computer cluster "
                              "hyperparameter perceptron".split())
 
+_NEGATION = re.compile(r"\b(?:not(?! (?:just|only)\b)|never|cannot|can't|doesn't|don't|isn't|aren't|no)\b", re.IGNORECASE)
+# Two statements joined by a colon ("X is a global method: The method considers ..."): the second leans on the first.
+_TWO_STATEMENTS = re.compile(r":\s+[A-Z]")
+
 CHECKS = ("form", "length", "deictic", "dangling", "narrative", "code", "reference", "hedged", "context")
 
 
@@ -147,6 +158,8 @@ def _not_a_statement(text: str) -> bool:
         return True  # "D) Signs ..." or "1) ...": an item of a caption or a list
     if not text or text.startswith(("#", "|", ">", "-", "*", "+", "!", "(")) or text.endswith(("?", ":", ";", ",")):
         return True
+    if _TWO_STATEMENTS.search(text):
+        return True
     if not text[0].isupper() or not text.rstrip("\"')").endswith("."):
         return True
     return sum(ch.isalpha() or ch == " " for ch in text) < 0.85 * len(text)
@@ -177,8 +190,8 @@ def key_problems(sentence: str, key: str, stem: str | None = None) -> list[str]:
     meaning = content_words(key)
     if not meaning or any(ch.isdigit() for ch in key) and not any(ch.isalpha() for ch in key):
         problems.append("no content")
-    elif len(meaning) == 1 and meaning[0].lower() in GENERIC:
-        problems.append("generic")
+    elif len(meaning) == 1 and meaning[0].lower() in GENERIC or key.lower() in BROAD:
+        problems.append("generic")  # "method"; "iteration", "machine learning": no peers to offer against it
     if len(words) == 1 and re.search(r"[a-z](?:ed|ing|ly)$", key):
         problems.append("not a noun")  # "labeled", "normalizing": a verb or an adverb, not a name
     if CODE.search(key) or not re.fullmatch(r"[\w' ()/.-]+", key) or words[:1] and words[0].lower() in STOP_WORDS:
@@ -190,4 +203,6 @@ def key_problems(sentence: str, key: str, stem: str | None = None) -> list[str]:
             problems.append("too little context")
         elif len([w for w in content_words(stem) if w.lower() not in GENERIC | VAGUE]) < MIN_SPECIFIC_WORDS:
             problems.append("vague stem")
+        if _NEGATION.search(stem) and (stem.startswith(" ") or stem.startswith(("What ", "Which "))):
+            problems.append("negative stem")  # "What does not guarantee ...?": many things don't
     return problems

@@ -26,17 +26,10 @@ import re
 from collections.abc import Iterable
 
 from knowledge.names import tokens
-from knowledge.note_checks import GENERIC, STOP_WORDS, content_words
+from knowledge.note_checks import BROAD, GENERIC, STOP_WORDS, content_words
 
 MIN_SHARED = 0.5  # share of the question's content words another sentence must hold to state the option too
 MIN_SHARED_WORDS = 3
-# Words that name a whole field or an activity, never one option among peers ("machine learning", "target").
-BROAD = frozenset(
-    "machine learning|deep learning|ml|ai|artificial intelligence|statistics|optimization|optimisation|"
-    "classification|regression|visualization|visualisation|prediction|predictions|training|inference|target|"
-    "targets|iteration|iterations|learning|computation|performance|accuracy|data science|modeling|modelling|"
-    "interpretability|explainability|supervised learning|unsupervised learning|filter|filters|overfit|overfitting"
-    .split("|"))
 # Words before a head that are not part of a name ("these layers", "many layers", "two layers").
 _NOT_MODIFIER = STOP_WORDS | frozenset(
     "many several few two three four five different other same various multiple new own single each both".split())

@@ -160,3 +160,26 @@ def test_options_of_the_same_kind_come_first(pool):
                               stem="____ zeroes random hidden units during training.", same_kind=2)
     assert set(chosen[:2]) <= {"weight decay", "early stopping", "layer normalization", "group normalization",
                                "data augmentation", "gradient clipping", "label smoothing", "max pooling"}, chosen
+
+
+def test_a_negated_question_fits_many_answers_and_is_refused():
+    # shapley (round 1 pattern): "What does not guarantee that ...?" - many things don't.
+    sentence = "Gradient descent does not guarantee that the global minimum is reached."
+    assert "negative stem" in key_problems(sentence, "Gradient descent",
+                                           "What does not guarantee that the global minimum is reached?")
+    assert "negative stem" in key_problems(sentence, "Gradient descent",
+                                           " does not guarantee that the global minimum is reached.")
+    assert "negative stem" not in key_problems("Warmup can be applied to any scheduler (not just cosine).", "Warmup",
+                                               "What can be applied to any scheduler (not just cosine)?")
+
+
+def test_two_statements_joined_by_a_colon_are_refused():
+    # pdp-02: "The ____ is a global method: The method considers all instances ..."
+    assert "form" in sentence_problems("The k-means algorithm is a clustering method: The method assigns points "
+                                       "to the nearest centroid.")
+
+
+def test_a_field_name_is_never_a_key():
+    # dropout-01 pattern: "on each ____" with the key "iteration" has no peers to offer.
+    assert "generic" in key_problems("Dropout zeroes some units on each iteration of training.", "iteration")
+    assert "generic" in key_problems("Machine learning fits models to data for many tasks.", "Machine learning")

@@ -25,13 +25,16 @@ import random
 import re
 import weakref
 from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+from knowledge.cards import load_yaml
 from knowledge.chunking import split_sentences
 from knowledge.names import ConceptNames, Span, Term, display, tokens
 from knowledge.note_distractors import PhrasePool
+from knowledge.note_kinds import card_kind_map
 from knowledge.note_checks import content_words, plain_text
 from knowledge.note_context import context_problems, detach
 from knowledge.note_terms import note_terms
@@ -50,6 +53,7 @@ _LIST_MARKERS = ("- ", "* ", "+ ", "• ")
 SAME_KIND = 0
 # Questions with one answer per notes quiz: round 1 asked 10 Shapley-value items of 10, three near-identical.
 MAX_SAME_ANSWER = 3
+CARD_KINDS = Path(__file__).with_name("data") / "card_kinds.yaml"
 SAME_QUESTION_OVERLAP = 0.5  # share of content words two items on one answer may share before one is dropped
 
 
@@ -204,8 +208,14 @@ def pool_for(kb: "KnowledgeBase") -> PhrasePool:
         def rank_cards(text: str) -> list[str]:
             return [hit.key for hit in kb.search(text, k=8, kinds=("card",))]
 
-        _POOLS[kb] = PhrasePool.build(names_for(kb), list(kb.chunks.values()), rank_cards)
+        _POOLS[kb] = PhrasePool.build(names_for(kb), list(kb.chunks.values()), rank_cards, card_kinds())
     return _POOLS[kb]
+
+
+@lru_cache(maxsize=1)
+def card_kinds() -> dict[str, frozenset[str]]:
+    """The cards' kinds (knowledge/data/card_kinds.yaml): peers offered as wrong options for each other."""
+    return card_kind_map(load_yaml(CARD_KINDS.read_text(encoding="utf-8")))
 
 
 def note_cloze_items(kb: "KnowledgeBase", topic: str | None, *, chunks: int = 3,

@@ -79,10 +79,12 @@ class PhrasePool:
     siblings: dict[tuple[str, ...], frozenset] = field(default_factory=dict, repr=False)
     card_siblings: dict[str, frozenset] = field(default_factory=dict, repr=False)  # card id -> same-kind cards
     topics: dict[str, tuple[tuple[str, ...], frozenset]] = field(default_factory=dict, repr=False)  # note's title
+    card_kinds: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)  # card id -> its kinds
 
     @classmethod
     def build(cls, names: ConceptNames, chunks: list[NoteChunk],
-              rank_cards: Callable[[str], list[str]] | None = None) -> "PhrasePool":
+              rank_cards: Callable[[str], list[str]] | None = None,
+              card_kinds: dict[str, frozenset[str]] | None = None) -> "PhrasePool":
         seen: set[str] = set()
         phrases: list[Phrase] = []
         mentioned: dict[int, set[str]] = {}  # id(term) -> the notes that mention it
@@ -123,7 +125,7 @@ class PhrasePool:
             if chunk.chunk == 0 and (title := note_title(chunk.text)):
                 topics[chunk.note_id] = (_keys(title), names.cards_named(title))
         return cls(names, phrases, rank_cards or (lambda text: []), sentences, texts, siblings,
-                   _card_siblings(names, siblings), topics)
+                   _card_siblings(names, siblings), topics, card_kinds or {})
 
     def distractors(self, key: str, *, head: str, sentence: str, note_id: str, rng: random.Random,
                     k: int = 3, stem: str = "", same_kind: int = 0) -> list[str]:
@@ -140,6 +142,7 @@ class PhrasePool:
             _keys(p.text) for p in self.phrases if not p.card_ids and is_acronym(p.text)}
         key_subject, siblings = _keys(key) in subjects, self.siblings.get(_keys(key), frozenset())
         card_siblings = set().union(*(self.card_siblings.get(c, frozenset()) for c in own)) if own else set()
+        key_kinds = set().union(*(self.card_kinds.get(c, frozenset()) for c in own)) if own else set()
         key_head = key.split()[-1] if size > 1 and head_noun(key) not in _VAGUE_HEADS else ""
         scored = []
         for phrase in self._with_head(key_head, note_id, size):
@@ -152,7 +155,8 @@ class PhrasePool:
                 continue
             closeness = max((near.get(c, 0.0) for c in phrase.card_ids), default=0.0)
             same_note = bool(note_id) and note_id in phrase.note_ids
-            sibling = _keys(phrase.text) in siblings or bool(phrase.card_ids & card_siblings)
+            sibling = (_keys(phrase.text) in siblings or bool(phrase.card_ids & card_siblings)
+                       or any(self.card_kinds.get(c, frozenset()) & key_kinds for c in phrase.card_ids))
             if not (same_note or closeness or sibling or not note_id and not near):
                 continue  # off the field: neither in the student's note nor near the sentence's topic
             same_head = bool(key_head) and (same_note or not note_id) and head_noun(phrase.text) == head_noun(key)

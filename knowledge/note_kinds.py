@@ -10,7 +10,8 @@ strongest first:
 * ``sibling``  a card fact offers both as options of one question (a person grouped them: "dropout",
                "weight decay", "early stopping");
 * ``subject``  both are subjects the notes name (a title or an "expansion (ACRONYM)": "LIME", "SHAP");
-* ``category`` the notes file both under the same category ("X is a regularisation method ...").
+* ``category`` the notes file both under the same category ("X is a regularisation method ..."), or both
+               name cards of one kind (knowledge/data/card_kinds.yaml: "normalisation layer", "loss function").
 
 The same review found keys that a distractor shares: "second moment" offered against "minibatch" in
 an Adam chapter that also says Adam estimates the second moment. :func:`also_stated` refuses an option
@@ -121,6 +122,15 @@ def coordinated(text: str, spans: list[tuple[tuple[str, ...], tuple[int, int]]])
         if a != b and start >= end and _COORDINATION.fullmatch(text[end:start]):
             pairs.append((a, b))
     return pairs
+
+
+def card_kind_map(kinds: dict[str, list[str]]) -> dict[str, frozenset[str]]:
+    """Card id -> the kinds it is filed under, from ``{kind: [card ids]}`` (knowledge/data/card_kinds.yaml)."""
+    found: dict[str, set[str]] = {}
+    for kind, card_ids in kinds.items():
+        for card_id in card_ids:
+            found.setdefault(card_id, set()).add(kind)
+    return {c: frozenset(k) for c, k in found.items()}
 
 
 def also_stated(option: str, stem: str, key: str, sentences: Iterable[frozenset[str]]) -> bool:

@@ -183,3 +183,28 @@ def test_a_field_name_is_never_a_key():
     # dropout-01 pattern: "on each ____" with the key "iteration" has no peers to offer.
     assert "generic" in key_problems("Dropout zeroes some units on each iteration of training.", "iteration")
     assert "generic" in key_problems("Machine learning fits models to data for many tasks.", "Machine learning")
+
+
+def test_card_kinds_name_only_existing_cards():
+    from knowledge.cards import cards_by_id
+    from knowledge.cloze import card_kinds
+
+    kinds = card_kinds()
+    assert kinds and set(kinds) <= set(cards_by_id())
+    assert "normalisation layer" in kinds["batch-normalisation"] & kinds["layer-normalisation"]
+
+
+def test_cards_of_the_key_kind_are_offered_first():
+    from knowledge.cloze import card_kinds
+
+    chunk = NoteChunk(note_id="0123456789ab", path="/notes/losses.md", chunk=0, text=(
+        "Cross-entropy loss compares predicted probabilities with one-hot labels.\n"
+        "The hinge loss, the accuracy, the ReLU and the Huber loss all appear in the course."))
+    names = ConceptNames.build(load_cards(), [chunk.text])
+    pool = PhrasePool.build(names, [chunk], card_kinds=card_kinds())
+    chosen = pool.distractors("cross-entropy loss", head="", sentence=chunk.text.splitlines()[0],
+                              note_id=chunk.note_id, rng=random.Random(0), same_kind=2)
+    kinds = card_kinds()
+    assert len(chosen) >= 3
+    for option in chosen[:2]:
+        assert any("loss function" in kinds.get(c, ()) for c in names.cards_named(option)), chosen

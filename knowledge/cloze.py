@@ -24,14 +24,18 @@ from __future__ import annotations
 import random
 import re
 import weakref
+from collections import Counter
+from functools import lru_cache
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+from knowledge.cards import load_yaml
 from knowledge.chunking import split_sentences
 from knowledge.names import ConceptNames, Span, Term, display, tokens
 from knowledge.note_distractors import PhrasePool
-from knowledge.note_checks import plain_text
+from knowledge.note_kinds import card_kind_map
+from knowledge.note_checks import content_words, plain_text
 from knowledge.note_context import context_problems, detach
 from knowledge.note_terms import note_terms
 from knowledge.note_forms import BLANK, FORMS, Draft, cloze, definitional, named_questions, problems
@@ -43,6 +47,14 @@ if TYPE_CHECKING:
 
 __all__ = ["BLANK", "ClozeItem", "cloze_items", "cloze_for_sentence", "note_cloze_items", "note_fact"]
 _LIST_MARKERS = ("- ", "* ", "+ ", "• ")
+# Of the three options shown, how many must carry evidence of the key's kind (knowledge.note_kinds). Kind evidence
+# ranks options first; as a gate it cost too many questions: on the 9 dev chapters of the notes report, 1 kept
+# about 8 questions and 2 about 6, against 32 without (one chapter rarely names three peers of its key).
+SAME_KIND = 0
+# Questions with one answer per notes quiz: round 1 asked 10 Shapley-value items of 10, three near-identical.
+MAX_SAME_ANSWER = 3
+CARD_KINDS = Path(__file__).with_name("data") / "card_kinds.yaml"
+SAME_QUESTION_OVERLAP = 0.5  # share of content words two items on one answer may share before one is dropped
 
 
 @dataclass(frozen=True)
@@ -127,7 +139,7 @@ def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: 
         answer = display(draft.key, names.proper, keep=draft.key.isupper() or draft.form == "called")
         rng = random.Random(f"cloze:{seed}:{chunk.source}:{index}")
         distractors = pool.distractors(answer, head=draft.head, sentence=sentence, note_id=chunk.note_id, rng=rng,
-                                       k=5)
+                                       k=5, stem=draft.stem.replace(BLANK, " "), same_kind=SAME_KIND)
         if len(distractors) < 3:
             continue
         card_ids = names.cards_named(answer)
@@ -196,8 +208,14 @@ def pool_for(kb: "KnowledgeBase") -> PhrasePool:
         def rank_cards(text: str) -> list[str]:
             return [hit.key for hit in kb.search(text, k=8, kinds=("card",))]
 
-        _POOLS[kb] = PhrasePool.build(names_for(kb), list(kb.chunks.values()), rank_cards)
+        _POOLS[kb] = PhrasePool.build(names_for(kb), list(kb.chunks.values()), rank_cards, card_kinds())
     return _POOLS[kb]
+
+
+@lru_cache(maxsize=1)
+def card_kinds() -> dict[str, frozenset[str]]:
+    """The cards' kinds (knowledge/data/card_kinds.yaml): peers offered as wrong options for each other."""
+    return card_kind_map(load_yaml(CARD_KINDS.read_text(encoding="utf-8")))
 
 
 def note_cloze_items(kb: "KnowledgeBase", topic: str | None, *, chunks: int = 3,
@@ -207,12 +225,24 @@ def note_cloze_items(kb: "KnowledgeBase", topic: str | None, *, chunks: int = 3,
         found = [hit.chunk for hit in kb.search(topic, k=chunks, kinds=("note",)) if hit.chunk is not None]
     else:
         found = list(kb.chunks.values())
-    groups = []
+    groups, answers = [], Counter()
     for chunk in found:
         items = cloze_items(chunk, names_for(kb), max_items=per_chunk, pool=pool_for(kb))
+        items = [it for it in items if not any(_same_question(it, k) for g in groups for k in g)]
+        items = [it for it in items if answers.update([normalise(it.answer)]) or answers[normalise(it.answer)]
+                 <= MAX_SAME_ANSWER]
         if items:
             groups.append(items)
     return groups
+
+
+def _same_question(a: ClozeItem, b: ClozeItem) -> bool:
+    """Whether two items ask for the same answer with mostly the same words ("the average of all marginal
+    contributions" twice, blind review round 1)."""
+    if normalise(a.answer) != normalise(b.answer):
+        return False
+    wa, wb = ({w.lower() for w in content_words(x.sentence)} for x in (a, b))
+    return len(wa & wb) >= SAME_QUESTION_OVERLAP * min(len(wa), len(wb))
 
 
 def note_item(kb: "KnowledgeBase", source: str, index: int) -> ClozeItem:

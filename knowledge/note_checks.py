@@ -14,7 +14,10 @@ is refused when it leans on its context or is not prose:
 * ``context``     it leans on the book's running example (:mod:`knowledge.note_context`: numbers, past-tense
                   results, "the model" as subject, "the state variables");
 * ``form``        not a statement (a question, a lead-in ending in ":", a heading, a table row, a
-                  fragment starting in lower case, mostly symbols).
+                  fragment starting in lower case, mostly symbols);
+* ``hedged``      the key is not the one answer the sentence states: "X is one of the few methods ...",
+                  a guess ("could be improved", "might"), a comparison with something unseen ("is way more
+                  rugged", "is smoother" with no "than"), an aside ("surprise, surprise"), "the current ...".
 
 A key (the answer) is refused unless it is a content phrase stated once, verbatim, in the sentence:
 1-5 words, not a number, not a stop word or a generic head ("method", "idea", "goal"), no code.
@@ -33,6 +36,7 @@ MIN_WORDS, MAX_WORDS = 7, 40
 MIN_CHARS, MAX_CHARS = 40, 230  # a stem is at most 240 characters (schemas.knowledge.Stem)
 MAX_KEY_WORDS, MAX_KEY_CHARS = 5, 60
 MIN_CONTEXT_WORDS = 4  # content words left in the stem once the key is taken out
+MIN_SPECIFIC_WORDS = 3  # of them, words that are neither generic nor vague
 
 STOP_WORDS = frozenset(
     "a an the of to in on at by for with from and or but as is are was were be been being it its this that these "
@@ -49,6 +53,20 @@ GENERIC = frozenset(
     "procedure technique techniques algorithm algorithms process variable variables parameter parameters output "
     "outputs input inputs first second third main same other following previous next latter former purpose "
     "advantage disadvantage benefit drawback difference intuition challenge solution answer option choice".split()
+)
+# Words that name a whole field or an activity, never one option among peers ("machine learning", "target").
+BROAD = frozenset(
+    "machine learning|deep learning|ml|ai|artificial intelligence|statistics|optimization|optimisation|"
+    "classification|regression|visualization|visualisation|prediction|predictions|training|inference|target|"
+    "targets|iteration|iterations|learning|computation|performance|accuracy|data science|modeling|modelling|"
+    "interpretability|explainability|supervised learning|unsupervised learning|filter|filters|overfit|overfitting"
+    .split("|"))
+# Words that say little about which concept is meant: blind review round 1 judged "What requires a lot of computing
+# time?" and "What serves multiple purposes in deep learning?" to fit any answer.
+VAGUE = frozenset(
+    "lot lots multiple various several purposes purpose time times important useful good bad better worse different "
+    "differently serve serves require requires need needs make makes work works use used uses help helps play plays "
+    "role roles thing things always often sometimes usually many much large small big computing practice".split()
 )
 
 _DEICTIC = re.compile(
@@ -69,7 +87,7 @@ _DANGLING = re.compile(
     re.IGNORECASE,
 )
 _NARRATIVE = re.compile(r"\b(?:we|our|ours|us|let's|let us|I|me|my)\b", re.IGNORECASE)
-_CODE = re.compile(
+CODE = re.compile(
     r"`|\w\(\s*\)|\b[a-z_]\w*\([^)]*\)|\b[a-z]+_[a-z0-9_]+\b|\b[a-z]\w+\.[a-z_]\w+\b|[{}\[\]=<>$\\|]|::|->|\+\+"
     r"|\b(?:def|torch|numpy|np|nn|tf|jax|mx)\b(?!-)",
 )
@@ -82,7 +100,26 @@ _REFERENCE = re.compile(
     re.IGNORECASE,
 )
 
-CHECKS = ("form", "length", "deictic", "dangling", "narrative", "code", "reference", "context")
+# Blind review round 1: "LIME is one of the few methods that ..." (others fit too), "Sampling could be improved in
+# the current implementation of LIME." (an opinion), "The random forest PDP is way more rugged ..." (than what?).
+_HEDGED = re.compile(
+    r"\bone of (?:the )?(?:few|many|several|most|main|best|two|three|\w+est)\b|\b(?:could|would|might)\b"
+    r"|\bsurprise\b|\bthe current\b|\bperhaps\b|\bprobably\b|\bmaybe\b",
+    re.IGNORECASE)
+_COMPARED = re.compile(
+    r"\b(?:is|are|be|becomes?|gets?|looks?|seems?)\b(?:,[^,]{1,30},)?\s+(?:(?:way|much|far|even|slightly|a bit|a lot|"
+    r"considerably|significantly|somewhat)\s+)?(?:(?:more|less)\s+[a-z]+|[a-z]{3,}er)\b(?![^.]*\bthan\b)"
+    r"(?!\s+(?:when|if|for|as)\b)", re.IGNORECASE)
+_NOT_COMPARATIVE = frozenset("never other either neither rather whether however together further under over after "
+                             "ever later another number layer parameter user matter order filter transformer encoder "
+                             "decoder optimizer optimiser regularizer regulariser classifier computer cluster "
+                             "hyperparameter perceptron".split())
+
+_NEGATION = re.compile(r"\b(?:not(?! (?:just|only)\b)|never|cannot|can't|doesn't|don't|isn't|aren't|no)\b", re.IGNORECASE)
+# Two statements joined by a colon ("X is a global method: The method considers ..."): the second leans on the first.
+_TWO_STATEMENTS = re.compile(r":\s+[A-Z]")
+
+CHECKS = ("form", "length", "deictic", "dangling", "narrative", "code", "reference", "hedged", "context")
 
 
 def sentence_problems(sentence: str) -> list[str]:
@@ -95,10 +132,19 @@ def sentence_problems(sentence: str) -> list[str]:
     if not (MIN_WORDS <= len(words) <= MAX_WORDS and MIN_CHARS <= len(text) <= MAX_CHARS):
         problems.append("length")
     for name, pattern in (("deictic", _DEICTIC), ("dangling", _DANGLING), ("narrative", _NARRATIVE),
-                          ("code", _CODE), ("reference", _REFERENCE)):
+                          ("code", CODE), ("reference", _REFERENCE)):
         if (pattern.match(text) if name == "dangling" else pattern.search(text)):
             problems.append(name)
+    if hedged(text):
+        problems.append("hedged")
     return problems + context_problems(text)
+
+
+def hedged(text: str) -> bool:
+    """Whether ``text`` hedges, guesses or compares with something unseen (check ``hedged``)."""
+    if _HEDGED.search(text):
+        return True
+    return any(m.group(0).split()[-1].lower() not in _NOT_COMPARATIVE for m in _COMPARED.finditer(text))
 
 
 def plain_text(sentence: str) -> str:
@@ -111,6 +157,8 @@ def _not_a_statement(text: str) -> bool:
     if re.match(r"^\S{1,3}\)", text):
         return True  # "D) Signs ..." or "1) ...": an item of a caption or a list
     if not text or text.startswith(("#", "|", ">", "-", "*", "+", "!", "(")) or text.endswith(("?", ":", ";", ",")):
+        return True
+    if _TWO_STATEMENTS.search(text):
         return True
     if not text[0].isupper() or not text.rstrip("\"')").endswith("."):
         return True
@@ -142,15 +190,19 @@ def key_problems(sentence: str, key: str, stem: str | None = None) -> list[str]:
     meaning = content_words(key)
     if not meaning or any(ch.isdigit() for ch in key) and not any(ch.isalpha() for ch in key):
         problems.append("no content")
-    elif len(meaning) == 1 and meaning[0].lower() in GENERIC:
-        problems.append("generic")
+    elif len(meaning) == 1 and meaning[0].lower() in GENERIC or key.lower() in BROAD:
+        problems.append("generic")  # "method"; "iteration", "machine learning": no peers to offer against it
     if len(words) == 1 and re.search(r"[a-z](?:ed|ing|ly)$", key):
         problems.append("not a noun")  # "labeled", "normalizing": a verb or an adverb, not a name
-    if _CODE.search(key) or not re.fullmatch(r"[\w' ()/.-]+", key) or words[:1] and words[0].lower() in STOP_WORDS:
+    if CODE.search(key) or not re.fullmatch(r"[\w' ()/.-]+", key) or words[:1] and words[0].lower() in STOP_WORDS:
         problems.append("not a phrase")
     if stem is not None:
         if find_key(stem, key):
             problems.append("key in stem")
         if len(content_words(stem)) < MIN_CONTEXT_WORDS:
             problems.append("too little context")
+        elif len([w for w in content_words(stem) if w.lower() not in GENERIC | VAGUE]) < MIN_SPECIFIC_WORDS:
+            problems.append("vague stem")
+        if _NEGATION.search(stem) and (stem.startswith(" ") or stem.startswith(("What ", "Which "))):
+            problems.append("negative stem")  # "What does not guarantee ...?": many things don't
     return problems

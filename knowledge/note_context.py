@@ -40,14 +40,16 @@ EXAMPLE_NOUNS = (
     "black box(?: model)?|original paper|first layer|last layer|second layer|hidden layer|output layer|"
     "training data|test data|training set|test set|validation set|loss curve|learning curve|gap|row|rows|column|"
     "columns|procedure|answer|question|computation|design|graph|line|lines|point|points|axioms|team|members?|"
-    "problem|transformation|method|approach|algorithm|technique|"
+    "problem|transformation|method|approach|algorithm|technique|operation|contribution|effect|update|estimate|"
+    "quantity|formula|expression|term|operator|modification|layer|module|block|"
     "initial \\w+ \\w+"
 )
 _SUBJECT = re.compile(rf"^The\s+(?:\w+\s+)?(?:{EXAMPLE_NOUNS})\b(?!\s+(?:of|that|which|who|whose|where|for|used)\b)"
                       r"(?!-)", re.IGNORECASE)
 _ANYWHERE = re.compile(
     r"\bthe\s+(?:state variables|dataset|data set|instance|instances|experiment|experiments|example|examples|"
-    r"original paper|authors?|story|person|patient|customer|apartment|house|bike|rentals?|weather|day)\b"
+    r"original paper|authors?|story|person|patient|customer|apartment|house|bike|rentals?|weather|day|"
+    r"transformation|operation|contribution)\b"
     r"(?!\s+(?:of|that|which|who|whose|where|to be explained)\b)",
     re.IGNORECASE)
 
@@ -61,7 +63,10 @@ CONNECTIVES = (
 )
 # An instruction to the reader, not a statement ("Make sure to ...", "Pair Shapley values with ...").
 _IMPERATIVE = re.compile(r"^(?:make|be|pick|pair|use|try|keep|avoid|choose|design|draw|compute|implement|plot|run|"
-                         r"check|read|compare|show|prove|explain|describe|give|find|think|look|go|don't|do)\b",
+                         r"check|read|compare|show|prove|explain|describe|give|find|think|look|go|don't|do|estimate|"
+                         r"apply|set|add|remove|consider|ensure|start|evaluate|normalize|normalise|split|replace|"
+                         r"define|initialize|initialise|repeat|combine|select|visualize|visualise|interpret|report|"
+                         r"measure|permute|shuffle|calculate|invert|note|recall|assume|ignore|fix|vary)\b",
                          re.IGNORECASE)
 _BOTH = re.compile(r"\bboth\s+(?!\w+\s+and\b)\w+", re.IGNORECASE)  # "both curves", not "both A and B"
 _READER = re.compile(r"\b(?:you|your|yours|yourself)\b", re.IGNORECASE)  # the reader's own situation

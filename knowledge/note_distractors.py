@@ -12,6 +12,11 @@ note mentions, the closest length and the same number (singular/plural) win; the
 names, a phrase containing the key or contained in it, a near-synonym (a name of the key's own card or a card sharing a name with it),
 or a name the key's card files itself under.
 
+Kind evidence (:mod:`knowledge.note_kinds`: the same head noun as the key among the note's own phrases, a card
+fact offering both as options, both listed side by side, both subjects of the notes) ranks first; never offered:
+a name of a whole field ("machine learning"), something that is not a name, the note's own title subject, or
+an option another sentence of the notes also states with most of the question's words.
+
     pool = PhrasePool.build(names, chunks)
     pool.distractors("dropout", head="regularisation method", sentence=s, note_id="3f2a...", rng=random.Random(0))
 """
@@ -19,17 +24,27 @@ or a name the key's card files itself under.
 from __future__ import annotations
 
 import random
+import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from knowledge.chunking import split_sentences
 from knowledge.names import ConceptNames, display, is_acronym, tokens
-from knowledge.note_checks import key_problems
+from knowledge.note_checks import CODE, GENERIC, key_problems
 from knowledge.note_forms import definitional
+from knowledge.note_terms import note_title
+from knowledge.note_kinds import also_stated, coordinated, head_noun, index_keys, is_broad, is_name, noun_phrases, sibling_sets
 from schemas.knowledge import NoteChunk
 from schemas.text import normalise
 
 MAX_WORD_GAP = 2
+MIN_CARD_LINKS = 2  # names of two cards offered side by side this often make the cards one kind (one link is noise)
+MIN_CLOSENESS = 2.0  # a card this near the sentence (a related card, a top-5 retrieval hit) may be offered
+MIN_HEAD_PHRASE = 2  # times a phrase ending in the key's head must occur in the note to be offered
+# Heads too vague to make two phrases the same kind ("feature value" is no peer of "Shapley value").
+_VAGUE_HEADS = frozenset(index_keys(" ".join(GENERIC - {"function", "functions", "algorithm", "algorithms",
+                                                         "technique", "techniques", "method", "methods"})))
 
 
 @dataclass(frozen=True)
@@ -59,17 +74,29 @@ class PhrasePool:
     names: ConceptNames
     phrases: list[Phrase]
     rank_cards: Callable[[str], list[str]] = field(default=lambda text: [], repr=False)  # card ids, closest first
+    sentences: list[frozenset[str]] = field(default_factory=list, repr=False)  # index keys of each note sentence
+    texts: dict[str, str] = field(default_factory=dict, repr=False)  # note id -> its text (for head phrases)
+    siblings: dict[tuple[str, ...], frozenset] = field(default_factory=dict, repr=False)
+    card_siblings: dict[str, frozenset] = field(default_factory=dict, repr=False)  # card id -> same-kind cards
+    topics: dict[str, tuple[tuple[str, ...], frozenset]] = field(default_factory=dict, repr=False)  # note's title
+    card_kinds: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)  # card id -> its kinds
 
     @classmethod
     def build(cls, names: ConceptNames, chunks: list[NoteChunk],
-              rank_cards: Callable[[str], list[str]] | None = None) -> "PhrasePool":
+              rank_cards: Callable[[str], list[str]] | None = None,
+              card_kinds: dict[str, frozenset[str]] | None = None) -> "PhrasePool":
         seen: set[str] = set()
         phrases: list[Phrase] = []
         mentioned: dict[int, set[str]] = {}  # id(term) -> the notes that mention it
+        sentences: list[frozenset[str]] = []
+        texts: dict[str, str] = {}
         for chunk in chunks:
+            prose = [x for x in split_sentences(chunk.text) if x[:1].isupper() and not CODE.search(x)]
+            texts[chunk.note_id] = texts.get(chunk.note_id, "") + "\n" + "\n".join(prose)
             for term, _ in names.matches(tokens(chunk.text)):
                 mentioned.setdefault(id(term), set()).add(chunk.note_id)
             for sentence in split_sentences(chunk.text):
+                sentences.append(frozenset(index_keys(sentence)))
                 for draft in definitional(sentence):
                     text = display(draft.key, names.proper, keep=is_acronym(draft.key))
                     if normalise(text) not in seen and not key_problems(sentence, draft.key):
@@ -79,11 +106,31 @@ class PhrasePool:
             if normalise(term.text) not in seen:
                 seen.add(normalise(term.text))
                 phrases.append(Phrase(term.text, "", frozenset(mentioned.get(id(term), ())), term.card_ids))
-        return cls(names, phrases, rank_cards or (lambda text: []))
+        own_acronyms = Counter(a for text in texts.values() for a in re.findall(r"\b[A-Z][A-Z0-9-]{2,7}\b", text)
+                               if not names.cards_named(a))
+        for acronym, count in own_acronyms.items():
+            if count >= MIN_HEAD_PHRASE and normalise(acronym) not in seen:
+                seen.add(normalise(acronym))  # "SHAP", "ICE" in a chapter on LIME: names of the notes' own field
+                phrases.append(Phrase(acronym, "", frozenset(n for n, t in texts.items() if acronym in t), frozenset()))
+        siblings = sibling_sets([f.answer, *f.distractors] for c in names.cards.values() for f in c.facts)
+        texts_listing = [f.statement for c in names.cards.values() for f in c.facts] + [
+            x for t in texts.values() for x in t.split("\n") if x]
+        for text in texts_listing:
+            longest = [(t.keys, span) for t, span in names.matches(tokens(text))]
+            for a, b in coordinated(text, longest):
+                siblings[a] = siblings.get(a, frozenset()) | {b}
+                siblings[b] = siblings.get(b, frozenset()) | {a}
+        topics = {}
+        for chunk in chunks:
+            if chunk.chunk == 0 and (title := note_title(chunk.text)):
+                topics[chunk.note_id] = (_keys(title), names.cards_named(title))
+        return cls(names, phrases, rank_cards or (lambda text: []), sentences, texts, siblings,
+                   _card_siblings(names, siblings), topics, card_kinds or {})
 
     def distractors(self, key: str, *, head: str, sentence: str, note_id: str, rng: random.Random,
-                    k: int = 3) -> list[str]:
-        """Up to ``k`` wrong options for ``key``, best first (see the module docstring)."""
+                    k: int = 3, stem: str = "", same_kind: int = 0) -> list[str]:
+        """Up to ``k`` wrong options for ``key``, best first (see the module docstring); [] unless at least
+        ``same_kind`` of the first three carry evidence of being the key's kind (:mod:`knowledge.note_kinds`)."""
         own = self.names.cards_named(key)
         named = {c for t, _ in self.names.matches(tokens(sentence)) for c in t.card_ids}  # "BatchNorm" for "batch norm"
         synonyms = set(own) | named | {c for t in self.names.terms if t.card_ids & own for c in t.card_ids}
@@ -91,31 +138,71 @@ class PhrasePool:
         key_keys, acronym, size, plural = set(_keys(key)), is_acronym(key), len(key.split()), _plural(key)
         in_sentence = normalise(sentence)
         near = self._near_cards(sentence, own, key)
+        subjects = {t.keys for t in self.names.terms if not t.card_ids} | {  # the notes' own subjects and acronyms
+            _keys(p.text) for p in self.phrases if not p.card_ids and is_acronym(p.text)}
+        key_subject, siblings = _keys(key) in subjects, self.siblings.get(_keys(key), frozenset())
+        card_siblings = set().union(*(self.card_siblings.get(c, frozenset()) for c in own)) if own else set()
+        key_kinds = set().union(*(self.card_kinds.get(c, frozenset()) for c in own)) if own else set()
+        key_head = key.split()[-1] if size > 1 and head_noun(key) not in _VAGUE_HEADS else ""
         scored = []
-        for phrase in self.phrases:
+        for phrase in self._with_head(key_head, note_id, size):
             keys = set(_keys(phrase.text))
             if (not keys or keys <= key_keys or key_keys <= keys or phrase.card_ids & synonyms
                     or _keys(phrase.text) in broader or normalise(phrase.text) in in_sentence
-                    or is_acronym(phrase.text) != acronym or abs(len(phrase.text.split()) - size) > MAX_WORD_GAP):
+                    or is_acronym(phrase.text) != acronym or abs(len(phrase.text.split()) - size) > MAX_WORD_GAP
+                    or is_broad(phrase.text) or not is_name(phrase.text) or self._is_topic(phrase, note_id)
+                    or stem and also_stated(phrase.text, stem, key, self.sentences)):
                 continue
             closeness = max((near.get(c, 0.0) for c in phrase.card_ids), default=0.0)
             same_note = bool(note_id) and note_id in phrase.note_ids
-            if not (same_note or closeness or not note_id and not near):
+            sibling = (_keys(phrase.text) in siblings or bool(phrase.card_ids & card_siblings)
+                       or any(self.card_kinds.get(c, frozenset()) & key_kinds for c in phrase.card_ids))
+            if not (same_note or closeness or sibling or not note_id and not near):
                 continue  # off the field: neither in the student's note nor near the sentence's topic
-            score = (4 * bool(head and phrase.head == head) + closeness + 3 * same_note
+            same_head = bool(key_head) and (same_note or not note_id) and head_noun(phrase.text) == head_noun(key)
+            kind = (5 * same_head + 5 * sibling
+                    + 3 * (key_subject and _keys(phrase.text) in subjects) + 4 * bool(head and phrase.head == head))
+            score = (kind + closeness + 3 * same_note
                      + (abs(len(phrase.text.split()) - size) <= 1) + 0.5 * (_plural(phrase.text) == plural))
-            scored.append((-score, rng.random(), phrase.text, phrase.card_ids))
-        chosen: list[str] = []
+            if note_id and not (kind or same_note or closeness >= MIN_CLOSENESS):
+                continue  # neither of the key's kind, nor in the note, nor a close card: "leaky ReLU" for "learning rate"
+            scored.append((-score, rng.random(), phrase.text, phrase.card_ids, kind > 0))
+        chosen: list[tuple[str, bool]] = []
         cards_chosen: set[str] = set()
-        for _, _, text, cards in sorted(scored):
+        for _, _, text, cards, of_kind in sorted(scored):
             if cards & cards_chosen:
                 continue  # two names of one concept ("layer norm", "layer normalisation"): both would be wrong
-            if all(not (set(_keys(text)) <= set(_keys(c)) or set(_keys(c)) <= set(_keys(text))) for c in chosen):
-                chosen.append(text)
+            if all(not (set(_keys(text)) <= set(_keys(c)) or set(_keys(c)) <= set(_keys(text))) for c, _ in chosen):
+                chosen.append((text, of_kind))
                 cards_chosen |= cards
             if len(chosen) == k:
                 break
-        return chosen
+        if sum(of_kind for _, of_kind in chosen[:3]) < same_kind:
+            return []
+        return [text for text, _ in chosen]
+
+    def _is_topic(self, phrase: Phrase, note_id: str) -> bool:
+        """Whether ``phrase`` names what the whole note is about (its title): nearly every sentence of a chapter
+        on batch normalisation is also true of batch normalisation (blind review round 1, batch-norm-03)."""
+        keys, cards = self.topics.get(note_id, ((), frozenset()))
+        return bool(keys) and _keys(phrase.text) == keys or bool(cards & phrase.card_ids)
+
+    def _with_head(self, head: str, note_id: str, size: int) -> list[Phrase]:
+        """The pool, plus the note's own phrases ending in ``head`` ("pooling layers" for "convolutional layers")."""
+        if not head or note_id not in self.texts:
+            return self.phrases
+        known = {normalise(p.text) for p in self.phrases}
+        extra, seen = [], set()
+        found = [display(t, self.names.proper, keep=is_acronym(t))
+                 for t in noun_phrases(self.texts[note_id], head, max_words=max(2, size))]
+        counts = Counter(normalise(t) for t in found)
+        for shown in found:
+            if counts[normalise(shown)] < MIN_HEAD_PHRASE:
+                continue  # said once: more likely a stray word before the head ("understanding convolutional layers")
+            if normalise(shown) not in known and normalise(shown) not in seen and not key_problems(shown, shown):
+                seen.add(normalise(shown))
+                extra.append(Phrase(shown, "", frozenset({note_id}), self.names.cards_named(shown)))
+        return self.phrases + extra
 
     def _near_cards(self, sentence: str, own: frozenset[str], key: str = "") -> dict[str, float]:
         """How close each card is to the sentence's subject or the key (a name of no card, "Shapley value"):
@@ -129,3 +216,17 @@ class PhrasePool:
             for rank, card_id in enumerate(self.rank_cards(query)[:8]):
                 near[card_id] = max(near.get(card_id, 0.0), 3.0 - rank / 4)
         return near
+
+
+def _card_siblings(names: ConceptNames, siblings: dict[tuple[str, ...], frozenset]) -> dict[str, frozenset]:
+    """Cards of one kind: some name of each is offered beside a name of the other (a card fact's options, a list)."""
+    by_keys = {t.keys: t.card_ids for t in names.terms}
+    links: Counter = Counter()
+    for keys, others in siblings.items():
+        for card in by_keys.get(keys, ()):
+            links.update((card, c) for other in others for c in by_keys.get(other, ()) if c != card)
+    linked: dict[str, set[str]] = {}
+    for (card, other), count in links.items():
+        if count >= MIN_CARD_LINKS:
+            linked.setdefault(card, set()).add(other)
+    return {c: frozenset(v) for c, v in linked.items()}

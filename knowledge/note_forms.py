@@ -131,11 +131,39 @@ def named_questions(sentence: str, span: tuple[int, int]) -> list[Draft]:
     return drafts
 
 
+# Nouns a name often modifies ("dropout probability", "warmup period"): blanking the name leaves "the ____ period".
+HEADS = frozenset("layer layers probability probabilities rate rates period periods sample samples size sizes matrix "
+                  "vector weights step steps schedule basis mode coefficient coefficients score scores loss error "
+                  "network networks unit units distribution estimate estimates implementation implementations "
+                  "stochastic".split())
+_AUXILIARY = frozenset("is are was were can may will has have do does could would should must".split())
+
+
+def slot_problem(sentence: str, span: tuple[int, int]) -> bool:
+    """Whether the name at ``span`` is only part of a noun phrase, so that a blank there gives away its kind
+    (blind review round 1: "unit ____", "inherent ____", "a ____ period", "the ____ stochastic gradient")."""
+    before = re.findall(r"[A-Za-z][\w'-]*|[^\w\s]", sentence[:span[0]])[-2:]
+    after = re.findall(r"[A-Za-z][\w'-]*|[^\w\s]", sentence[span[1]:])[:3]
+    content = [w[0].isalpha() and w.lower() not in STOP_WORDS for w in before]
+    if content and content[-1] and (not before[-1].lower().endswith(("ing", "ed")) or len(before) == 2 and (
+            content[0] and before[0].islower() or before[0].lower() in ("a", "an", "the"))):
+        return True  # a word in front that names its kind: "unit ____", "exponential smoothing ____", "a smoothing ____"
+    if not after or not after[0][0].isalpha():
+        return False
+    nxt = after[0].lower()
+    if nxt in GENERIC or nxt in HEADS:
+        return True
+    if nxt not in STOP_WORDS and not nxt.endswith("ly") and len(after) > 1 and after[1].lower() in _AUXILIARY:
+        return True  # "____ samples are ...": the name modifies the subject
+    return nxt not in STOP_WORDS and all(not w[0].isalpha() for w in after[1:2]) or \
+        len(after) == 3 and all(w[0].isalpha() and w.lower() not in STOP_WORDS for w in after[:2]) and after[2] in ".,;:"
+
+
 def cloze(sentence: str, span: tuple[int, int]) -> Draft | None:
-    """The sentence with ``span`` (a name) blanked; None when the name only modifies a noun ("the ____ model")."""
+    """The sentence with ``span`` (a name) blanked; None when the name only modifies a noun ("the ____ model")
+    or is modified itself ("unit ____", :func:`slot_problem`)."""
     start, end = span
-    following = sentence[end:].split(None, 1)
-    if following and following[0].strip(".,;:").lower() in GENERIC:
+    if slot_problem(sentence, span):
         return None
     return Draft(sentence[:start] + BLANK + sentence[end:], sentence[start:end], "cloze-name")
 

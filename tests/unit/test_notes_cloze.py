@@ -146,3 +146,17 @@ def test_names_match_word_forms_and_display_like_the_cards(vocabulary):
     assert display("LoRA", vocabulary.proper) == "LoRA" and display("k-means", vocabulary.proper) == "k-means"
     assert is_acronym("SVM") and is_acronym("t-SNE") and not is_acronym("dropout") and not is_acronym("L2")
     assert vocabulary.idf(("dropout",)) > vocabulary.idf(("model",)) == 0.0  # generic words are never keys
+
+
+def test_two_items_asking_the_same_thing_count_once():
+    from knowledge.cloze import ClozeItem, _same_question
+
+    def item(sentence: str, answer: str = "Shapley value") -> ClozeItem:
+        return ClozeItem("stem", answer, ("a", "b", "c"), sentence, "note:x#0", 0, "", "notes", "note-x.s0")
+
+    first = item("The Shapley value is the average marginal contribution of a feature value across coalitions.")
+    second = item("The Shapley value is the weighted average of all marginal contributions across coalitions.")
+    other = item("Shapley values always need a reference dataset to sample the missing players from.")
+    assert _same_question(first, second)
+    assert not _same_question(first, other)
+    assert not _same_question(first, item(first.sentence, answer="LIME"))

@@ -97,6 +97,9 @@ def machine_info() -> dict:
     """Where the run happened (the shared provenance helpers, plus torch's thread count and card)."""
     info = {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
             "cpu": cpu_name(), "load_average": load_average(), "versions": package_versions(("torch", "transformers"))}
+    from llm.settings import LLMSettings
+
+    info["model_nice"] = LLMSettings.from_env().model_nice  # the reader's threads run this much below the process
     try:
         import torch
 

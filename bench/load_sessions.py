@@ -244,7 +244,10 @@ def main(argv: list[str] | None = None) -> int:
         res = run_load(args.sessions, args.questions, args.deadline_s, args.clients, env, args.accounts)
         runs[backend.strip()] = {"backend": backend.strip(), "model": model, **res, "targets": targets(res)}
     first, *others = runs.values()
+    from llm.settings import LLMSettings
+
     out = {**first, "clients": args.clients, "accounts": args.accounts, "turn_reader": args.turn_reader or "default",
+           "model_nice": LLMSettings.from_env().model_nice,  # the server inherits TUTOR_MODEL_NICE
            "machine": f"{os.cpu_count()} CPU cores", "machine_info": machine(),
            "command": "python bench/load_sessions.py " + " ".join(argv if argv is not None else sys.argv[1:]),
            "date": time.strftime("%Y-%m-%d"),

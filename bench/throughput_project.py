@@ -45,6 +45,7 @@ LEVERS = [
     ("CE: chunked torch, 512-token chunks", {"cross_entropy": "chunked", "cross_entropy_chunk": 512}, None),
     ("checkpoint kept on GPU (no offload)", {"checkpointing": "recompute"}, None),
     ("no checkpointing", {"checkpointing": "none"}, None),
+    ("+ LoRA casts cached per pass (cache_lora_casts)", {"cache_lora_casts": True}, None),
     ("+ FP8 base products, forward only (fp8_base='forward')", {"fp8_base": "forward"}, None),
     ("+ FP8 base products, forward and input gradient (fp8_base='all')", {"fp8_base": "all"}, None),
 ]

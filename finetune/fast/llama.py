@@ -82,6 +82,8 @@ def _fast_layer_forward(self, hidden_states, *args, attention_mask=None, positio
         return self._fast_original_forward(hidden_states, *args, attention_mask=attention_mask,
                                            position_embeddings=position_embeddings, **kwargs)
     kernels = self._fast_kernels
+    if self.__dict__.get("_fast_first_layer"):
+        lora.begin_pass(options.cache_lora_casts)
 
     def run(hidden):
         return layer_body(self, hidden, attention_mask, position_embeddings, options, kernels)
@@ -175,9 +177,10 @@ def patch_model(causal_lm, options: FastOptions, kernels: Kernels) -> dict:
     """Install the fast forwards on ``causal_lm`` (in place); returns counts for the report."""
     layers = causal_lm.model.layers
     fused = 0
-    for layer in layers:
+    for index, layer in enumerate(layers):
         if not isinstance(type(layer), type) or type(layer) not in _FAST_CLASSES.values():
             layer.__class__ = _fast_class(type(layer))
+        layer._fast_first_layer = index == 0  # starts each pass (lora.begin_pass)
         layer._fast_options = options
         layer._fast_kernels = kernels
         attn, mlp = layer.self_attn, layer.mlp

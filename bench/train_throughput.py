@@ -9,26 +9,31 @@ On the device machine: ``bash bench/gpu/pack.sh BUNDLE`` here builds the git-ign
 bundle, which also supplies bitsandbytes; the 98 MB GGUF for the correctness check in four parts; the
 liger-kernel/gguf wheels; copies of the shared reference scripts), then three calls back to back on the
 warm machine: ``bash .gpu9/tools/stage.sh .gpu9/a`` (carry .gpu9/a, .gpu9/tools), ``... stage.sh .gpu9/b``,
-``bash .gpu9/tools/run.sh .gpu9/c``: one call carries at most 64 MiB with the working tree.
+``STACKS=interleaved,plain bash .gpu9/tools/run.sh .gpu9/c``, then ``STACKS=correctness MERGE=1 bash ...run.sh
+.gpu9/c`` (one call carries at most 64 MiB with the working tree and runs at most 10 minutes; ``--merge`` adds
+the second call's results to the first's, kept in ``--work``).
 
 Workload (the issue's anchors): Llama-3.2-3B architecture with random weights, seq 2048, LoRA r16 on
 all 7 projections, NF4 double quantisation, bf16 compute, AdamW, median step time after 2 warm-up
-steps of 12. Each stack runs in its own process, one after the other on the same card:
+steps of 12. Each stack runs in its own process on the same card:
 
-* ``project``: ``finetune.base_model`` + ``finetune.fast.apply`` (:mod:`bench.throughput_project`),
-  at every ``--batches`` value, then each lever switched off in turn;
+* ``interleaved`` (default): the project (``finetune.base_model`` + ``finetune.fast.apply``,
+  :mod:`bench.throughput_project`), the project with ``fp8_base='all'`` and Unsloth (the code of
+  ``unsloth_reference_bench.py``, :mod:`bench.unsloth_batches`, its bundle on PYTHONPATH) loaded at once in
+  two worker processes and measured in turn, ``--repeats`` times each at every ``--batches`` value, in
+  rotated order (:mod:`bench.interleave`); rows hold the median, the repeats and their spread. Then each
+  lever of ``throughput_project.LEVERS`` once at each ``--lever-batches`` value;
+* ``project`` / ``unsloth``: the older one-process-per-stack runs (single measurements);
 * ``plain``: ``qlora_reference_bench.py`` (transformers + PEFT + bitsandbytes, gradient checkpointing),
   at ``--plain-batches`` (default 2, its anchor);
-* ``unsloth``: the code of ``unsloth_reference_bench.py`` for all batch sizes on one model build
-  (:mod:`bench.unsloth_batches`; its bundle from ``unsloth_bundle.sh`` on PYTHONPATH);
-* ``correctness``: :mod:`bench.fast_correctness` on a small real model (optional).
+* ``correctness``: :mod:`bench.fast_correctness` on a small real model (200 steps, FP8 variant included).
 
 FLOPs per token = 6 N with N = 3.21e9 parameters of the architecture (tied embedding counted once, as
 the LM head); attention's own FLOPs are left out. MFU = tokens/s x 6N / 989.4e12 (H100 SXM dense bf16
 peak). At the ~790 TFLOP/s a large bf16 matmul reaches on these cards, 6N caps training at ~41k tok/s.
 
-Writes ``train_throughput.json`` (rows: stack, batch, seq, tokens_per_s, peak_gib, mfu, gpu) and
-``train_throughput_details.json`` (levers, correctness, logs) to ``--out`` and ``bench/results/``.
+Writes ``train_throughput.json`` (rows: stack, batch, seq, tokens_per_s, peak_gib, mfu, gpu[, repeats, spread])
+and ``train_throughput_details.json`` (levers, correctness, ratios) to ``--out``, ``--work`` and ``bench/results/``.
 """
 
 from __future__ import annotations
@@ -74,6 +79,9 @@ def parse_args(argv):
     p.add_argument("--out", default=os.environ.get("OUT", "/tmp/train_throughput"), help="output folder")
     p.add_argument("--work", default=None, help="folder for per-stack files (default: a temporary folder)")
     p.add_argument("--replot", action="store_true", help="only redraw the PNG from bench/results/*.json")
+    p.add_argument("--merge", action="store_true",
+                   help="start from the JSON an earlier call left in --work and replace only what these --stacks "
+                        "measure (split one benchmark over two device calls: the 10-minute limit)")
     return p.parse_args(argv)
 
 
@@ -218,6 +226,22 @@ def plot(rows: list[dict], details: dict, path: Path) -> None:
     write_png(path, fig, dpi=110)
 
 
+ROWS_OF = {"interleaved": {"project", "project-fp8", "unsloth"}, "project": {"project"}, "unsloth": {"unsloth"},
+           "plain": {"plain"}}
+
+
+def merged_start(work: Path, stacks: list[str], fresh: dict) -> tuple[list[dict], dict]:
+    """Rows and details of an earlier call in ``work``, less the rows ``stacks`` will measure again."""
+    rows_file, details_file = work / "train_throughput.json", work / "train_throughput_details.json"
+    if not rows_file.is_file() or not details_file.is_file():
+        print(f"note: --merge found nothing to merge in {work}", flush=True)
+        return [], fresh
+    redo = set().union(*(ROWS_OF.get(stack, set()) for stack in stacks))
+    rows = [r for r in json.loads(rows_file.read_text()) if r["stack"] not in redo]
+    details = {**json.loads(details_file.read_text()), "errors": []}
+    return rows, details
+
+
 def main(argv: list[str] | None = None) -> int:
     a = parse_args(argv)
     results = ROOT / "bench" / "results"
@@ -243,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     rows, details = [], {"gpu": gpu, "flops_per_token": 6 * PARAMS_3B, "peak_flops": PEAK_FLOPS, "seq": a.seq,
                          "levers": [], "errors": []}
+    if a.merge:
+        rows, details = merged_start(work, a.stacks.split(","), details)
 
     def left() -> float:
         return a.budget_s - (time.perf_counter() - started)
@@ -303,8 +329,9 @@ def main(argv: list[str] | None = None) -> int:
                 details["correctness"] = json.loads(result_file.read_text())
             else:
                 details["errors"].append(f"correctness: exit {code}")
-        write_json(out / "train_throughput.json", rows, indent=1)
-        write_json(out / "train_throughput_details.json", details, indent=1)
+        for folder in (out, work):  # work: what a later --merge call on the same machine starts from
+            write_json(folder / "train_throughput.json", rows, indent=1)
+            write_json(folder / "train_throughput_details.json", details, indent=1)
 
     print_table(rows, details["levers"])
     if "correctness" in details:

@@ -120,3 +120,17 @@ def test_worker_process_protocol_timeouts_and_death(tmp_path):
     assert "is gone" in worker.ask({"batch": 2}, 30)["error"]  # its stdin is closed now
     worker.close()
     assert "a banner line" in (tmp_path / "log.txt").read_text()
+
+
+def test_merge_keeps_what_an_earlier_call_measured_and_drops_what_is_measured_again(tmp_path):
+    from bench.train_throughput import merged_start
+
+    fresh = {"levers": [], "errors": []}
+    assert merged_start(tmp_path, ["correctness"], fresh) == ([], fresh)  # nothing there yet
+    rows = [{"stack": s, "batch": 2} for s in ("project", "project-fp8", "unsloth", "plain")]
+    (tmp_path / "train_throughput.json").write_text(json.dumps(rows))
+    (tmp_path / "train_throughput_details.json").write_text(json.dumps({"levers": [1], "errors": ["old"]}))
+    kept, details = merged_start(tmp_path, ["correctness"], fresh)
+    assert kept == rows and details == {"levers": [1], "errors": []}
+    kept, _ = merged_start(tmp_path, ["interleaved"], fresh)
+    assert [r["stack"] for r in kept] == ["plain"]

@@ -112,7 +112,7 @@ def time_steps(model, optimizer, batch: int, seq: int, vocab: int, steps: int, d
         torch.cuda.synchronize()
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    times, loss = [], None
+    times, launches, loss = [], [], None
     for _ in range(steps):
         x = torch.randint(0, vocab, (batch, seq), device=device)
         if cuda:
@@ -123,12 +123,16 @@ def time_steps(model, optimizer, batch: int, seq: int, vocab: int, steps: int, d
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        launches.append(time.perf_counter() - start)  # host done queueing the step
         if cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     steady = statistics.median(times[2:]) if len(times) > 2 else statistics.median(times)
     peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan")
+    # ~1: the host queued until the end (host-bound, or a sync inside the step); well below 1: GPU-bound
+    host = statistics.median(launches[2:]) if len(launches) > 2 else statistics.median(launches)
     return {"median_step_s": round(steady, 4), "tokens_per_s": round(batch * seq / steady, 1),
+            "host_queue_fraction": round(host / steady, 3),
             "peak_gib": round(peak, 3), "loss": round(float(loss.detach()), 4),
             "step_times": [round(t, 4) for t in times]}
 

@@ -47,6 +47,7 @@ LEVERS = [
     ("no checkpointing", {"checkpointing": "none"}, None),
     ("+ LoRA casts cached per pass (cache_lora_casts)", {"cache_lora_casts": True}, None),
     ("+ FP8 base products, forward only (fp8_base='forward')", {"fp8_base": "forward"}, None),
+    ("+ FP8 base products, input gradient only (fp8_base='backward')", {"fp8_base": "backward"}, None),
     ("+ FP8 base products, forward and input gradient (fp8_base='all')", {"fp8_base": "all"}, None),
 ]
 

@@ -107,15 +107,15 @@ def _compiled(fn: Callable) -> Callable:
 
 
 class Fp8Matmul:
-    """Base products in FP8 (``backward``: the input gradient too); the protocol of :class:`DenseMatmul`.
-
-    ``compiled``: quantise through torch.compile (CUDA default); eager keeps the CPU tests fast.
+    """Base products in FP8 (``forward``: forward and recomputation; ``backward``: the input gradient); the
+    protocol of :class:`DenseMatmul`. ``compiled``: quantise through torch.compile (CUDA); eager for CPU tests.
     """
 
-    def __init__(self, dequant: Callable = dense_weight, backward: bool = True, compiled: bool = False):
+    def __init__(self, dequant: Callable = dense_weight, backward: bool = True, compiled: bool = False,
+                 forward: bool = True):
         self.dense = DenseMatmul(dequant)
         self.dequant = dequant
-        self.backward = backward
+        self.forward_fp8, self.backward = forward, backward
         self.quantize = _compiled(quantize_rows) if compiled else quantize_rows
 
     def _usable(self, t: torch.Tensor, out_features: int) -> bool:
@@ -125,7 +125,7 @@ class Fp8Matmul:
 
     def prepare(self, x2: torch.Tensor):
         """``x2`` and, once for all projections that share it, its row-quantised copy (None: dense)."""
-        usable = x2.dim() == 2 and x2.shape[1] % 16 == 0 and self._usable(x2, 16)
+        usable = self.forward_fp8 and x2.dim() == 2 and x2.shape[1] % 16 == 0 and self._usable(x2, 16)
         return x2, (self.quantize(x2) if usable else None)
 
     def forward(self, prepared, base) -> torch.Tensor:
@@ -133,22 +133,27 @@ class Fp8Matmul:
         weight = self.dequant(base, x2.dtype)
         if x_q is None or not self._usable(x2, weight.shape[0]):
             return x2 @ weight.t()
-        y = scaled_product(x_q, self.quantize(weight), x2.dtype)
-        if _STATE.get("checked") is None:
-            _STATE["checked"] = _self_check(y, x2 @ weight.t())
-            if not _STATE["checked"]:
-                return x2 @ weight.t()
-        return y
+        return _checked(scaled_product(x_q, self.quantize(weight), x2.dtype), lambda: x2 @ weight.t())
 
     def input_grad(self, grad: torch.Tensor, base, dx: torch.Tensor | None) -> torch.Tensor:
         """``dx + grad W`` (or ``grad W`` when ``dx`` is None)."""
-        if not self.backward or not _STATE.get("checked") or not self._usable(grad, 16):
+        if not self.backward or not self._usable(grad, 16):
             return self.dense.input_grad(grad, base, dx)
         weight = self.dequant(base, grad.dtype)
         if weight.shape[1] % 16:
             return grad @ weight if dx is None else dx.addmm_(grad, weight)
-        product = scaled_product(self.quantize(grad), self.quantize(weight.t()), grad.dtype)
+        product = _checked(scaled_product(self.quantize(grad), self.quantize(weight.t()), grad.dtype),
+                           lambda: grad @ weight)
         return product if dx is None else dx.add_(product)
+
+
+def _checked(product: torch.Tensor, dense: Callable[[], torch.Tensor]) -> torch.Tensor:
+    """``product``, compared once per process with the dense product (which replaces it if the check fails)."""
+    if _STATE.get("checked") is None:
+        _STATE["checked"] = _self_check(product, dense())
+        if not _STATE["checked"]:
+            return dense()
+    return product
 
 
 def _self_check(fp8: torch.Tensor, dense: torch.Tensor) -> bool:

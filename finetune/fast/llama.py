@@ -48,7 +48,8 @@ def _base_matmul(direct_dequant: bool, fp8_mode: str, cuda: bool) -> lora.DenseM
     dequant = lean_dense_weight if direct_dequant else lora.dense_weight
     if fp8_mode == "off":
         return lora.DenseMatmul(dequant)
-    return fp8.Fp8Matmul(dequant, backward=fp8_mode == "all", compiled=cuda)
+    return fp8.Fp8Matmul(dequant, forward=fp8_mode in ("forward", "all"), backward=fp8_mode in ("backward", "all"),
+                         compiled=cuda)
 
 
 def base_matmul(options: FastOptions, device: torch.device) -> lora.DenseMatmul:

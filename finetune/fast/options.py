@@ -37,11 +37,11 @@ class FastOptions:
                           "host-side overhead over ~600 calls a step leaves the GPU idle at small batches. "
                           "Self-checked bit-exact against bitsandbytes at start-up."},
     )
-    fp8_base: Literal["off", "forward", "all"] = field(
+    fp8_base: Literal["off", "forward", "backward", "all"] = field(
         default="off",
         metadata={"help": "Frozen base products in FP8 (e4m3, row-wise scales) through torch._scaled_mm on cards of "
-                          "compute capability >= 8.9: 'forward' (forward and its recomputation), 'all' (also the "
-                          "input gradient of backward) or 'off'. LoRA and all trainable maths stay bf16. Off by "
+                          "compute capability >= 8.9: 'forward' (forward and its recomputation), 'backward' (the "
+                          "input gradient only), 'all' (both) or 'off'. LoRA and all trainable maths stay bf16. Off by "
                           "default until a device run measures its speed and loss (finetune/fast/fp8.py)."},
     )
     cache_lora_casts: bool = field(

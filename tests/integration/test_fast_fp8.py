@@ -88,19 +88,23 @@ def _project_grads(matmul, mods, x, weights):
     return [y.detach() for y in outs], x.grad, [p.grad.clone() for p in params]
 
 
-@pytest.mark.parametrize("mode", ["forward", "all"])
+@pytest.mark.parametrize("mode", ["forward", "backward", "all"])
 def test_fp8_runs_exactly_the_products_its_mode_names(mode):
     """A loss linear in the outputs makes every gradient independent of the forward's rounding: so in
-    'forward' mode only the outputs carry FP8 error, in 'all' the input gradient does too, and the LoRA
-    gradients (bf16 maths in training, fp32 here) never do."""
+    'forward' mode only the outputs carry FP8 error, in 'backward' only the input gradient, in 'all' both,
+    and the LoRA gradients (bf16 maths in training, fp32 here) never do."""
     gen = torch.Generator().manual_seed(3)
     mods = [_LoRALinear(64, 64, gen), _LoRALinear(64, 32, gen), _LoRALinear(64, 32, gen)]
     x = torch.randn(2, 8, 64, generator=gen)
     weights = [torch.randn(2, 8, m.base_layer.out_features, generator=gen) for m in mods]
-    outs, dx, grads = _project_grads(fp8.Fp8Matmul(backward=mode == "all"), mods, x, weights)
+    matmul = fp8.Fp8Matmul(forward=mode != "backward", backward=mode != "forward")
+    outs, dx, grads = _project_grads(matmul, mods, x, weights)
     ref_outs, ref_dx, ref_grads = _project_grads(lora.DENSE, mods, x, weights)
-    assert all(0.003 < _rel(o, r) < 0.08 for o, r in zip(outs, ref_outs))
-    assert (0.003 < _rel(dx, ref_dx) < 0.08) if mode == "all" else _rel(dx, ref_dx) < 1e-5
+    if mode == "backward":
+        assert all(_rel(o, r) < 1e-6 for o, r in zip(outs, ref_outs))
+    else:
+        assert all(0.003 < _rel(o, r) < 0.08 for o, r in zip(outs, ref_outs))
+    assert (0.003 < _rel(dx, ref_dx) < 0.08) if mode != "forward" else _rel(dx, ref_dx) < 1e-5
     assert all(_rel(g, r) < 1e-5 for g, r in zip(grads, ref_grads))
 
 
@@ -132,11 +136,8 @@ def test_cuda_below_compute_capability_8_9_is_not_supported(monkeypatch):
     assert not fp8.device_supported(torch.device("cuda", 0))
 
 
-transformers = pytest.importorskip("transformers")
-peft = pytest.importorskip("peft")
-
-
 def _tiny_llama():
+    transformers, peft = pytest.importorskip("transformers"), pytest.importorskip("peft")
     torch.manual_seed(0)
     config = transformers.LlamaConfig(hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
                                       num_key_value_heads=2, head_dim=16, vocab_size=61, tie_word_embeddings=True,
@@ -157,7 +158,7 @@ def _loss_and_grads(model, ids):
     return float(loss.detach()), {n: p.grad.clone() for n, p in model.named_parameters() if p.requires_grad}
 
 
-@pytest.mark.parametrize("mode", ["forward", "all"])
+@pytest.mark.parametrize("mode", ["forward", "backward", "all"])
 def test_tiny_llama_with_fp8_base_products_stays_close_to_float64(mode):
     """The whole patched model: loss within 1% and LoRA gradients within bf16-like error of a float64 run."""
     model = _tiny_llama()

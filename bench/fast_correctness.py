@@ -13,8 +13,9 @@ batches in the same order with the same seed.
 * gradients: one step from identical non-zero LoRA weights, against an fp32 reference of the same
   NF4 model (compute dtype fp32, no autocast); the fast path should be as close to it as the plain bf16
   path is (relative L2 over all LoRA gradients, and the worst tensor).
-* FP8 (unless ``--no-fp8``): the same loss curve and gradient error for the fast path with
-  ``FastOptions.fp8_base='all'`` (``result["fp8"]``; ``fp8_products_ran`` says whether they ran or fell back).
+* FP8 (``--fp8-modes``, default 'backward,all'): the same loss curve and gradient error for the fast path
+  with each ``FastOptions.fp8_base`` mode (``result["fp8"][mode]``; ``fp8_products_ran`` says whether the
+  FP8 products ran or fell back to bf16).
 """
 
 from __future__ import annotations
@@ -42,7 +43,6 @@ def text_rows(tokenizer, seq: int, rows: int) -> "list":
     return torch.tensor(ids).view(rows, seq)
 
 
-FP8 = {"fp8_base": "all"}  # the FP8 variant: base products forward and input gradient in e4m3
 
 
 def _model(folder: str, fast: bool, reference: bool = False, changes: dict | None = None):
@@ -86,11 +86,12 @@ def train_losses(folder: str, fast: bool, data, batch: int, steps: int, device: 
 
 
 def gradients(folder: str, variant: str, rows, device: str) -> dict:
-    """LoRA gradients of one step from fixed non-zero LoRA weights ('plain', 'fast', 'fast_fp8' or 'reference')."""
+    """LoRA gradients of one step from fixed non-zero LoRA weights ('plain', 'fast', 'fast_fp8_<mode>' or
+    'reference')."""
     import torch
 
     model, _ = _model(folder, fast=variant.startswith("fast"), reference=variant == "reference",
-                      changes=FP8 if variant == "fast_fp8" else None)
+                      changes={"fp8_base": variant.removeprefix("fast_fp8_")} if "fp8" in variant else None)
     gen = torch.Generator().manual_seed(7)
     for name, param in sorted(_lora(model).items()):
         values = torch.randn(param.shape, generator=gen) * (0.02 if "lora_B" in name else 0.05)
@@ -125,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="embedded", help="model spec: 'embedded', an HF folder or a .gguf file")
     p.add_argument("--steps", type=int, default=200, help="training steps per path (issue 16: >= 200)")
-    p.add_argument("--no-fp8", action="store_true", help="skip the FP8 variant (fast path with fp8_base='all')")
+    p.add_argument("--fp8-modes", default="backward,all",
+                   help="FastOptions.fp8_base modes to check beside the fast path ('' for none)")
     p.add_argument("--batch", type=int, default=4, help="rows per step")
     p.add_argument("--seq", type=int, default=256, help="tokens per row")
     p.add_argument("--json", required=True, help="where to write the results")
@@ -146,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     fast, report = train_losses(folder, True, data, a.batch, a.steps, device)
     rel = [abs(f - q) / abs(q) for f, q in zip(fast, plain)]
-    variants = ("reference", "plain", "fast") + (() if a.no_fp8 else ("fast_fp8",))
+    modes = [m for m in a.fp8_modes.split(",") if m]
+    variants = ("reference", "plain", "fast") + tuple(f"fast_fp8_{m}" for m in modes)
     grads = {v: gradients(folder, v, data[:a.batch], device) for v in variants}
     fast_err = compare(grads["fast"]["grads"], grads["reference"]["grads"])
     plain_err = compare(grads["plain"]["grads"], grads["reference"]["grads"])
@@ -161,19 +164,20 @@ def main(argv: list[str] | None = None) -> int:
         "grad_fast_vs_plain": compare(grads["fast"]["grads"], grads["plain"]["grads"]),
         "grads_within_bf16_tolerance": fast_err["relative_l2"] <= max(2 * plain_err["relative_l2"], 1e-2),
     }
-    if not a.no_fp8:
+    result["fp8"] = {}
+    for mode in modes:
         torch.manual_seed(0)
-        losses, fp8_report = train_losses(folder, True, data, a.batch, a.steps, device, changes=FP8)
+        losses, fp8_report = train_losses(folder, True, data, a.batch, a.steps, device, changes={"fp8_base": mode})
         fp8_rel = [abs(f - q) / abs(q) for f, q in zip(losses, plain)]
-        result["fp8"] = {"options": FP8, "apply_report": fp8_report, "loss": losses, "max_rel_loss_diff": max(fp8_rel),
-                         "mean_rel_loss_diff": sum(fp8_rel) / len(fp8_rel), "loss_within_1pct": max(fp8_rel) <= 0.01,
-                         "fp8_products_ran": fp8_ran(),
-                         "grad_vs_fp32": compare(grads["fast_fp8"]["grads"], grads["reference"]["grads"])}
+        result["fp8"][mode] = {"apply_report": fp8_report, "loss": losses, "max_rel_loss_diff": max(fp8_rel),
+                               "mean_rel_loss_diff": sum(fp8_rel) / len(fp8_rel), "loss_within_1pct": max(fp8_rel) <= 0.01,
+                               "fp8_products_ran": fp8_ran(),
+                               "grad_vs_fp32": compare(grads[f"fast_fp8_{mode}"]["grads"], grads["reference"]["grads"])}
     result["seconds"] = round(time.perf_counter() - started, 1)
     Path(a.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
     print(json.dumps({k: v for k, v in result.items() if k not in ("loss_plain", "loss_fast", "fp8")}), flush=True)
-    if "fp8" in result:
-        print(json.dumps({"fp8": {k: v for k, v in result["fp8"].items() if k != "loss"}}), flush=True)
+    for mode, checked in result["fp8"].items():
+        print(json.dumps({"fp8": mode, **{k: v for k, v in checked.items() if k != "loss"}}), flush=True)
     return 0
 
 

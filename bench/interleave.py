@@ -5,6 +5,7 @@ cannot share a process with the project's stack). :func:`schedule` lists the mea
 repeat visits each batch size once and, at each, every variant once, the order rotated between
 repeats so that no variant always goes first after a switch. :func:`summarise` reduces the repeats to
 the median tokens/s (the issue's target statistic), its spread and the highest peak memory.
+:func:`merged_start` lets a second device call add to the first's results (10 minutes a call).
 Only the standard library here: the unit tier tests the pure parts.
 """
 
@@ -164,3 +165,20 @@ def measure_all(workers: dict, plan: list[tuple[int, int, Variant]], steps: int,
             print(f"  r{repeat} b{batch} {variant.name:<44}{answer['tokens_per_s']:>10.0f} tok/s"
                   f"{answer['peak_gib']:>8.2f} GiB", flush=True)
     return results
+
+
+# which result rows each --stacks entry of bench/train_throughput.py writes (--merge replaces only those)
+ROWS_OF = {"interleaved": {"project", "project-fp8", "project-fp8-bwd", "unsloth"}, "project": {"project"},
+           "unsloth": {"unsloth"}, "plain": {"plain"}}
+
+
+def merged_start(work: Path, stacks: list[str], fresh: dict) -> tuple[list[dict], dict]:
+    """Rows and details of an earlier call in ``work``, less the rows ``stacks`` will measure again."""
+    rows_file, details_file = work / "train_throughput.json", work / "train_throughput_details.json"
+    if not rows_file.is_file() or not details_file.is_file():
+        print(f"note: --merge found nothing to merge in {work}", flush=True)
+        return [], fresh
+    redo = set().union(*(ROWS_OF.get(stack, set()) for stack in stacks))
+    rows = [r for r in json.loads(rows_file.read_text()) if r["stack"] not in redo]
+    details = {**json.loads(details_file.read_text()), "errors": []}
+    return rows, details

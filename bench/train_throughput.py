@@ -1,7 +1,6 @@
 """QLoRA training speed on one GPU: the project's trainer vs the plain stack vs Unsloth, in one run.
 
-    python3 bench/train_throughput.py --tools .gpu9/tools --site /tmp/site --unsloth-site /tmp/u/site-uns \
-        --correctness-model /tmp/smol.gguf --out $OUT                                  # GPU machine
+    python3 bench/train_throughput.py --tools .gpu9/tools --site /tmp/site --correctness-model /tmp/smol.gguf  # GPU
     HF_HUB_OFFLINE=1 .venv/bin/python bench/train_throughput.py --dry-run --out /tmp/tt   # CPU plumbing
     .venv/bin/python bench/train_throughput.py --replot                                 # redraw the PNG
 
@@ -18,12 +17,12 @@ all 7 projections, NF4 double quantisation, bf16 compute, AdamW, median step tim
 steps of 12. Each stack runs in its own process on the same card:
 
 * ``interleaved`` (default): the project (``finetune.base_model`` + ``finetune.fast.apply``,
-  :mod:`bench.throughput_project`), the project with ``fp8_base='all'`` and Unsloth (the code of
+  :mod:`bench.throughput_project`), the project with ``fp8_base`` 'all' and 'backward', Unsloth (the code of
   ``unsloth_reference_bench.py``, :mod:`bench.unsloth_batches`, its bundle on PYTHONPATH) loaded at once in
   two worker processes and measured in turn, ``--repeats`` times each at every ``--batches`` value, in
   rotated order (:mod:`bench.interleave`); rows hold the median, the repeats and their spread. Then each
-  lever of ``throughput_project.LEVERS`` once at each ``--lever-batches`` value;
-* ``project`` / ``unsloth``: the older one-process-per-stack runs (single measurements);
+  lever of ``throughput_project.LEVERS`` once at each ``--lever-batches`` value (``project`` / ``unsloth``:
+  the older one-process-per-stack runs, single measurements);
 * ``plain``: ``qlora_reference_bench.py`` (transformers + PEFT + bitsandbytes, gradient checkpointing),
   at ``--plain-batches`` (default 2, its anchor);
 * ``correctness``: :mod:`bench.fast_correctness` on a small real model (200 steps, FP8 variant included).
@@ -114,8 +113,9 @@ def row(stack: str, batch: int, seq: int, tokens_per_s: float, peak_gib: float, 
             "gpu": gpu, **extra}
 
 
-# the interleaved stacks (bench/interleave.py); 'project-fp8' is the project with FastOptions.fp8_base='all'
+# the interleaved stacks (bench/interleave.py): the project with FastOptions.fp8_base 'all' and 'backward' too
 VARIANTS = [("project", "project", {}), ("project-fp8", "project", {"options": {"fp8_base": "all"}}),
+            ("project-fp8-bwd", "project", {"options": {"fp8_base": "backward"}}),
             ("unsloth", "unsloth", {})]
 
 
@@ -147,7 +147,7 @@ def interleaved(a, site_env: dict, unsloth_env: dict, tools: Path, log: Path, de
     details.update(measurements=measured, summary=summary,
                    levers=[{"lever_off": r.pop("variant"), **r} for r in levers],
                    ratios={f"{v}/unsloth b{b}": ratio(summary, v, "unsloth", b)
-                           for v in ("project", "project-fp8") for b in batches})
+                           for v in ("project", "project-fp8", "project-fp8-bwd") for b in batches})
     rows = [row(r["variant"], r["batch"], a.seq, r["tokens_per_s"], r["peak_gib"], gpu,
                 repeats=r["repeats"], spread=round(r["spread"], 4)) for r in summary if "tokens_per_s" in r]
     return rows, details
@@ -162,10 +162,10 @@ def gpu_name() -> str:
 
 
 def print_table(rows: list[dict], levers: list[dict]) -> None:
-    print(f"\n{'stack':<12}{'batch':>6}{'tok/s':>10}{'peak GiB':>10}{'MFU':>8}  gpu")
+    print(f"\n{'stack':<16}{'batch':>6}{'tok/s':>10}{'peak GiB':>10}{'MFU':>8}  gpu")
     for r in sorted(rows, key=lambda r: (r["batch"], r["stack"])):
         spread = f"  {len(r['repeats'])} repeats, spread {r['spread']:.1%}" if "repeats" in r else ""
-        print(f"{r['stack']:<12}{r['batch']:>6}{r['tokens_per_s']:>10.0f}{r['peak_gib']:>10.2f}{r['mfu']:>8.1%}"
+        print(f"{r['stack']:<16}{r['batch']:>6}{r['tokens_per_s']:>10.0f}{r['peak_gib']:>10.2f}{r['mfu']:>8.1%}"
               f"  {r['gpu']}{spread}")
     if levers:
         print("\nproject, one lever changed at a time:")
@@ -191,7 +191,8 @@ def plot(rows: list[dict], details: dict, path: Path) -> None:
     correctness = details.get("correctness")
     fig, axes = plt.subplots(1, 2 if correctness else 1, figsize=(12 if correctness else 6, 4.2), squeeze=False)
     ax = axes[0][0]
-    stacks = [s for s in ("plain", "project", "project-fp8", "unsloth") if any(r["stack"] == s for r in rows)]
+    stacks = [s for s in ("plain", "project", "project-fp8", "project-fp8-bwd", "unsloth")
+              if any(r["stack"] == s for r in rows)]
     batches = sorted({r["batch"] for r in rows})
     width = 0.8 / max(len(stacks), 1)
     for offset, stack in enumerate(stacks):
@@ -215,31 +216,15 @@ def plot(rows: list[dict], details: dict, path: Path) -> None:
         ax.plot(correctness["loss_plain"], label="plain (PEFT + bnb)")
         ax.plot(correctness["loss_fast"], "--", label="fast path")
         title = f"max difference {correctness['max_rel_loss_diff']:.2%}"
-        if "fp8" in correctness:
-            ax.plot(correctness["fp8"]["loss"], ":", label="fast path, FP8 base products")
-            title += f", FP8 {correctness['fp8']['max_rel_loss_diff']:.2%}"
+        for mode, checked in correctness.get("fp8", {}).items():
+            ax.plot(checked["loss"], ":", label=f"fast path, fp8_base='{mode}'")
+            title += f", FP8 {mode} {checked['max_rel_loss_diff']:.2%}"
         ax.set_xlabel("step")
         ax.set_ylabel("training loss")
         ax.set_title(f"SmolLM2-135M, {title}", fontsize=10)
         ax.legend(fontsize=8)
     fig.tight_layout()
     write_png(path, fig, dpi=110)
-
-
-ROWS_OF = {"interleaved": {"project", "project-fp8", "unsloth"}, "project": {"project"}, "unsloth": {"unsloth"},
-           "plain": {"plain"}}
-
-
-def merged_start(work: Path, stacks: list[str], fresh: dict) -> tuple[list[dict], dict]:
-    """Rows and details of an earlier call in ``work``, less the rows ``stacks`` will measure again."""
-    rows_file, details_file = work / "train_throughput.json", work / "train_throughput_details.json"
-    if not rows_file.is_file() or not details_file.is_file():
-        print(f"note: --merge found nothing to merge in {work}", flush=True)
-        return [], fresh
-    redo = set().union(*(ROWS_OF.get(stack, set()) for stack in stacks))
-    rows = [r for r in json.loads(rows_file.read_text()) if r["stack"] not in redo]
-    details = {**json.loads(details_file.read_text()), "errors": []}
-    return rows, details
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -268,6 +253,8 @@ def main(argv: list[str] | None = None) -> int:
     rows, details = [], {"gpu": gpu, "flops_per_token": 6 * PARAMS_3B, "peak_flops": PEAK_FLOPS, "seq": a.seq,
                          "levers": [], "errors": []}
     if a.merge:
+        from interleave import merged_start
+
         rows, details = merged_start(work, a.stacks.split(","), details)
 
     def left() -> float:

@@ -104,8 +104,9 @@ def train_throughput(rows: list[dict]) -> str:
     def others(batch: int) -> str:
         extra = [f"plain stack {cell('plain', batch)}"] if any(r["stack"] == "plain" and r["batch"] == batch
                                                                 for r in rows) else []
-        if any(r["stack"] == "project-fp8" and r["batch"] == batch for r in rows):
-            extra.append(f"project + FP8 {cell('project-fp8', batch)}")
+        for stack, label in (("project-fp8", "project + FP8"), ("project-fp8-bwd", "project + FP8 input grads")):
+            if any(r["stack"] == stack and r["batch"] == batch for r in rows):
+                extra.append(f"{label} {cell(stack, batch)}")
         return "".join(f"; {text}" for text in extra)
 
     repeats = max((len(r.get("repeats", [])) for r in rows), default=0)

@@ -13,7 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from bench.interleave import Variant, Worker, measure_all, ratio, schedule, summarise
+from bench.interleave import Variant, Worker, measure_all, merged_start, ratio, schedule, summarise
 from bench.serve_loop import serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -123,8 +123,6 @@ def test_worker_process_protocol_timeouts_and_death(tmp_path):
 
 
 def test_merge_keeps_what_an_earlier_call_measured_and_drops_what_is_measured_again(tmp_path):
-    from bench.train_throughput import merged_start
-
     fresh = {"levers": [], "errors": []}
     assert merged_start(tmp_path, ["correctness"], fresh) == ([], fresh)  # nothing there yet
     rows = [{"stack": s, "batch": 2} for s in ("project", "project-fp8", "unsloth", "plain")]

@@ -13,6 +13,9 @@ batches in the same order with the same seed.
 * gradients: one step from identical non-zero LoRA weights, against an fp32 reference of the same
   NF4 model (compute dtype fp32, no autocast); the fast path should be as close to it as the plain bf16
   path is (relative L2 over all LoRA gradients, and the worst tensor).
+* FP8 (``--fp8-modes``, default 'backward,all'): the same loss curve and gradient error for the fast path
+  with each ``FastOptions.fp8_base`` mode (``result["fp8"][mode]``; ``fp8_products_ran`` says whether the
+  FP8 products ran or fell back to bf16).
 """
 
 from __future__ import annotations
@@ -40,12 +43,15 @@ def text_rows(tokenizer, seq: int, rows: int) -> "list":
     return torch.tensor(ids).view(rows, seq)
 
 
-def _model(folder: str, fast: bool, reference: bool = False):
+
+
+def _model(folder: str, fast: bool, reference: bool = False, changes: dict | None = None):
     import torch
 
     from throughput_project import load_project_model
 
-    model, _options, report = load_project_model(Path(folder), fast=fast, force=fast and not torch.cuda.is_available())
+    model, _options, report = load_project_model(Path(folder), fast=fast, force=fast and not torch.cuda.is_available(),
+                                                 changes=changes)
     if reference:  # same NF4 weights, everything computed in fp32
         for module in model.modules():
             if hasattr(module, "compute_dtype") and type(module).__name__ == "Linear4bit":
@@ -60,10 +66,11 @@ def _lora(model) -> dict:
     return {n: p for n, p in model.named_parameters() if p.requires_grad}
 
 
-def train_losses(folder: str, fast: bool, data, batch: int, steps: int, device: str) -> tuple[list[float], dict]:
+def train_losses(folder: str, fast: bool, data, batch: int, steps: int, device: str,
+                 changes: dict | None = None) -> tuple[list[float], dict]:
     import torch
 
-    model, report = _model(folder, fast)
+    model, report = _model(folder, fast, changes=changes)
     optimizer = torch.optim.AdamW(list(_lora(model).values()), lr=2e-4)
     losses = []
     for step in range(steps):
@@ -79,10 +86,12 @@ def train_losses(folder: str, fast: bool, data, batch: int, steps: int, device: 
 
 
 def gradients(folder: str, variant: str, rows, device: str) -> dict:
-    """LoRA gradients of one step from fixed non-zero LoRA weights ('plain', 'fast' or 'reference')."""
+    """LoRA gradients of one step from fixed non-zero LoRA weights ('plain', 'fast', 'fast_fp8_<mode>' or
+    'reference')."""
     import torch
 
-    model, _ = _model(folder, fast=variant == "fast", reference=variant == "reference")
+    model, _ = _model(folder, fast=variant.startswith("fast"), reference=variant == "reference",
+                      changes={"fp8_base": variant.removeprefix("fast_fp8_")} if "fp8" in variant else None)
     gen = torch.Generator().manual_seed(7)
     for name, param in sorted(_lora(model).items()):
         values = torch.randn(param.shape, generator=gen) * (0.02 if "lora_B" in name else 0.05)
@@ -93,6 +102,13 @@ def gradients(folder: str, variant: str, rows, device: str) -> dict:
     grads = {n: p.grad.detach().float().cpu() for n, p in _lora(model).items()}
     del model
     return {"loss": float(loss.detach()), "grads": grads}
+
+
+def fp8_ran() -> bool:
+    """Whether the FP8 products ran and passed their self-check (False: the variant fell back to bf16)."""
+    from finetune.fast import fp8
+
+    return fp8._STATE.get("checked") is True
 
 
 def compare(grads, reference) -> dict:
@@ -109,7 +125,9 @@ def compare(grads, reference) -> dict:
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="embedded", help="model spec: 'embedded', an HF folder or a .gguf file")
-    p.add_argument("--steps", type=int, default=50, help="training steps per path")
+    p.add_argument("--steps", type=int, default=200, help="training steps per path (issue 16: >= 200)")
+    p.add_argument("--fp8-modes", default="backward,all",
+                   help="FastOptions.fp8_base modes to check beside the fast path ('' for none)")
     p.add_argument("--batch", type=int, default=4, help="rows per step")
     p.add_argument("--seq", type=int, default=256, help="tokens per row")
     p.add_argument("--json", required=True, help="where to write the results")
@@ -130,7 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(0)
     fast, report = train_losses(folder, True, data, a.batch, a.steps, device)
     rel = [abs(f - q) / abs(q) for f, q in zip(fast, plain)]
-    grads = {v: gradients(folder, v, data[:a.batch], device) for v in ("reference", "plain", "fast")}
+    modes = [m for m in a.fp8_modes.split(",") if m]
+    variants = ("reference", "plain", "fast") + tuple(f"fast_fp8_{m}" for m in modes)
+    grads = {v: gradients(folder, v, data[:a.batch], device) for v in variants}
     fast_err = compare(grads["fast"]["grads"], grads["reference"]["grads"])
     plain_err = compare(grads["plain"]["grads"], grads["reference"]["grads"])
     result = {
@@ -143,10 +163,21 @@ def main(argv: list[str] | None = None) -> int:
         "grad_fast_vs_fp32": fast_err, "grad_plain_bf16_vs_fp32": plain_err,
         "grad_fast_vs_plain": compare(grads["fast"]["grads"], grads["plain"]["grads"]),
         "grads_within_bf16_tolerance": fast_err["relative_l2"] <= max(2 * plain_err["relative_l2"], 1e-2),
-        "seconds": round(time.perf_counter() - started, 1),
     }
+    result["fp8"] = {}
+    for mode in modes:
+        torch.manual_seed(0)
+        losses, fp8_report = train_losses(folder, True, data, a.batch, a.steps, device, changes={"fp8_base": mode})
+        fp8_rel = [abs(f - q) / abs(q) for f, q in zip(losses, plain)]
+        result["fp8"][mode] = {"apply_report": fp8_report, "loss": losses, "max_rel_loss_diff": max(fp8_rel),
+                               "mean_rel_loss_diff": sum(fp8_rel) / len(fp8_rel), "loss_within_1pct": max(fp8_rel) <= 0.01,
+                               "fp8_products_ran": fp8_ran(),
+                               "grad_vs_fp32": compare(grads[f"fast_fp8_{mode}"]["grads"], grads["reference"]["grads"])}
+    result["seconds"] = round(time.perf_counter() - started, 1)
     Path(a.json).write_text(json.dumps(result, indent=1), encoding="utf-8")
-    print(json.dumps({k: v for k, v in result.items() if k not in ("loss_plain", "loss_fast")}), flush=True)
+    print(json.dumps({k: v for k, v in result.items() if k not in ("loss_plain", "loss_fast", "fp8")}), flush=True)
+    for mode, checked in result["fp8"].items():
+        print(json.dumps({"fp8": mode, **{k: v for k, v in checked.items() if k != "loss"}}), flush=True)
     return 0
 
 

@@ -45,6 +45,10 @@ LEVERS = [
     ("CE: chunked torch, 512-token chunks", {"cross_entropy": "chunked", "cross_entropy_chunk": 512}, None),
     ("checkpoint kept on GPU (no offload)", {"checkpointing": "recompute"}, None),
     ("no checkpointing", {"checkpointing": "none"}, None),
+    ("+ LoRA casts cached per pass (cache_lora_casts)", {"cache_lora_casts": True}, None),
+    ("+ FP8 base products, forward only (fp8_base='forward')", {"fp8_base": "forward"}, None),
+    ("+ FP8 base products, input gradient only (fp8_base='backward')", {"fp8_base": "backward"}, None),
+    ("+ FP8 base products, forward and input gradient (fp8_base='all')", {"fp8_base": "all"}, None),
 ]
 
 
@@ -77,8 +81,9 @@ def build_folder(config: dict, folder: Path, device: str) -> None:
         torch.cuda.empty_cache()
 
 
-def load_project_model(folder: Path, fast: bool, force: bool = False):
-    """The model exactly as ``tutor finetune`` builds it, plus ``finetune.fast.apply`` when ``fast``."""
+def load_project_model(folder: Path, fast: bool, force: bool = False, changes: dict | None = None):
+    """The model exactly as ``tutor finetune`` builds it, plus ``finetune.fast.apply`` when ``fast``
+    (``changes``: FastOptions fields set away from their defaults)."""
     import torch
     from peft import get_peft_model
 
@@ -93,7 +98,7 @@ def load_project_model(folder: Path, fast: bool, force: bool = False):
     model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})  # as SFTConfig
     model.train()
     report = {"applied": False}
-    options = FastOptions(force=force)
+    options = FastOptions(force=force, **(changes or {}))
     if fast:
         report = apply(model, options=options)
     return model, options, report
@@ -108,7 +113,7 @@ def time_steps(model, optimizer, batch: int, seq: int, vocab: int, steps: int, d
         torch.cuda.synchronize()
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-    times, loss = [], None
+    times, launches, loss = [], [], None
     for _ in range(steps):
         x = torch.randint(0, vocab, (batch, seq), device=device)
         if cuda:
@@ -119,12 +124,16 @@ def time_steps(model, optimizer, batch: int, seq: int, vocab: int, steps: int, d
         loss.backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+        launches.append(time.perf_counter() - start)  # host done queueing the step
         if cuda:
             torch.cuda.synchronize()
         times.append(time.perf_counter() - start)
     steady = statistics.median(times[2:]) if len(times) > 2 else statistics.median(times)
     peak = torch.cuda.max_memory_allocated() / 2**30 if cuda else float("nan")
+    # ~1: the host queued until the end (host-bound, or a sync inside the step); well below 1: GPU-bound
+    host = statistics.median(launches[2:]) if len(launches) > 2 else statistics.median(launches)
     return {"median_step_s": round(steady, 4), "tokens_per_s": round(batch * seq / steady, 1),
+            "host_queue_fraction": round(host / steady, 3),
             "peak_gib": round(peak, 3), "loss": round(float(loss.detach()), 4),
             "step_times": [round(t, 4) for t in times]}
 
@@ -146,8 +155,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lever-batches", default="", help="batch sizes for the levers (default: the first of --bs)")
     p.add_argument("--layers", type=int, default=28, help="decoder layers (28 = Llama-3.2-3B)")
     p.add_argument("--tiny", action="store_true", help="tiny config on CPU (plumbing check, numbers meaningless)")
-    p.add_argument("--json", required=True, help="where to write the results")
+    p.add_argument("--serve", action="store_true",
+                   help="after loading, time what JSON lines on stdin ask for (bench/serve_loop.py) instead of --bs")
+    p.add_argument("--json", default=None, help="where to write the results (required without --serve)")
     a = p.parse_args(argv)
+    if not a.serve and not a.json:
+        p.error("--json is required without --serve")
 
     import dataclasses
 
@@ -168,6 +181,8 @@ def main(argv: list[str] | None = None) -> int:
         out["apply_report"] = report
         print(json.dumps({"apply": report}), flush=True)
         optimizer = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=2e-4)
+        if a.serve:
+            return serve_measurements(model, optimizer, options, config, seq, device, out)
         batches = [int(b) for b in a.bs.split(",")]
         for batch in batches:
             result = time_steps(model, optimizer, batch, seq, config["vocab_size"], a.steps, device)
@@ -194,6 +209,37 @@ def main(argv: list[str] | None = None) -> int:
                         setattr(options, key, value)
                     set_kernels(model, selected)
     Path(a.json).write_text(json.dumps(out, indent=1), encoding="utf-8")
+    return 0
+
+
+def serve_measurements(model, optimizer, options, config: dict, seq: int, device: str, info: dict) -> int:
+    """Answer ``{"batch", "steps", "options", "kernels"}`` lines on stdin with one timing each (see serve_loop)."""
+    import dataclasses
+
+    from finetune.fast import fp8
+    from finetune.fast import kernels as kernel_impls
+    from serve_loop import serve
+
+    selected = _layers(model)[0]._fast_kernels
+    defaults = dataclasses.asdict(options)
+
+    def measure(command: dict) -> dict:
+        for key, value in command.get("options", {}).items():
+            setattr(options, key, value)
+        if command.get("kernels") == "torch":
+            set_kernels(model, kernel_impls.TORCH)
+        try:
+            result = time_steps(model, optimizer, int(command["batch"]), seq, config["vocab_size"],
+                                int(command.get("steps", 12)), device)
+            if options.fp8_base != "off":  # ran in FP8, or fell back to bf16 (then the log says why)
+                result["fp8_ran"] = fp8._STATE.get("checked") is True
+            return result
+        finally:
+            for key, value in defaults.items():
+                setattr(options, key, value)
+            set_kernels(model, selected)
+
+    serve(measure, {"stack": "project", **{k: info[k] for k in ("gpu", "setup_s", "apply_report")}})
     return 0
 
 

@@ -22,12 +22,36 @@ import unsloth  # noqa: E402,F401  (before transformers/peft so that all its pat
 from unsloth import FastLanguageModel  # noqa: E402
 
 
+def measure(model, opt, vocab: int, bs: int, seq: int, steps: int) -> dict:
+    """The reference loop at one batch size: median step after 2 warm-up steps, peak memory, last loss."""
+    torch.cuda.empty_cache()
+    torch.cuda.reset_peak_memory_stats()
+    times = []
+    for _ in range(steps):
+        x = torch.randint(10, vocab, (bs, seq), device="cuda")
+        torch.cuda.synchronize()
+        t = time.time()
+        loss = model(input_ids=x, labels=x).loss
+        loss.backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
+        torch.cuda.synchronize()
+        times.append(time.time() - t)
+    st = sorted(times[2:])[len(times[2:]) // 2]
+    return dict(bs=bs, batch=bs, median_step_s=round(st, 4), tokens_per_s=round(bs * seq / st),
+                peak_mem_gib=round(torch.cuda.max_memory_allocated() / 2**30, 2),
+                peak_gib=round(torch.cuda.max_memory_allocated() / 2**30, 3), loss=float(loss.detach()),
+                step_times=[round(t, 4) for t in times])
+
+
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--tools", required=True, help="folder holding qlora_reference_bench.py (for LLAMA32_3B)")
     p.add_argument("--bs", default="2,4", help="comma-separated batch sizes")
     p.add_argument("--seq", type=int, default=2048, help="tokens per row")
     p.add_argument("--steps", type=int, default=12, help="steps per batch size (first 2 are warm-up)")
+    p.add_argument("--serve", action="store_true",
+                   help="after loading, time what JSON lines on stdin ask for (bench/serve_loop.py) instead of --bs")
     a = p.parse_args()
     sys.path.insert(0, a.tools)
     from qlora_reference_bench import LLAMA32_3B
@@ -51,25 +75,16 @@ def main() -> int:
         use_gradient_checkpointing="unsloth")
     FastLanguageModel.for_training(model)
     opt = torch.optim.AdamW([q for q in model.parameters() if q.requires_grad], lr=2e-4)
+    if a.serve:
+        from serve_loop import serve
+
+        serve(lambda request: measure(model, opt, cfg.vocab_size, int(request["batch"]), a.seq,
+                                      int(request.get("steps", a.steps))),
+              {"stack": "unsloth", "unsloth": getattr(unsloth, "__version__", "?")})
+        return 0
     for bs in (int(b) for b in a.bs.split(",")):
-        torch.cuda.empty_cache()
-        torch.cuda.reset_peak_memory_stats()
-        times = []
-        for _ in range(a.steps):
-            x = torch.randint(10, cfg.vocab_size, (bs, a.seq), device="cuda")
-            torch.cuda.synchronize()
-            t = time.time()
-            loss = model(input_ids=x, labels=x).loss
-            loss.backward()
-            opt.step()
-            opt.zero_grad(set_to_none=True)
-            torch.cuda.synchronize()
-            times.append(time.time() - t)
-        st = sorted(times[2:])[len(times[2:]) // 2]
-        print(json.dumps(dict(tool="unsloth", seq=a.seq, bs=bs, median_step_s=round(st, 4),
-                              tokens_per_s=round(bs * a.seq / st),
-                              peak_mem_gib=round(torch.cuda.max_memory_allocated() / 2**30, 2),
-                              loss=float(loss.detach()))), flush=True)
+        print(json.dumps(dict(tool="unsloth", seq=a.seq, **measure(model, opt, cfg.vocab_size, bs, a.seq, a.steps))),
+              flush=True)
     return 0
 
 

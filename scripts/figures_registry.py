@@ -92,12 +92,27 @@ def quiz_soak(d: dict) -> str:
 
 
 def train_throughput(rows: list[dict]) -> str:
+    """Project vs Unsloth (and the plain stack, project + FP8 where run); medians with their spread when the
+    run interleaved repeats (bench/interleave.py), else single measurements."""
     def cell(stack: str, batch: int) -> str:
         row = by(rows, stack=stack, batch=batch)
-        return f"{kilo(row['tokens_per_s'])} tok/s, {row['peak_gib']:.2f} GiB"
+        text = f"{kilo(row['tokens_per_s'])} tok/s, {row['peak_gib']:.2f} GiB"
+        if row.get("repeats"):
+            text += f", spread {pct(row['spread'], 0)}"
+        return text
 
-    return (f"batch 2: {cell('project', 2)} (Unsloth {cell('unsloth', 2)}; plain stack {cell('plain', 2)}); "
-            f"batch 4: {cell('project', 4)} (Unsloth {cell('unsloth', 4)})")
+    def others(batch: int) -> str:
+        extra = [f"plain stack {cell('plain', batch)}"] if any(r["stack"] == "plain" and r["batch"] == batch
+                                                                for r in rows) else []
+        for stack, label in (("project-fp8", "project + FP8"), ("project-fp8-bwd", "project + FP8 input grads")):
+            if any(r["stack"] == stack and r["batch"] == batch for r in rows):
+                extra.append(f"{label} {cell(stack, batch)}")
+        return "".join(f"; {text}" for text in extra)
+
+    repeats = max((len(r.get("repeats", [])) for r in rows), default=0)
+    lead = f"medians of {repeats} interleaved repeats; " if repeats > 1 else ""
+    return lead + "; ".join(f"batch {b}: {cell('project', b)} (Unsloth {cell('unsloth', b)}{others(b)})"
+                            for b in sorted({r["batch"] for r in rows if r["stack"] == "project"}))
 
 
 def gpus(rows: list[dict]) -> str:

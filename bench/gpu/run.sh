@@ -10,4 +10,4 @@ for d in /tmp/u/site-uns/bitsandbytes /tmp/u/site-uns/bitsandbytes-*.dist-info; 
 export PYTHONUNBUFFERED=1
 python3 bench/train_throughput.py --tools .gpu9/tools --site /tmp/site --unsloth-site /tmp/u/site-uns \
   --correctness-model /tmp/smol/SmolLM2-135M-Instruct.Q4_1.gguf --work /tmp/ttwork --out "$OUT" \
-  --budget-s "${BUDGET:-540}" ${STACKS:+--stacks $STACKS} 2>&1 | tee "$OUT/run.log"
+  --budget-s "${BUDGET:-540}" ${STACKS:+--stacks $STACKS} ${MERGE:+--merge} 2>&1 | tee "$OUT/run.log"

@@ -14,7 +14,9 @@ What it changes (each lever is a :class:`FastOptions` field, measured by ``bench
 * the loss is computed from hidden states, never building the full logits (:mod:`finetune.fast.cross_entropy`):
   by default Liger's fused linear cross-entropy kernel when the Liger kernels are in use, else torch in token
   chunks (``FastOptions.cross_entropy``); under TRL's ``SFTTrainer`` its own fused LM head is kept;
-* frozen fp32 norms/embeddings (``prepare_model_for_kbit_training`` upcasts them) go back to bf16.
+* frozen fp32 norms/embeddings (``prepare_model_for_kbit_training`` upcasts them) go back to bf16;
+* off by default until a GPU run measures them: FP8 (e4m3) base products (``fp8_base``,
+  :mod:`finetune.fast.fp8`) and LoRA weights cast once per pass (``cache_lora_casts``).
 
 Without CUDA (or for an unsupported architecture) nothing is changed and the report says why.
 Tokens/s and peak memory against Unsloth and the plain stack, and each lever on and off, are in

@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from finetune.fast import lora
+from finetune.fast import fp8, lora
 from finetune.fast.checkpoint import checkpoint
 from finetune.fast.dequant import lean_dense_weight
 from finetune.fast.cross_entropy import causal_lm_loss, chunked_cross_entropy_sum
@@ -42,23 +42,37 @@ def _attention(attn, q, k, v, mask):
     return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, scale=attn.scaling)
 
 
+@functools.lru_cache(maxsize=None)
+def _base_matmul(direct_dequant: bool, fp8_mode: str, cuda: bool) -> lora.DenseMatmul:
+    """The base-product strategy for these options (one object each: options may change between steps)."""
+    dequant = lean_dense_weight if direct_dequant else lora.dense_weight
+    if fp8_mode == "off":
+        return lora.DenseMatmul(dequant)
+    return fp8.Fp8Matmul(dequant, forward=fp8_mode in ("forward", "all"), backward=fp8_mode in ("backward", "all"),
+                         compiled=cuda)
+
+
+def base_matmul(options: FastOptions, device: torch.device) -> lora.DenseMatmul:
+    return _base_matmul(options.direct_dequant, options.fp8_base, device.type == "cuda")
+
+
 def layer_body(layer, hidden: torch.Tensor, mask, position_embeddings, options: FastOptions,
                kernels: Kernels) -> torch.Tensor:
     """One Llama decoder layer (pre-norm attention + SwiGLU MLP, residuals) for training."""
     attn, fused = layer.self_attn, options.fused_lora
-    dequant = lean_dense_weight if options.direct_dequant else lora.dense_weight
+    matmul = base_matmul(options, hidden.device)
     batch, seq = hidden.shape[:2]
     normed = kernels.rms_norm(layer.input_layernorm, hidden)
-    q, k, v = lora.project(normed, [attn.q_proj, attn.k_proj, attn.v_proj], fused, dequant)
+    q, k, v = lora.project(normed, [attn.q_proj, attn.k_proj, attn.v_proj], fused, matmul)
     q = q.view(batch, seq, -1, attn.head_dim).transpose(1, 2)
     k = k.view(batch, seq, -1, attn.head_dim).transpose(1, 2)
     v = v.view(batch, seq, -1, attn.head_dim).transpose(1, 2)
     cos, sin = position_embeddings
     q, k = kernels.rope(q, k, cos.to(q.dtype), sin.to(q.dtype))
     out = _attention(attn, q, k, v, mask).transpose(1, 2).reshape(batch, seq, -1)
-    hidden = hidden + lora.project(out, [attn.o_proj], fused, dequant)[0]
+    hidden = hidden + lora.project(out, [attn.o_proj], fused, matmul)[0]
     normed = kernels.rms_norm(layer.post_attention_layernorm, hidden)
-    return hidden + lora.mlp(normed, layer.mlp, kernels.swiglu, kernels.swiglu_backward, fused, dequant)
+    return hidden + lora.mlp(normed, layer.mlp, kernels.swiglu, kernels.swiglu_backward, fused, matmul)
 
 
 def _fast_layer_forward(self, hidden_states, *args, attention_mask=None, position_embeddings=None, **kwargs):
@@ -69,6 +83,8 @@ def _fast_layer_forward(self, hidden_states, *args, attention_mask=None, positio
         return self._fast_original_forward(hidden_states, *args, attention_mask=attention_mask,
                                            position_embeddings=position_embeddings, **kwargs)
     kernels = self._fast_kernels
+    if self.__dict__.get("_fast_first_layer"):
+        lora.begin_pass(options.cache_lora_casts)
 
     def run(hidden):
         return layer_body(self, hidden, attention_mask, position_embeddings, options, kernels)
@@ -162,9 +178,10 @@ def patch_model(causal_lm, options: FastOptions, kernels: Kernels) -> dict:
     """Install the fast forwards on ``causal_lm`` (in place); returns counts for the report."""
     layers = causal_lm.model.layers
     fused = 0
-    for layer in layers:
+    for index, layer in enumerate(layers):
         if not isinstance(type(layer), type) or type(layer) not in _FAST_CLASSES.values():
             layer.__class__ = _fast_class(type(layer))
+        layer._fast_first_layer = index == 0  # starts each pass (lora.begin_pass)
         layer._fast_options = options
         layer._fast_kernels = kernels
         attn, mlp = layer.self_attn, layer.mlp

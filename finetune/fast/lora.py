@@ -68,24 +68,48 @@ def dense_weight(base: nn.Module, dtype: torch.dtype) -> torch.Tensor:
     return weight.to(dtype)
 
 
-def _forward_shared(x2: torch.Tensor, bases, scalings, As, Bs, dequant=dense_weight
+class DenseMatmul:
+    """The frozen base products in the input's dtype, over the weight ``dequant(base, dtype)`` returns.
+
+    The protocol the autograd functions below call (:class:`finetune.fast.fp8.Fp8Matmul` is the other):
+    ``prepare(x2)`` once per shared input, ``forward(prepared, base)`` per projection (``x2 W^T``) and
+    ``input_grad(grad, base, dx)`` (``dx + grad W``, accumulated in place; ``grad W`` when ``dx`` is None).
+    """
+
+    def __init__(self, dequant: Callable = dense_weight):
+        self.dequant = dequant
+
+    def prepare(self, x2: torch.Tensor) -> torch.Tensor:
+        return x2
+
+    def forward(self, prepared: torch.Tensor, base: nn.Module) -> torch.Tensor:
+        weight = self.dequant(base, prepared.dtype)
+        return prepared @ weight.t()
+
+    def input_grad(self, grad: torch.Tensor, base: nn.Module, dx: torch.Tensor | None) -> torch.Tensor:
+        weight = self.dequant(base, grad.dtype)
+        return grad @ weight if dx is None else dx.addmm_(grad, weight)
+
+
+DENSE = DenseMatmul()
+
+
+def _forward_shared(x2: torch.Tensor, bases, scalings, As, Bs, matmul=DENSE
                     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
     """Outputs of several LoRA projections of one input ``x2`` (tokens x in), and the shared ``x A^T``."""
     xa = x2 @ (torch.cat(As, 0) if len(As) > 1 else As[0]).t()
+    prepared = matmul.prepare(x2)
     outs, offset = [], 0
     for base, scale, A, B in zip(bases, scalings, As, Bs):
         rank = A.shape[0]
-        weight = dequant(base, x2.dtype)
-        y = x2 @ weight.t()
-        del weight
+        y = matmul.forward(prepared, base)
         y.addmm_(xa[:, offset:offset + rank], B.t(), alpha=scale)
         outs.append(y)
         offset += rank
     return xa, outs
 
 
-def _backward_shared(x2, xa, grads, bases, scalings, As, Bs, need_x: bool, need_ab: list[bool],
-                     dequant=dense_weight):
+def _backward_shared(x2, xa, grads, bases, scalings, As, Bs, need_x: bool, need_ab: list[bool], matmul=DENSE):
     """``dx`` (or None) and ``[dA0, dB0, dA1, ...]`` for :func:`_forward_shared`."""
     dx, ab_grads, offset = None, [], 0
     for index, (grad, base, scale, A, B) in enumerate(zip(grads, bases, scalings, As, Bs)):
@@ -99,35 +123,53 @@ def _backward_shared(x2, xa, grads, bases, scalings, As, Bs, need_x: bool, need_
         dB = (grad.t() @ xa[:, offset:offset + rank]).mul_(scale) if need_ab[2 * index + 1] else None
         ab_grads += [dA, dB]
         if need_x:
-            weight = dequant(base, x2.dtype)
-            if dx is None:
-                dx = grad @ weight
-            else:
-                dx.addmm_(grad, weight)
-            del weight
+            dx = matmul.input_grad(grad, base, dx)
             dx.addmm_(gB, A, alpha=scale)
         offset += rank
     return dx, ab_grads
 
 
+_CAST_CACHE: dict[str, dict | None] = {"copies": None}  # None: off; else (id, dtype) -> (tensor, copy)
+
+
+def begin_pass(cache_casts: bool) -> None:
+    """Start a training forward pass: forget the LoRA weight copies of the last one (``cache_casts``: keep
+    this pass's, so recomputation and backward reuse them instead of casting each weight twice more).
+
+    Called by the first decoder layer's forward, so the cache never outlives an optimizer step whatever the
+    optimizer (one that writes through raw pointers, like bitsandbytes' 8-bit AdamW, bumps no version
+    counter, so versions cannot be trusted). Costs one bf16 copy of the adapter (49 MB for Llama-3.2-3B r16).
+    """
+    _CAST_CACHE["copies"] = {} if cache_casts else None
+
+
 def _cast(tensors, dtype) -> list[torch.Tensor]:
-    return [t.to(dtype) for t in tensors]
+    copies = _CAST_CACHE["copies"]
+    if copies is None:
+        return [t.to(dtype) for t in tensors]
+    out = []
+    for t in tensors:
+        entry = copies.get((id(t), dtype))
+        if entry is None or entry[0] is not t:
+            entry = copies[(id(t), dtype)] = (t, t.detach().to(dtype))
+        out.append(entry[1])
+    return out
 
 
 class LoRAProjections(torch.autograd.Function):
-    """Several LoRA projections of one input: ``apply(x, bases, scalings, dequant, A0, B0, A1, B1, ...)``.
+    """Several LoRA projections of one input: ``apply(x, bases, scalings, matmul, A0, B0, A1, B1, ...)``.
 
-    ``dequant(base, dtype)``: the dense base weight (:func:`dense_weight`, or the direct-kernel version).
+    ``matmul``: the base products (:class:`DenseMatmul` over a dequantiser, or FP8).
     """
 
     @staticmethod
-    def forward(ctx, x, bases, scalings, dequant, *ab):
+    def forward(ctx, x, bases, scalings, matmul, *ab):
         shape = x.shape
         x2 = x.reshape(-1, shape[-1])
         As, Bs = _cast(ab[0::2], x.dtype), _cast(ab[1::2], x.dtype)
-        xa, outs = _forward_shared(x2, bases, scalings, As, Bs, dequant)
+        xa, outs = _forward_shared(x2, bases, scalings, As, Bs, matmul)
         ctx.save_for_backward(x2, xa, *ab)
-        ctx.bases, ctx.scalings, ctx.shape, ctx.dequant = bases, scalings, shape, dequant
+        ctx.bases, ctx.scalings, ctx.shape, ctx.matmul = bases, scalings, shape, matmul
         return tuple(y.view(*shape[:-1], y.shape[-1]) for y in outs)
 
     @staticmethod
@@ -137,7 +179,7 @@ class LoRAProjections(torch.autograd.Function):
         As, Bs = _cast(ab[0::2], dtype), _cast(ab[1::2], dtype)
         grads2 = [None if g is None else g.reshape(-1, g.shape[-1]).to(dtype) for g in grads]
         dx, ab_grads = _backward_shared(x2, xa, grads2, ctx.bases, ctx.scalings, As, Bs,
-                                        ctx.needs_input_grad[0], list(ctx.needs_input_grad[4:]), ctx.dequant)
+                                        ctx.needs_input_grad[0], list(ctx.needs_input_grad[4:]), ctx.matmul)
         ab_grads = [None if g is None else g.to(t.dtype) for g, t in zip(ab_grads, ab)]
         return (None if dx is None else dx.view(ctx.shape), None, None, None, *ab_grads)
 
@@ -161,22 +203,22 @@ def swiglu_backward_torch(gate: torch.Tensor, up: torch.Tensor, dh: torch.Tensor
 class LoRAMLP(torch.autograd.Function):
     """``down(silu(gate(x)) * up(x))`` with LoRA on all three projections.
 
-    ``apply(x, bases, scalings, swiglu, swiglu_backward, dequant, Ag, Bg, Au, Bu, Ad, Bd)``; ``swiglu_backward``
+    ``apply(x, bases, scalings, swiglu, swiglu_backward, matmul, Ag, Bg, Au, Bu, Ad, Bd)``; ``swiglu_backward``
     may overwrite its ``gate``/``up`` arguments with the gradients (Liger's kernel does).
     """
 
     @staticmethod
-    def forward(ctx, x, bases, scalings, swiglu: Callable, swiglu_backward: Callable, dequant: Callable, *ab):
+    def forward(ctx, x, bases, scalings, swiglu: Callable, swiglu_backward: Callable, matmul, *ab):
         shape = x.shape
         x2 = x.reshape(-1, shape[-1])
         As, Bs = _cast(ab[0::2], x.dtype), _cast(ab[1::2], x.dtype)
-        xa, (gate, up) = _forward_shared(x2, bases[:2], scalings[:2], As[:2], Bs[:2], dequant)
+        xa, (gate, up) = _forward_shared(x2, bases[:2], scalings[:2], As[:2], Bs[:2], matmul)
         hidden = swiglu(gate, up)
-        ha, (y,) = _forward_shared(hidden, bases[2:], scalings[2:], As[2:], Bs[2:], dequant)
+        ha, (y,) = _forward_shared(hidden, bases[2:], scalings[2:], As[2:], Bs[2:], matmul)
         del hidden
         ctx.save_for_backward(x2, xa, gate, up, ha, *ab)
         ctx.bases, ctx.scalings, ctx.shape = bases, scalings, shape
-        ctx.swiglu, ctx.swiglu_backward, ctx.dequant = swiglu, swiglu_backward, dequant
+        ctx.swiglu, ctx.swiglu_backward, ctx.matmul = swiglu, swiglu_backward, matmul
         return y.view(*shape[:-1], y.shape[-1])
 
     @staticmethod
@@ -188,12 +230,12 @@ class LoRAMLP(torch.autograd.Function):
         dy2 = dy.reshape(-1, dy.shape[-1]).to(dtype)
         hidden = ctx.swiglu(gate, up)  # recomputed: cheaper than keeping it
         dh, down_grads = _backward_shared(hidden, ha, [dy2], ctx.bases[2:], ctx.scalings[2:], As[2:], Bs[2:],
-                                          True, need_ab[4:], ctx.dequant)
+                                          True, need_ab[4:], ctx.matmul)
         del hidden
         dgate, dup = ctx.swiglu_backward(gate, up, dh)
         del dh
         dx, gate_up_grads = _backward_shared(x2, xa, [dgate, dup], ctx.bases[:2], ctx.scalings[:2], As[:2], Bs[:2],
-                                             ctx.needs_input_grad[0], need_ab[:4], ctx.dequant)
+                                             ctx.needs_input_grad[0], need_ab[:4], ctx.matmul)
         ab_grads = [None if g is None else g.to(t.dtype) for g, t in zip(gate_up_grads + down_grads, ab)]
         return (None if dx is None else dx.view(ctx.shape), None, None, None, None, None, *ab_grads)
 
@@ -205,7 +247,7 @@ def _compute_dtype(x: torch.Tensor) -> torch.dtype:
 
 
 def project(x: torch.Tensor, modules: list[nn.Module], fused: bool = True,
-            dequant: Callable = dense_weight) -> list[torch.Tensor]:
+            matmul: DenseMatmul = DENSE) -> list[torch.Tensor]:
     """Outputs of ``modules`` (LoRA layers) on ``x``; one fused autograd node when all of them allow it."""
     parts = [lora_parts(m) for m in modules] if fused else [None]
     if any(p is None for p in parts):
@@ -215,11 +257,11 @@ def project(x: torch.Tensor, modules: list[nn.Module], fused: bool = True,
     for p in parts:
         ab += [p.A, p.B]
     with torch.autocast(x.device.type, enabled=False):
-        return list(LoRAProjections.apply(x, [p.base for p in parts], [p.scaling for p in parts], dequant, *ab))
+        return list(LoRAProjections.apply(x, [p.base for p in parts], [p.scaling for p in parts], matmul, *ab))
 
 
 def mlp(x: torch.Tensor, module: nn.Module, swiglu: Callable, swiglu_backward: Callable,
-        fused: bool = True, dequant: Callable = dense_weight) -> torch.Tensor:
+        fused: bool = True, matmul: DenseMatmul = DENSE) -> torch.Tensor:
     """A Llama MLP (``gate_proj``/``up_proj``/``down_proj``, SiLU) on ``x``; fused when all three are LoRA layers."""
     modules = [module.gate_proj, module.up_proj, module.down_proj]
     parts = [lora_parts(m) for m in modules] if fused else [None]
@@ -231,4 +273,4 @@ def mlp(x: torch.Tensor, module: nn.Module, swiglu: Callable, swiglu_backward: C
         ab += [p.A, p.B]
     with torch.autocast(x.device.type, enabled=False):
         return LoRAMLP.apply(x, [p.base for p in parts], [p.scaling for p in parts], swiglu, swiglu_backward,
-                             dequant, *ab)
+                             matmul, *ab)

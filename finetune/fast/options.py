@@ -37,6 +37,19 @@ class FastOptions:
                           "host-side overhead over ~600 calls a step leaves the GPU idle at small batches. "
                           "Self-checked bit-exact against bitsandbytes at start-up."},
     )
+    fp8_base: Literal["off", "forward", "backward", "all"] = field(
+        default="off",
+        metadata={"help": "Frozen base products in FP8 (e4m3, row-wise scales) through torch._scaled_mm on cards of "
+                          "compute capability >= 8.9: 'forward' (forward and its recomputation), 'backward' (the "
+                          "input gradient only), 'all' (both) or 'off'. LoRA and all trainable maths stay bf16. Off by "
+                          "default until a device run measures its speed and loss (finetune/fast/fp8.py)."},
+    )
+    cache_lora_casts: bool = field(
+        default=False,
+        metadata={"help": "Cast the fp32 LoRA weights to the compute dtype once per forward pass and reuse the copies "
+                          "in recomputation and backward (784 fewer cast kernels a step for Llama-3.2-3B, host time "
+                          "at batch 2); +1 bf16 adapter copy. Off until a device run measures it."},
+    )
     kernels: Literal["auto", "liger", "torch"] = field(
         default="auto",
         metadata={"help": "RMSNorm/RoPE/SwiGLU implementation: Liger's Triton kernels when installed and they pass "

@@ -156,3 +156,30 @@ def test_sft_trainer_with_the_fast_patch_logs_the_same_losses(base, tmp_path):
 
     plain, fast = losses(False), losses(True)
     assert len(fast) == 3 and all(abs(f - p) <= 1e-4 * abs(p) for f, p in zip(fast, plain))
+
+
+def test_cached_lora_casts_train_exactly_like_fresh_casts(base):
+    """``cache_lora_casts``: bf16 copies made once a pass; two optimizer steps under bf16 autocast give the
+    same losses and weights bit for bit (a copy kept past the optimizer step would change step 2)."""
+    from finetune.fast import lora
+
+    def train(cache: bool):
+        model = _peft(base.float())
+        apply(model, options=FastOptions(force=True, cache_lora_casts=cache))
+        optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+        losses = []
+        for _ in range(2):
+            with torch.autocast("cpu", dtype=torch.bfloat16):
+                loss = model(**_batch(False)).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            losses.append(float(loss.detach()))
+        copies = lora._CAST_CACHE["copies"]
+        return losses, {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}, copies
+
+    losses, weights, copies = train(True)
+    ref_losses, ref_weights, no_copies = train(False)
+    assert copies is not None and len(copies) == 2 * 7 * 2 and no_copies is None  # 2 layers x 7 projections x A, B
+    assert losses == ref_losses and losses[0] != losses[1]
+    assert all(torch.equal(weights[n], ref_weights[n]) for n in ref_weights)

@@ -132,3 +132,22 @@ def test_every_row_names_the_machine_its_results_record():
             assert machine.strip(), row.source
     decode = next(row for row in figures.SECTIONS["benchmarks"].rows if row.source.endswith("decode_variants.json"))
     assert decode.machine(results(decode.source)) == "AMD EPYC, 2 threads"
+
+
+def test_train_throughput_cell_reads_interleaved_medians_and_the_fp8_variant():
+    """The row format of ``bench/train_throughput.py --stacks interleaved`` (medians of repeats, spread)."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from figures_registry import train_throughput
+
+    def row(stack, batch, speed, peak, repeats):
+        return {"stack": stack, "batch": batch, "tokens_per_s": speed, "peak_gib": peak, "repeats": repeats,
+                "spread": (max(repeats) - min(repeats)) / speed, "gpu": "H100"}
+
+    rows = [row("project", 2, 15000, 3.06, [15000, 14000, 16500]), row("unsloth", 2, 13000, 3.18, [13000, 13000, 13000]),
+            row("project-fp8", 2, 18000, 3.1, [18000, 17000, 18000]),
+            row("project", 4, 22000, 3.56, [22000, 22000, 22100]), row("unsloth", 4, 21700, 3.83, [21700, 21600, 21800])]
+    text = train_throughput(rows)
+    assert text.startswith("medians of 3 interleaved repeats; batch 2: 15.0k tok/s, 3.06 GiB, spread 17 %")
+    assert "project + FP8 18.0k tok/s, 3.10 GiB, spread 6 %" in text
+    assert "batch 4: 22.0k tok/s, 3.56 GiB, spread 0 % (Unsloth 21.7k tok/s, 3.83 GiB, spread 1 %)" in text
+    assert "plain stack" not in text

@@ -60,10 +60,14 @@ def socket_load(d: dict) -> str:
     first, answer = d["quiz_to_first_question_s"], d["answer_to_next_question_s"]
     reader = {"default": "turns read by the model under the rules (at most 2 at once)", "rules": "turns read by the rules"}
     problems = f"; problems in {len(d['problems'])} sessions" if d["problems"] else ""
+    beside = "".join(
+        f"; beside it, the {name} backend ({b['model']}): {b['completed_sessions']} of {b['sessions']} completed, "
+        f"first question p95 {secs(b['quiz_to_first_question_s']['p95'], 2)}, answer → next question p95 "
+        f"{secs(b['answer_to_next_question_s']['p95'], 2)}" for name, b in (d.get("beside") or {}).items())
     return (f"{d['completed_sessions']} of {d['sessions']} socket students × {d['questions_per_quiz']} questions, "
             f"{reader.get(d['turn_reader'], d['turn_reader'])}: request → first question p50 {secs(first['p50'], 2)}, "
             f"p95 {secs(first['p95'], 2)}; answer → next question p50 {secs(answer['p50'], 2)}, "
-            f"p95 {secs(answer['p95'], 2)}{problems}")
+            f"p95 {secs(answer['p95'], 2)}{problems}{beside}")
 
 
 def socket_machine(d: dict) -> str:
@@ -161,8 +165,14 @@ BENCHMARKS = Table(
         Row("bench/results/socket20/load_sessions.json",
             ("`bench/load_sessions.py --sessions 20 --clients socket`", "20 students typing a quiz request at once"),
             socket_load, socket_machine),
+        Row("bench/results/socket20-nice0/load_sessions.json",
+            ("`TUTOR_MODEL_NICE=0 ...`", "the same, the model's threads at the app's CPU priority (run right after)"),
+            socket_load, socket_machine),
         Row("bench/results/socket20-rules/load_sessions.json",
             ("`... --turn-reader rules`", "the same with the rules alone reading turns"),
+            socket_load, socket_machine),
+        Row("bench/results/socket50/load_sessions.json",
+            ("`bench/load_sessions.py --sessions 50 --clients socket`", "50 students typing a quiz request at once"),
             socket_load, socket_machine),
         Row("bench/results/quiz_soak.json",
             ("`bench/quiz_soak.py`", "100 quizzes: validity, duplicates, letter spread"),

@@ -37,9 +37,10 @@ from schemas.turn import TurnRequest
 
 log = logging.getLogger(__name__)
 MODES = ("rules", "model", "both")
-# Model readings in flight at once; a turn beyond them is read by the rules alone. 20 students asking at once
-# waited p95 19.7 s for a first question when every turn went to the model, 0.82 s with the rules alone
-# (bench/results/socket20*/load_sessions.json, 2 busy cores): under load the tutor degrades to the rules.
+# Model readings in flight at once; a turn beyond them is read by the rules alone. When every turn of 20 students
+# asking at once went to the model, the first question took about 20 s at p95 (2 busy cores); with this cap and the
+# model's threads at a lower priority (llm.priority) the load rows of the README (bench/results/socket20*/) stay in
+# seconds: under load the tutor degrades to the rules.
 MAX_MODEL_READS = 2
 _FALLBACK = TurnRequest(intent="help")
 

@@ -3,8 +3,8 @@ exactly as the torch rows are (same prompt token ids, same new-token count, same
 
 Two rows, one model: ``llama.cpp (its own sampler)`` decodes through llama-cpp-python's ``Llama.generate`` (the
 C sampler, greedy), ``llama.cpp, tutor runtime`` through :class:`llm.llamacpp_runtime.LlamaCppRuntime`'s loop (logits
-read into numpy each step, as the tutor streams). Both force every token up to the count (EOS masked), as the
-torch rows do with ``min_new_tokens``.
+read into numpy each step, as the tutor streams). Both force every token up to the count (end tokens masked), as
+the torch rows do with ``min_new_tokens``.
 """
 
 from __future__ import annotations
@@ -32,14 +32,16 @@ def load(threads: int):
 
 
 def generate_native(lm, ids: Sequence[int], n: int) -> list[int]:
-    """``n`` greedy tokens after ``ids`` from llama-cpp-python's own generate loop, EOS never chosen."""
+    """``n`` greedy tokens after ``ids`` from llama-cpp-python's own generate loop, no end token ever chosen."""
+    from llm.llamacpp_vocab import end_tokens
+
     llama = lm.llama
     llama.reset()
     out: list[int] = []
-    bias = {llama.token_eos(): float("-inf")}
+    ends = sorted(end_tokens(llama))
 
     def no_eos(input_ids, scores):
-        scores[list(bias)] = -np.inf
+        scores[ends] = -np.inf
         return scores
 
     import llama_cpp
@@ -53,12 +55,13 @@ def generate_native(lm, ids: Sequence[int], n: int) -> list[int]:
 
 
 def generate_runtime(runtime, ids: Sequence[int], n: int) -> list[int]:
-    """``n`` greedy tokens after ``ids`` through the tutor runtime's decode loop, EOS never chosen."""
+    """``n`` greedy tokens after ``ids`` through the tutor runtime's decode loop, no end token ever chosen (the loop
+    stops on any of them)."""
     runtime.lm.llama.reset()  # no KV reuse between timed calls: every call pays its prompt
-    eos = runtime.eos
+    ends = sorted(runtime.ends)
 
     def greedy(logits, seen):
-        logits[eos] = -np.inf
+        logits[ends] = -np.inf
         return int(np.argmax(logits))
 
     return list(runtime.tokens(list(ids), greedy, n))

@@ -10,7 +10,10 @@ applied through llama.cpp's own LoRA support, after :mod:`llm.lora_gguf` writes 
   temperature + top-p; the turn reader's greedy top-k regex check of :mod:`llm.pattern_decode`). The KV cache
   keeps the longest prefix shared with the previous call (the system prompt of every turn reading).
 * ``generate_text``/``generate`` (Pydantic models, ``Literal``\\s, regexes) go through Outlines' own llama.cpp
-  integration (``outlines.from_llamacpp``), re-validated with Pydantic as in process.
+  integration (``outlines.from_llamacpp``), re-validated with Pydantic as in process; a constraint that fails inside
+  llama.cpp's sampler raises (:mod:`llm.llamacpp_outlines`) instead of returning free text.
+* Decoding stops on every end token of the vocabulary (:mod:`llm.llamacpp_vocab`), and the pattern decoder never
+  takes a control token (no text) as a step: it would leave the text as it is and be fed back until the budget ends.
 
 Selected with ``TUTOR_BACKEND=llamacpp`` (:class:`llm.settings.BackendSettings`); installed on request with
 ``bash scripts/install.sh --llamacpp`` (a ~10 minute C++ build, so not part of the default install).
@@ -33,6 +36,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from llm.llamacpp_vocab import end_tokens, token_bytes
 from llm.loading import GENERATE_LOCK
 from llm.settings import BackendSettings, LLMSettings
 from llm.spec import ModelSpec, resolve_adapter, resolve_model
@@ -135,6 +139,7 @@ class LlamaCppRuntime:
         self.lm = lm
         llama = lm.llama
         self.eos = llama.token_eos()
+        self.ends = end_tokens(llama)  # stop on any of them, not only the EOS (llm.llamacpp_vocab)
         template = llama.metadata.get("tokenizer.chat_template")
         if not template:
             raise LlamaCppError(f"{lm.gguf.name} carries no chat template (tokenizer.chat_template)")
@@ -163,14 +168,18 @@ class LlamaCppRuntime:
 
     def piece(self, token: int) -> str:
         """A token's text (special tokens as nothing), decoded on its own as ``tokenizer.decode([token])``."""
-        return self.lm.llama.detokenize([token]).decode("utf-8", errors="replace")
+        return self.token_bytes(token).decode("utf-8", errors="replace")
+
+    def token_bytes(self, token: int) -> bytes:
+        """A token's bytes, however long (``Llama.detokenize`` drops pieces over 32 bytes: llm.llamacpp_vocab)."""
+        return token_bytes(self.lm.llama, token)
 
     # --------------------------------------------------------------- decoding
 
     def tokens(self, prompt: str | list[int], choose: Callable[[Any, list[int]], int | None], max_new_tokens: int,
                stop: threading.Event | None = None) -> Iterator[int]:
-        """Token ids after ``prompt`` (text, or its token ids): ``choose(logits, ids so far)`` picks each, None ends.
-        Hold the lock around it."""
+        """Token ids after ``prompt`` (text, or its token ids): ``choose(logits, ids so far)`` picks each; None or an
+        end token (:attr:`ends`) ends. Hold the lock around it."""
         llama = self.lm.llama
         ids = self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
         room = llama.n_ctx() - len(ids)
@@ -182,7 +191,7 @@ class LlamaCppRuntime:
             if stop is not None and stop.is_set():
                 return
             token = choose(self._logits(), ids)
-            if token is None or token == self.eos:
+            if token is None or token in self.ends:
                 return
             yield token
             ids.append(token)
@@ -229,7 +238,7 @@ class LlamaCppRuntime:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")  # a character may span two tokens
         with GENERATE_LOCK:
             for token in self.tokens(prompt, choose, max_new_tokens, stop):
-                piece = decoder.decode(self.lm.llama.detokenize([token]))
+                piece = decoder.decode(self.token_bytes(token))
                 if piece:
                     yield piece
         tail = decoder.decode(b"", final=True)
@@ -246,9 +255,12 @@ class LlamaCppRuntime:
         compiled = regex.compile(pattern)
         state = {"text": "", "done": False}
 
+        def text_of(token: int) -> str | None:  # a control token is no text: never a step of the pattern
+            return self.piece(token) or None
+
         def choose(logits, ids):
             token, state["text"] = choose_pattern_token(top_k_ids(logits, top_k), state["text"], compiled,
-                                                        self.piece, self.eos)
+                                                        text_of, self.ends)
             state["done"] = token is None
             return token
 
@@ -262,14 +274,17 @@ class LlamaCppRuntime:
     def generate_text(
         self, output_type: Any, prompt: str, *, seed: int = 0, max_new_tokens: int = 256, temperature: float = 0.0
     ) -> str:
-        """Constrained text through Outlines' llama.cpp integration (matches the grammar unless cut off)."""
+        """Constrained text through Outlines' llama.cpp integration (matches the grammar unless cut off); a constraint
+        that cannot be applied raises :class:`~llm.llamacpp_outlines.ConstraintError`, never returns free text."""
+        from llm.llamacpp_outlines import run_checked
+
         generator = self.generator(output_type)
         sampling: dict[str, Any] = {"max_tokens": max_new_tokens, "temperature": temperature, "seed": seed,
                                     "repeat_penalty": 1.0}
         if temperature > 0:
             sampling["top_p"] = 0.95  # as in process (llm.structured)
         with GENERATE_LOCK:
-            return generator(prompt, **sampling)
+            return run_checked(generator, prompt, **sampling)
 
     def generate(
         self, output_type: type[T], prompt: str, *, seed: int = 0, max_new_tokens: int = 256, temperature: float = 0.0
@@ -283,15 +298,18 @@ class LlamaCppRuntime:
             raise StructuredOutputError(f"{output_type.__name__} output did not validate: {exc}") from exc
 
     def generator(self, output_type: Any) -> Any:
-        """The cached Outlines generator for ``output_type`` over this llama.cpp model."""
+        """The cached Outlines generator for ``output_type`` over this llama.cpp model, its constraint checked
+        (:mod:`llm.llamacpp_outlines`: :class:`~llm.llamacpp_outlines.ConstraintError` if it cannot be applied)."""
         import outlines
+
+        from llm.llamacpp_outlines import checked_generator
 
         key = type_key(output_type)
         with GENERATE_LOCK:
             if self._outlines is None:
                 self._outlines = outlines.from_llamacpp(self.lm.llama, chat_mode=False)
             if key not in self._generators:
-                self._generators[key] = outlines.Generator(self._outlines, output_type)
+                self._generators[key] = checked_generator(self._outlines, output_type, self.eos)
             return self._generators[key]
 
 

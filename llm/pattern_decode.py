@@ -16,6 +16,8 @@ With a batching scheduler (:mod:`llm.batching`) the same choice runs as a per-re
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from llm.loading import LoadedModel, generating
 
 
@@ -65,16 +67,22 @@ def _next_token(logits, text: str, compiled, tokenizer, eos: int, top_k: int) ->
     return choose_pattern_token(candidates, text, compiled, lambda token: tokenizer.decode([token]), eos)
 
 
-def choose_pattern_token(candidates, text: str, compiled, piece, eos: int) -> tuple[int | None, str]:
+def choose_pattern_token(candidates, text: str, compiled, piece, eos: int | Collection[int]) -> tuple[int | None, str]:
     """The first of ``candidates`` (best first) that keeps ``text`` a prefix of ``compiled``: (token, new text),
-    or (None, text) when EOS comes first and ``text`` fully matches; ``piece(token)`` is the token's text. Shared
+    or (None, text) when an end token (``eos``: one id, or every id that ends a turn) comes first and ``text`` fully
+    matches. ``piece(token)`` is the token's text, or None for a token that is no text (a control token): never
+    chosen, as it would leave the text as it is and the decode could repeat it until the budget ran out. Shared
     by every runtime that decodes under a pattern (:mod:`llm.llamacpp_runtime` too)."""
+    ends = {eos} if isinstance(eos, int) else eos
     for token in candidates:
-        if token == eos:
+        if token in ends:
             if compiled.fullmatch(text):
                 return None, text
             continue
-        candidate = text + piece(token)
+        text_piece = piece(token)
+        if text_piece is None:
+            continue
+        candidate = text + text_piece
         if compiled.fullmatch(candidate, partial=True):
             return token, candidate
     raise PatternDecodeError(f"no token in the top {len(candidates)} continues {text[:60]!r}")

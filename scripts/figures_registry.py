@@ -39,8 +39,13 @@ def llamacpp_beside(d: dict) -> str:
     own, tutor = variant(d["rows"], "its own sampler"), variant(d["rows"], "tutor runtime")
     return (f"; llama.cpp, same GGUF + adapter: {own['decode_tok_s']} tok/s ({own['total_tok_s']} with the prompt), "
             f"through the tutor's llamacpp backend {tutor['decode_tok_s']} ({tutor['total_tok_s']}), "
-            f"ARC-Easy {pct(tutor['arc_acc'])}; {d.get('new_tokens', '?')} new tokens, load average "
-            f"{d['load_average_start'][0]} at the start")
+            f"ARC-Easy {pct(tutor['arc_acc'])}; {d.get('new_tokens', '?')} new tokens")  # load: machine column
+
+
+def loaded_machine(d: dict) -> str:
+    """The CPU and threads, and the load average the run started and ended with (the machine may be shared)."""
+    start, end = d["load_average_start"][0], d["load_average_end"][0]
+    return f"{cpu_machine(d)}, load average {start} at the start, {end} at the end"
 
 
 def eval_speed(d: dict) -> str:
@@ -150,7 +155,7 @@ BENCHMARKS = Table(
             quiz_speed, cpu_machine),
         Row("bench/results/decode_variants.json",
             ("`bench/decode_variants.py`", "decode tok/s *and* ARC-Easy answers per CPU weight format"),
-            decode_variants, cpu_machine),
+            decode_variants, loaded_machine),
         Row("bench/results/eval_speed.json", ("`bench/eval_speed.py`", "`tutor eval arc` loglik throughput"),
             eval_speed, cpu_machine),
         Row("bench/results/eval_speed_xeon_2cores.json",
@@ -397,8 +402,8 @@ trained {metrics['global_step']} steps over {metrics['data']['rows_used']:,} row
 def packed(d: dict) -> str:
     p, fp32 = variant(d["rows"], "(default)"), variant(d["rows"], "fp32, lean")
     text = f"""
-With the tutor adapter on {d['cpu']} ({d['threads']} threads), packed decoding runs {p['decode_tok_s']} tok/s against
-{fp32['decode_tok_s']} for the fp32 weights; on ARC-Easy ({p['arc_n']} questions) it scores {pct(p['arc_acc'])} vs
+With the tutor adapter on {d['cpu']} ({d['threads']} threads, load average {d['load_average_start'][0]} at the
+start), packed decoding runs {p['decode_tok_s']} tok/s against {fp32['decode_tok_s']} for the fp32 weights; on ARC-Easy ({p['arc_n']} questions) it scores {pct(p['arc_acc'])} vs
 {pct(fp32['arc_acc'])} and picks the same answer as fp32 on {pct(p['arc_same_pick_as_fp32'])} of them
 (`bench/decode_variants.py`, `bench/results/decode_variants.json`)."""
     if not any("llama.cpp" in r["variant"] for r in d["rows"]):

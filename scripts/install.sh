@@ -37,7 +37,9 @@ if [[ $LLAMACPP == 1 ]]; then
   CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=ON -DCMAKE_PROJECT_llama.cpp_INCLUDE=$no_common" \
     CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" pipi -e ".[llamacpp]"
   rm -f "$no_common"
-  .venv/bin/python -c "import llama_cpp" || { echo "install failed: llama_cpp does not import" >&2; exit 1; }
+  # numba: Outlines' llama.cpp constraint needs it (llm/llamacpp_outlines.py); checked here, not at the first quiz
+  .venv/bin/python -c "import llama_cpp, outlines_core.kernels.numpy" \
+    || { echo "install failed: llama_cpp or numba does not import" >&2; exit 1; }
 fi
 
 if [[ $DEV == 1 ]] && ! command -v chromium >/dev/null; then

@@ -38,9 +38,9 @@ from schemas.turn import TurnRequest
 log = logging.getLogger(__name__)
 MODES = ("rules", "model", "both")
 # Model readings in flight at once; a turn beyond them is read by the rules alone. When every turn of 20 students
-# asking at once went to the model, the first question took about 20 s at p95 (2 busy cores); with this cap and the
-# model's threads at a lower priority (llm.priority) the load rows of the README (bench/results/socket20*/) stay in
-# seconds: under load the tutor degrades to the rules.
+# asking at once went to the model, their first questions queued behind it for many seconds; with this cap and the
+# model's threads at a lower priority (llm.priority) the 20- and 50-student rows of the README's load benchmarks
+# (bench/results/socket*/load_sessions.json) meet the first-question targets: under load the tutor degrades to the rules.
 MAX_MODEL_READS = 2
 _FALLBACK = TurnRequest(intent="help")
 

@@ -46,6 +46,15 @@ def test_pattern_choice_skips_tokens_that_leave_the_pattern():
         choose_pattern_token([9, 3], "qu", compiled, pieces.get, eos=9)  # EOS before a full match is skipped
 
 
+def test_pattern_choice_never_takes_a_control_token_and_stops_on_any_end_token():
+    pieces = {1: "quiz", 5: None, 6: "", 8: "<|endoftext|>"}  # 5: a control token (no text)
+    compiled = regex.compile(r"quiz( q[0-9])?")
+    assert choose_pattern_token([5, 1], "", compiled, pieces.get, eos={0, 8}) == (1, "quiz")
+    assert choose_pattern_token([5, 8, 0], "quiz", compiled, pieces.get, eos={0, 8}) == (None, "quiz")
+    with pytest.raises(PatternDecodeError):
+        choose_pattern_token([5], "quiz", compiled, pieces.get, eos={0, 8})
+
+
 def test_lora_keys_and_unsupported_adapters():
     assert split_key("base_model.model.model.layers.3.self_attn.q_proj.lora_A.weight") == (
         "model.layers.3.self_attn.q_proj", "lora_a")
@@ -68,7 +77,8 @@ def test_lora_row_permutation_is_the_base_export_one():
 def runtime_on(llama: ScriptedLlama, prompt_len: int) -> LlamaCppRuntime:
     runtime = LlamaCppRuntime.__new__(LlamaCppRuntime)
     runtime.lm = LlamaCppModel(llama, ModelSpec("embedded", "embedded"), None, None, None, 1)
-    runtime.eos = 0
+    runtime.eos, runtime.ends = 0, frozenset({0})
+    runtime.token_bytes = lambda token: llama.detokenize([token])
 
     def logits():
         logits = np.zeros(256, dtype=np.float32)
@@ -123,6 +133,33 @@ def test_pattern_decode_on_the_loop():
     assert runtime.decode_pattern(r"quiz( x)?", "ab", max_new_tokens=10) == "quiz x"
     with pytest.raises(PatternDecodeError, match="no full match"):
         runtime_on(ScriptedLlama("quiz x"), 2).decode_pattern(r"quiz( x)?", "ab", max_new_tokens=2)
+
+
+def test_pattern_decode_ends_where_a_control_token_is_preferred():
+    """The model's best token after "quiz" is a control token (no text): it is skipped and the turn ends there, instead
+    of the decode feeding it back until the budget runs out."""
+    llama = ScriptedLlama("quiz")
+    runtime = runtime_on(llama, prompt_len=2)
+    runtime.ends = frozenset({0, 3})
+    runtime.piece = lambda token: "" if token in (0, 3, 7) else bytes([token]).decode()
+    scripted = runtime._logits
+
+    def prefers_control():
+        logits = scripted()
+        if llama.n_tokens - 2 >= 4:  # after "quiz": control 7, then end-of-turn 3, then EOS 0
+            logits[[7, 3, 0]] = [3.0, 2.0, 1.0]
+        return logits
+
+    runtime._logits = prefers_control
+    assert runtime.decode_pattern(r"quiz( x)?", "ab", max_new_tokens=10) == "quiz"
+    assert llama.evaluated[-1] == [ord("z")]  # neither 7 nor 3 was fed back
+
+
+def test_decode_loop_stops_on_any_end_token():
+    llama = ScriptedLlama("qu\x03iz")
+    runtime = runtime_on(llama, prompt_len=2)
+    runtime.ends = frozenset({0, 3})
+    assert bytes(runtime.tokens("ab", lambda logits, ids: int(np.argmax(logits)), 10)) == b"qu"
 
 
 def test_a_prompt_longer_than_the_context_is_refused():

@@ -69,10 +69,12 @@ def test_the_copy_passes_before_any_edit(copy: Path):
 
 
 def test_check_fails_when_a_readme_figure_is_altered(copy: Path, capsys):
-    _edit(copy / "README.md", "packed decoding runs 53.8 tok/s", "packed decoding runs 40.6 tok/s")
+    rows = json.loads((copy / "bench/results/decode_variants.json").read_text(encoding="utf-8"))["rows"]
+    packed = next(r for r in rows if "(default)" in r["variant"])["decode_tok_s"]
+    _edit(copy / "README.md", f"decoding runs {packed} tok/s", "decoding runs 40.6 tok/s")
     assert figures.main(["--check", "--root", str(copy)]) == 1
     out = capsys.readouterr()
-    assert "-With the tutor adapter on AMD EPYC (2 threads), packed decoding runs 40.6 tok/s" in out.out
+    assert any(line.startswith("-") and "decoding runs 40.6 tok/s" in line for line in out.out.splitlines())
     assert "README.md differs from the results" in out.err
 
 
@@ -131,7 +133,8 @@ def test_every_row_names_the_machine_its_results_record():
             machine = row.machine(results(row.source))
             assert machine.strip(), row.source
     decode = next(row for row in figures.SECTIONS["benchmarks"].rows if row.source.endswith("decode_variants.json"))
-    assert decode.machine(results(decode.source)) == "AMD EPYC, 2 threads"
+    machine = decode.machine(results(decode.source))
+    assert machine.startswith("AMD EPYC, 2 threads, load average ") and machine.endswith(" at the end")
 
 
 def test_train_throughput_cell_reads_interleaved_medians_and_the_fp8_variant():

@@ -42,7 +42,8 @@ SEED = 1234
 
 # Concepts the frozen turn test sets (evaluation/data/turns_test*.jsonl) ask about while they had no card;
 # their cards came later and stay out of training so the test sets keep measuring unseen topics.
-HELDOUT_CARDS = frozenset({"diffusion-models", "graph-neural-networks", "beam-search", "autoencoders"})
+HELDOUT_CARDS = frozenset({"diffusion-models", "graph-neural-networks", "beam-search", "autoencoders", "knowledge-distillation",
+                           "variational-autoencoders", "self-supervised-learning", "mixture-of-experts"})
 
 
 def is_heldout(card_id: str) -> bool:

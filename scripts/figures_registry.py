@@ -179,6 +179,11 @@ BENCHMARKS = Table(
         Row("bench/results/socket50/load_sessions.json",
             ("`bench/load_sessions.py --sessions 50 --clients socket`", "50 students typing a quiz request at once"),
             socket_load, socket_machine),
+        Row("bench/results/unit_tier.json",
+            ("`bench/unit_tier.py --runs 3`", "the unit tier's wall time, collection included"),
+            lambda d: (f"{d['runs'][0]['passed']} tests: median {secs(d['median_wall_s'], 1)}, max "
+                       f"{secs(d['max_wall_s'], 1)} over {len(d['runs'])} runs (target ≤ {d['target_s']:.0f} s)"),
+            lambda d: f"{d['cpu']}, 2 cores, load average {d['load_average']['before'][0]:.1f} before"),
         Row("bench/results/quiz_soak.json",
             ("`bench/quiz_soak.py`", "100 quizzes: validity, duplicates, letter spread"),
             quiz_soak, cpu_machine),

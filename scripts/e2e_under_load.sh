@@ -33,17 +33,6 @@ for run in $(seq "$RUNS"); do
   fi
   seconds+=($((SECONDS - start)))
 done
-beside=$(ls "$OUT"/load-*/load_sessions.json 2>/dev/null | wc -l)
-echo "$passed of $RUNS runs passed; load benchmark runs completed beside: $beside"
-"$PY" - "$RUNS" "$passed" "$beside" "${seconds[@]}" <<'PY'
-import sys, time
-from common.files import write_json
-from common.provenance import cpu_name, load_average
-runs, passed, beside, *seconds = (int(a) for a in sys.argv[1:])
-write_json("bench/results/e2e_under_load.json", {
-    "runs": runs, "passed_in_a_row": passed, "seconds_per_run": seconds, "load_bench_runs_completed": beside,
-    "load": "bench/load_sessions.py --sessions 20 --clients socket, one run after another", "tier": "tests/e2e",
-    "command": f"bash scripts/e2e_under_load.sh {runs}", "cpu": cpu_name(), "load_average_end": load_average(),
-    "created": time.strftime("%Y-%m-%d")})
-PY
+echo "$passed of $RUNS runs passed; load benchmark runs completed beside: $(ls "$OUT"/load-*/load_sessions.json 2>/dev/null | wc -l)"
+"$PY" bench/e2e_load_summary.py --runs "$RUNS" --passed "$passed" --seconds "${seconds[@]}" --logs "$OUT" >/dev/null
 [[ $passed -eq $RUNS ]]

@@ -176,6 +176,14 @@ BENCHMARKS = Table(
         Row("bench/results/socket20-rules/load_sessions.json",
             ("`... --turn-reader rules`", "the same with the rules alone reading turns"),
             socket_load, socket_machine),
+        Row("bench/results/e2e_under_load.json",
+            ("`bash scripts/e2e_under_load.sh 10`", "the browser tier, run after run, with the 20-student load bench beside it"),
+            lambda d: (f"{d['passed_in_a_row']} of {d['runs']} runs in a row passed (no retries in the tests), median "
+                       f"{secs(sorted(d['seconds_per_run'])[len(d['seconds_per_run']) // 2], 0)} a run; beside them "
+                       f"{d['load_beside']['completed']} load runs completed, {d['load_beside']['met_every_target']} "
+                       f"met every target, worst answer → next question p95 "
+                       f"{secs(d['load_beside']['worst_answer_to_next_question_p95_s'], 2)}"),
+            lambda d: f"{d['cpu']}, 2 cores"),
         Row("bench/results/socket50/load_sessions.json",
             ("`bench/load_sessions.py --sessions 50 --clients socket`", "50 students typing a quiz request at once"),
             socket_load, socket_machine),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"runs": args.runs, "passed_in_a_row": args.passed, "seconds_per_run": args.seconds,
               "load_beside": load_runs(args.logs), "tier": "tests/e2e",
               "load": "bench/load_sessions.py --sessions 20 --clients socket, one run after another",
-              "command": f"bash scripts/e2e_under_load.sh {args.runs}", "cpu": cpu_name(),
+              "command": f"bash scripts/e2e_under_load.sh {args.runs}", "cpu": cpu_name(), "cores": os.cpu_count(),
               "load_average_end": load_average(), "date": time.strftime("%Y-%m-%d")}
     write_json(args.out, result)
     print(json.dumps(result, indent=1))

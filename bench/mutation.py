@@ -2,6 +2,7 @@
 
     python bench/mutation.py                  # a fresh run (mutants/ rebuilt), then the table and the JSON
     python bench/mutation.py --report-only    # the table and the JSON from the last run's mutants/
+    python bench/mutation.py --report-only --note "planning re-run with mutmut run 'agent.quiz.planning*'"
 
 The modules and the fast unit test files each mutant is checked against are in ``[tool.mutmut]`` of
 pyproject.toml; mutmut runs only the tests that call the mutated function. The run is CPU-heavy, so it
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report-only", action="store_true", help="read the last run's mutants/ instead of running")
     parser.add_argument("--max-children", type=int, default=2, help="mutants checked at once (CPU cores to use)")
     parser.add_argument("--out", type=Path, default=OUT, help="where the JSON goes")
+    parser.add_argument("--note", help="how this result came about when not from one fresh run (kept in the JSON)")
     args = parser.parse_args(argv)
     load_before = load_average()
     wall = None if args.report_only else run_mutmut(args.max_children)
@@ -150,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         "modules": modules, "core_modules": list(CORE), "core": core, "total": total,
         "equivalent_list_problems": problems,
     }
+    if args.note:
+        result["note"] = args.note
     if args.report_only and previous:
         result["machine"], result["date"] = previous["machine"], previous["date"]  # the run's, not this read's
     write_json(args.out, result)

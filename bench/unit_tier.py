@@ -10,6 +10,7 @@ the machine and its load average before and after. Run it on a quiet machine: ot
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import subprocess
@@ -49,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {"command": "python -m pytest tests/unit -q -p no:cacheprovider", "runs": runs,
               "median_wall_s": statistics.median(walls), "max_wall_s": max(walls), "target_s": TARGET_S,
               "met": all(r["exit_code"] == 0 for r in runs) and max(walls) <= TARGET_S,
-              "cpu": cpu_name(), "load_average": {"before": before, "after": load_average()},
+              "cpu": cpu_name(), "cores": os.cpu_count(), "load_average": {"before": before, "after": load_average()},
               "date": time.strftime("%Y-%m-%d")}
     write_json(args.out, result)
     print("| run | wall s | passed | exit |\n|---|---|---|---|")

@@ -183,7 +183,7 @@ BENCHMARKS = Table(
                        f"{d['load_beside']['completed']} load runs completed, {d['load_beside']['met_every_target']} "
                        f"met every target, worst answer → next question p95 "
                        f"{secs(d['load_beside']['worst_answer_to_next_question_p95_s'], 2)}"),
-            lambda d: f"{d['cpu']}, 2 cores"),
+            lambda d: f"{d['cpu']}, {d['cores']} cores"),
         Row("bench/results/socket50/load_sessions.json",
             ("`bench/load_sessions.py --sessions 50 --clients socket`", "50 students typing a quiz request at once"),
             socket_load, socket_machine),
@@ -191,7 +191,7 @@ BENCHMARKS = Table(
             ("`bench/unit_tier.py --runs 3`", "the unit tier's wall time, collection included"),
             lambda d: (f"{d['runs'][0]['passed']} tests: median {secs(d['median_wall_s'], 1)}, max "
                        f"{secs(d['max_wall_s'], 1)} over {len(d['runs'])} runs (target ≤ {d['target_s']:.0f} s)"),
-            lambda d: f"{d['cpu']}, 2 cores, load average {d['load_average']['before'][0]:.1f} before"),
+            lambda d: f"{d['cpu']}, {d['cores']} cores, load average {d['load_average']['before'][0]:.1f} before"),
         Row("bench/results/quiz_soak.json",
             ("`bench/quiz_soak.py`", "100 quizzes: validity, duplicates, letter spread"),
             quiz_soak, cpu_machine),

@@ -120,8 +120,14 @@ async def _starters(user=None, language=None) -> list[cl.Starter]:
     ]
 
 
+def _with_defaults(chat_settings: dict[str, Any] | None) -> dict[str, Any]:
+    """The student's chat settings over the server's: TUTOR_QUESTIONS until the slider moves (a socket client
+    that never sends settings keeps it)."""
+    return {"questions": SETTINGS.questions, **(chat_settings or {})}
+
+
 def _settings_widgets(current: dict[str, Any]) -> cl.ChatSettings:
-    prefs = preferences({"questions": SETTINGS.questions, **current})  # TUTOR_QUESTIONS until the student moves it
+    prefs = preferences(_with_defaults(current))
     return cl.ChatSettings(
         [
             Slider(id="questions", label="Questions per quiz", initial=prefs["questions"], min=1,
@@ -211,8 +217,7 @@ def _graph_thread(chat_thread_id: str) -> str:
 
 
 def _chat_settings() -> dict[str, Any]:
-    # TUTOR_QUESTIONS until the student moves the slider (a client that never sends settings keeps it)
-    return {"questions": SETTINGS.questions, **(cl.context.session.chat_settings or {})}
+    return _with_defaults(cl.context.session.chat_settings)
 
 
 def _user() -> str:

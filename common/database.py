@@ -38,6 +38,19 @@ def is_postgres(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(POSTGRES_SCHEMES)
 
 
+SCHEMA_LOCK = "ml-tutor schema"
+
+
+def ddl_statements(script: str) -> list[str]:
+    """The statements of a schema script, each run in its own transaction on PostgreSQL.
+
+    One transaction for the whole script held a share lock on every indexed table until the end; a writer of
+    two of those tables (a chat step and its new thread) then waited for the setup while the setup waited for
+    it: "deadlock detected" (CI, tests/integration/test_store_postgres.py). A statement at a time holds one
+    table's lock at a time, which cannot close a cycle."""
+    return [statement for statement in script.split(";") if statement.strip()]
+
+
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for ``pg_advisory_lock`` (the same in every process)."""
     return zlib.crc32(name.encode()) - 2**31
@@ -65,12 +78,21 @@ class Database:
         raise NotImplementedError
 
     _ready = False  # setup() ran since the last close()
+    _ready_lock: asyncio.Lock | None = None
 
     async def ready(self, schema: str, postgres_extra: str = "") -> "Database":
-        """This database with its tables created: :meth:`setup` on first use (again after :meth:`close`)."""
-        if not self._ready:
-            await self.setup(schema, postgres_extra)
-            self._ready = True
+        """This database with its tables created: :meth:`setup` on first use (again after :meth:`close`).
+
+        Single-flight: the first steps of a new chat arrive together, and a second setup running beside the
+        first one's writes deadlocked on PostgreSQL (CI, test_concurrent_first_steps_of_a_new_thread)."""
+        if self._ready:
+            return self
+        if self._ready_lock is None:
+            self._ready_lock = asyncio.Lock()
+        async with self._ready_lock:
+            if not self._ready:
+                await self.setup(schema, postgres_extra)
+                self._ready = True
         return self
 
     async def rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
@@ -196,11 +218,13 @@ class PostgresDatabase(Database):
         return self._pool
 
     async def setup(self, schema: str, postgres_extra: str = "") -> None:
-        """Create the tables once, under a lock: two instances starting together must not race."""
-        async with self.transaction() as tx:
-            await tx.execute("SELECT pg_advisory_xact_lock(?)", (lock_key("ml-tutor schema"),))
-            for statement in filter(str.strip, (schema + postgres_extra).split(";")):
-                await tx.execute(statement)
+        """Create the tables under a lock (two instances starting together must not race), one statement a
+        transaction: ``CREATE INDEX IF NOT EXISTS`` locks its table even when the index exists, and a setup that
+        held those locks to the end deadlocked with another instance's writes (:func:`ddl_statements`)."""
+        async with self.advisory_lock(SCHEMA_LOCK):
+            for statement in ddl_statements(schema + postgres_extra):
+                async with self.transaction() as tx:
+                    await tx.execute(statement)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:

@@ -19,7 +19,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from common.database import SQLITE_SYNCHRONOUS, is_postgres, lock_key, pg_sql
+from common.database import SCHEMA_LOCK, SQLITE_SYNCHRONOUS, ddl_statements, is_postgres, lock_key, pg_sql
 
 
 
@@ -148,11 +148,16 @@ class SyncPostgresDatabase(SyncDatabase):
         return self._pool
 
     def setup(self, schema: str, postgres_extra: str = "") -> None:
-        """Create the tables once, under a lock: two instances starting together must not race."""
-        with self.transaction() as tx:
-            tx.lock("ml-tutor schema")
-            for statement in filter(str.strip, (schema + postgres_extra).split(";")):
-                tx.execute(statement)
+        """Create the tables under a session lock, one statement a transaction (see :func:`ddl_statements`)."""
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (lock_key(SCHEMA_LOCK),))
+            try:
+                for statement in ddl_statements(schema + postgres_extra):
+                    conn.execute(statement)
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key(SCHEMA_LOCK),))
 
     @contextmanager
     def transaction(self) -> Iterator[SyncTx]:

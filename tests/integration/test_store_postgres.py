@@ -132,3 +132,29 @@ def test_study_store_round_trip_in_insertion_order(fresh_database):
     assert set(again.asked("ada")) == {fact_id_of(q) for q in quiz.questions} and again.asked("bob") == {}
     assert again.users() == ["ada"]
     again.close()
+
+
+async def test_a_second_instance_sets_up_while_the_first_writes(fresh_database):
+    """Instances starting beside a running one: their table setup never deadlocks with its writes.
+
+    Each write creates a thread and a step (two indexed tables); each setup re-runs the CREATE INDEX
+    statements, which lock their tables even when the index exists."""
+    import asyncio
+
+    from agent.study.store import StudyStore
+
+    init_http_context()
+    first = ChatDataLayer(fresh_database)
+    await first.create_step(_UNIT._step("warm", 0, "tables made"))
+
+    async def start_another() -> None:
+        other = ChatDataLayer(fresh_database)
+        await other.get_thread("warm")  # its first call sets up the tables again
+        await other.close()
+        await asyncio.to_thread(lambda: StudyStore(fresh_database).close())
+
+    writes = [first.create_step(_UNIT._step(f"t{n}", 1, f"new thread {n}")) for n in range(30)]
+    await asyncio.wait_for(asyncio.gather(*writes, *(start_another() for _ in range(6))), timeout=60)
+    threads = [await first.get_thread(f"t{n}") for n in range(30)]
+    assert [len(thread["steps"]) for thread in threads] == [1] * 30
+    await first.close()

@@ -61,6 +61,15 @@ def by_source(packet: list[dict], key: dict[str, dict], judgments: list[Judgment
     return out
 
 
+def markdown(summary: dict) -> str:
+    lines = ["# Reviewer calibration: tutor questions and human-written exam questions, one blind packet", "",
+             "| source | n | keyed | plausible distractors (of 3) | on topic |", "|---|---|---|---|---|"]
+    for source, s in summary.items():
+        lines.append(f"| {source} | {s['questions']} | {s['keyed_correct']:.1%} | {s['plausible_distractors']:.2f} "
+                     f"| {s['on_topic']:.1%} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -86,7 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     result = {"by_source": by_source(packet, key, [Judgment(**row) for row in load_jsonl(args.judgments)]),
               "instructions": INSTRUCTIONS}
     write_json(args.out / "results.json", result)
-    print(json.dumps(result["by_source"], indent=1))
+    write_atomic(args.out / "results.md", markdown(result["by_source"]))
+    print(markdown(result["by_source"]))
     return 0
 
 

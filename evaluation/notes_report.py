@@ -247,8 +247,10 @@ def review_packet(results: list[ChapterResult]) -> str:
     """One JSON line per question for a blind reviewer: the question alone (self-contained?) and, apart,
     the source sentence (correctly keyed?)."""
     lines = []
+    stems = Counter(Path(r.chapter.local).stem for r in results)
     for r in results:
-        stem = Path(r.chapter.local).stem
+        local = Path(r.chapter.local)
+        stem = local.stem if stems[local.stem] == 1 else f"{local.parent.name}-{local.stem}"  # ids stay unique
         for n, (q, _) in enumerate(r.questions, 1):
             lines.append(json.dumps({"id": f"{stem}-{n:02d}", "question": q.question,
                                      "options": dict(zip("ABCD", q.options)), "keyed": q.answer,

@@ -4,10 +4,10 @@ option really wrong? (pure, no I/O, no model)
 Blind review round 2 (49 questions from 15 held-out d2l chapters, evaluation/reports/notes/blind-round2) judged
 67.3% self-contained and keyed; the reviewer's notes on the failures give these checks:
 
-* ``unresolved`` "the" and a bare plural that is no concept name and nothing restricts ("The outputs of the
-                gates are ...": which gates?) - it presupposes the page around it;
-* ``list slot`` the blank is one member of a list ("estimating ____ and a second moment"): the other
-                members are the natural wrong options, and often right as well;
+* ``unresolved`` "the" and a plural with no concept name in it that nothing restricts ("The outputs of the
+                gates are ...": which gates? "the missing team members") - it presupposes the page around it;
+* ``list slot`` the blank is one member of a list ("estimating ____ and a second moment") or an example ("as
+                in a ____"): the other members are the natural wrong options, and often right as well;
 * a wrong option the notes liken to the key (:func:`alike`: "Like a dropout layer, batch normalization layers
                 behave differently in training and prediction" - so "dropout" is no wrong option for "What behaves
                 differently during training than at test time?");
@@ -33,27 +33,33 @@ from knowledge.names import ConceptNames, tokens
 from knowledge.note_checks import GENERIC
 
 BLANK = "____"
-# "the gates" (which?), not "the gates of an LSTM", "the queries, keys, and values" (a list names them) or "the
-# hidden states" (a name, checked against the concept names).
+# "the gates", "the missing team members" (which?) where a noun phrase ends (a verb or the sentence's end follows,
+# so "the memory cell stays" is no plural), not "the gates of an LSTM", "the queries, keys, and values" (a list
+# names them), "the hidden states" (a name, checked against the concept names) or "the bias" (not plural).
 _DEFINITE_PLURAL = re.compile(
-    r"\bthe\s+([a-z][a-z-]*[^s\W]s)\b(?!\s*,)(?!\s+(?:of|that|which|who|whose|where|in|for|from|on|at|with|by|to|"
-    r"used|called|computed|produced|given|obtained|across|between|over|under|and|or)\b)", re.IGNORECASE)
-_LIST_SLOT = re.compile(rf"{BLANK}\s+(?:and|or)\s+\w|\w\s+(?:and|or)\s+(?:(?:the|an?)\s+)?{BLANK}")
+    r"\bthe\s+((?:[a-z][a-z-]*\s+){0,2}[a-z][a-z-]*[^siua\W]s)\b"
+    r"(?=\s*[.;:!?]|\s+(?:are|were|have|had|can|cannot|may|will|must|should|do|remain|become)\b)", re.IGNORECASE)
+# One member of a list, or an example ("as in a ____": a linear model, and also a logistic regression).
+_LIST_SLOT = re.compile(rf"{BLANK}\s+(?:and|or)\s+\w|\w\s+(?:and|or)\s+(?:(?:the|an?)\s+)?{BLANK}"
+                        r"|\b(?:as in|such as|e\.g\.,?|for example,?|for instance,?|like|including)\s+"
+                        rf"(?:(?:the|an?)\s+)?{BLANK}", re.IGNORECASE)
 
 
 def unresolved(sentence: str, names: ConceptNames) -> bool:
-    """Whether ``sentence`` says "the <plural>" of no known name with nothing restricting it ("the gates")."""
+    """Whether ``sentence`` says "the [up to two words] <plural>" with no known name in it and nothing restricting it
+    ("the gates")."""
     for m in _DEFINITE_PLURAL.finditer(sentence):
-        if any(span[1] == m.end(1) for _, span in names.matches(tokens(sentence))):
-            continue  # "the residual connections", "the hidden states": a name
-        if m.group(1).lower() in GENERIC:
+        if any(m.start(1) <= span[0] < m.end(1) or span[1] == m.end(1) for _, span in names.matches(tokens(sentence))):
+            continue  # "the residual connections", "the hidden states", "the convolutional layers": a name in it
+        if m.group(1).split()[-1].lower() in GENERIC:
             continue  # "the parameters", "the values": the check ``context`` and the vague-stem check judge those
         return True
     return False
 
 
 def list_slot(stem: str) -> bool:
-    """Whether the blank of a cloze stem is one member of a list ("____ and minima", "for X and ____")."""
+    """Whether the blank of a cloze stem is one member of a list ("____ and minima", "for X and ____") or an
+    example ("as in a ____", "such as ____")."""
     return BLANK in stem and bool(_LIST_SLOT.search(stem))
 
 

@@ -73,7 +73,9 @@ def test_an_unnamed_definite_plural_presupposes_the_page(names):
     # gru-01: "The outputs of the gates ...": which gates?
     assert unresolved("The outputs of the gates are given by two fully connected layers with a sigmoid activation.",
                       names)
+    assert unresolved("Shapley values always need a reference dataset to sample the missing team members.", names)
     assert not unresolved("The outputs of the gates of an LSTM are given by fully connected layers.", names)
+    assert not unresolved("The two parameters of a convolutional layer are the kernel and the scalar bias.", names)
     assert not unresolved("Only the hidden states are passed on, while the memory cell stays internal.", names)
     assert not unresolved("In self-attention, the queries, keys, and values all come from the same place.", names)
     assert "unresolved" in precision_problems(
@@ -85,6 +87,7 @@ def test_a_blank_that_is_one_member_of_a_list_is_refused():
     # adam (dev): "... when estimating ____ and a second moment": the other member is the natural option.
     assert list_slot("Adam uses bias correction when estimating ____ and a second moment.")
     assert list_slot("Implementations for fully connected layers or ____ are slightly different.")
+    assert list_slot("Only without interactions, as in a ____, do the importances add up.")  # feature-importance
     assert not list_slot("In the case of tabular data, ____ creates new samples by perturbing each feature.")
     assert not list_slot("Which attention mechanism runs several heads in parallel?")  # no blank
 

@@ -42,7 +42,9 @@ _DEFINITE_PLURAL = re.compile(
 # One member of a list, or an example ("as in a ____": a linear model, and also a logistic regression).
 _LIST_SLOT = re.compile(rf"{BLANK}\s+(?:and|or)\s+\w|\w\s+(?:and|or)\s+(?:(?:the|an?)\s+)?{BLANK}"
                         r"|\b(?:as in|such as|e\.g\.,?|for example,?|for instance,?|like|including)\s+"
-                        rf"(?:(?:the|an?)\s+)?{BLANK}", re.IGNORECASE)
+                        rf"(?:(?:the|an?)\s+)?{BLANK}"
+                        rf"|{BLANK},\s+(?:[\w-]+\s+){{0,3}}[\w-]+,?\s+(?:and|or)\s|,\s+{BLANK},"  # "____, X and Y"
+                        rf"|,\s+(?:[\w-]+\s+){{0,3}}[\w-]+,\s+(?:and|or)\s+(?:(?:the|an?)\s+)?{BLANK}", re.IGNORECASE)
 
 
 def unresolved(sentence: str, names: ConceptNames) -> bool:

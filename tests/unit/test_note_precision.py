@@ -88,6 +88,9 @@ def test_a_blank_that_is_one_member_of_a_list_is_refused():
     assert list_slot("Adam uses bias correction when estimating ____ and a second moment.")
     assert list_slot("Implementations for fully connected layers or ____ are slightly different.")
     assert list_slot("Only without interactions, as in a ____, do the importances add up.")  # feature-importance
+    assert list_slot("____, weight decay and early stopping are common regularisers.")
+    assert list_slot("Dropout, weight decay, and ____ are common regularisers.")
+    assert list_slot("Dropout, ____, and early stopping are common regularisers.")
     assert not list_slot("In the case of tabular data, ____ creates new samples by perturbing each feature.")
     assert not list_slot("Which attention mechanism runs several heads in parallel?")  # no blank
 

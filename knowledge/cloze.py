@@ -1,12 +1,14 @@
 """Quiz items from a student's note chunks: self-contained sentences made into questions (pure, no model).
 
 A sentence becomes an item only if it stands alone (:mod:`knowledge.note_checks`: no "this design", no
-code, no figure or section references, a sensible length). Definitional sentences come first and are
-turned into questions where a rule can (:mod:`knowledge.note_forms`: "X is a method that ..." ->
+code, no figure or section references, no "thus"/"as expected"/"the new ...", a sensible length;
+:mod:`knowledge.note_precision`: no unnamed "the gates", no blank inside a list). Definitional sentences
+come first and are turned into questions where a rule can (:mod:`knowledge.note_forms`: "X is a method that ..." ->
 "Which method ...?"); other sentences are blanked at the most specific concept name the cards know
 (idf over cards and notes: "dropout" beats "model"). The key is stated in the sentence - the student's
 own notes - so it is right by construction, and the key checks refuse anything but a content phrase
-stated once. Distractors are other key phrases of the same kind (:mod:`knowledge.note_distractors`).
+stated once. Distractors are other key phrases of the same kind (:mod:`knowledge.note_distractors`), never
+one the notes liken to the key or a kind of it (card_families.yaml: no "GRU" against "RNN").
 
 No model call: choosing among these candidates with the fine-tuned model has not been shown to help
 (no committed ablation), so the rules' order stands.
@@ -39,6 +41,7 @@ from knowledge.note_checks import content_words, plain_text
 from knowledge.note_context import context_problems, detach
 from knowledge.note_terms import note_terms
 from knowledge.note_forms import BLANK, FORMS, Draft, cloze, definitional, named_questions, problems
+from knowledge.note_precision import family_map, precision_problems
 from schemas.knowledge import Fact, NoteChunk
 from schemas.text import normalise
 
@@ -54,6 +57,7 @@ SAME_KIND = 0
 # Questions with one answer per notes quiz: round 1 asked 10 Shapley-value items of 10, three near-identical.
 MAX_SAME_ANSWER = 3
 CARD_KINDS = Path(__file__).with_name("data") / "card_kinds.yaml"
+CARD_FAMILIES = Path(__file__).with_name("data") / "card_families.yaml"
 SAME_QUESTION_OVERLAP = 0.5  # share of content words two items on one answer may share before one is dropped
 
 
@@ -134,7 +138,7 @@ def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: 
         return None  # a player of the book's running example ("for Adelie") or a person
     pool = pool or PhrasePool.build(names, [chunk])
     for draft in candidate_drafts(sentence, names):
-        if problems(sentence, draft):
+        if problems(sentence, draft) or precision_problems(sentence, draft.key, draft.stem, names):
             continue
         answer = display(draft.key, names.proper, keep=draft.key.isupper() or draft.form == "called")
         rng = random.Random(f"cloze:{seed}:{chunk.source}:{index}")
@@ -208,7 +212,8 @@ def pool_for(kb: "KnowledgeBase") -> PhrasePool:
         def rank_cards(text: str) -> list[str]:
             return [hit.key for hit in kb.search(text, k=8, kinds=("card",))]
 
-        _POOLS[kb] = PhrasePool.build(names_for(kb), list(kb.chunks.values()), rank_cards, card_kinds())
+        _POOLS[kb] = PhrasePool.build(names_for(kb), list(kb.chunks.values()), rank_cards, card_kinds(),
+                                      card_families())
     return _POOLS[kb]
 
 
@@ -216,6 +221,12 @@ def pool_for(kb: "KnowledgeBase") -> PhrasePool:
 def card_kinds() -> dict[str, frozenset[str]]:
     """The cards' kinds (knowledge/data/card_kinds.yaml): peers offered as wrong options for each other."""
     return card_kind_map(load_yaml(CARD_KINDS.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
+def card_families() -> dict[str, frozenset[str]]:
+    """Card id -> the cards above or below it (knowledge/data/card_families.yaml): never options for each other."""
+    return family_map(load_yaml(CARD_FAMILIES.read_text(encoding="utf-8")))
 
 
 def note_cloze_items(kb: "KnowledgeBase", topic: str | None, *, chunks: int = 3,

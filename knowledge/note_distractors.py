@@ -14,8 +14,9 @@ or a name the key's card files itself under.
 
 Kind evidence (:mod:`knowledge.note_kinds`: the same head noun as the key among the note's own phrases, a card
 fact offering both as options, both listed side by side, both subjects of the notes) ranks first; never offered:
-a name of a whole field ("machine learning"), something that is not a name, the note's own title subject, or
-an option another sentence of the notes also states with most of the question's words.
+a name of a whole field ("machine learning"), something that is not a name, the note's own title subject,
+an option another sentence of the notes also states with most of the question's words, or a kind of the key or
+the key's kind (:mod:`knowledge.note_precision`: "GRU" against "RNN", "smooth L1 loss" against "loss functions").
 
     pool = PhrasePool.build(names, chunks)
     pool.distractors("dropout", head="regularisation method", sentence=s, note_id="3f2a...", rng=random.Random(0))
@@ -35,6 +36,7 @@ from knowledge.note_checks import CODE, GENERIC, key_problems
 from knowledge.note_forms import definitional
 from knowledge.note_terms import note_title
 from knowledge.note_kinds import also_stated, coordinated, head_noun, index_keys, is_broad, is_name, noun_phrases, sibling_sets
+from knowledge.note_precision import alike, family_related, head_related, likened
 from schemas.knowledge import NoteChunk
 from schemas.text import normalise
 
@@ -80,15 +82,19 @@ class PhrasePool:
     card_siblings: dict[str, frozenset] = field(default_factory=dict, repr=False)  # card id -> same-kind cards
     topics: dict[str, tuple[tuple[str, ...], frozenset]] = field(default_factory=dict, repr=False)  # note's title
     card_kinds: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)  # card id -> its kinds
+    families: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)  # card id -> its kinds below
+    alike: list[frozenset] = field(default_factory=list, repr=False)  # names the notes liken ("Like X, Y ...")
 
     @classmethod
     def build(cls, names: ConceptNames, chunks: list[NoteChunk],
               rank_cards: Callable[[str], list[str]] | None = None,
-              card_kinds: dict[str, frozenset[str]] | None = None) -> "PhrasePool":
+              card_kinds: dict[str, frozenset[str]] | None = None,
+              families: dict[str, frozenset[str]] | None = None) -> "PhrasePool":
         seen: set[str] = set()
         phrases: list[Phrase] = []
         mentioned: dict[int, set[str]] = {}  # id(term) -> the notes that mention it
         sentences: list[frozenset[str]] = []
+        likened_groups: list[frozenset] = []
         texts: dict[str, str] = {}
         for chunk in chunks:
             prose = [x for x in split_sentences(chunk.text) if x[:1].isupper() and not CODE.search(x)]
@@ -97,6 +103,7 @@ class PhrasePool:
                 mentioned.setdefault(id(term), set()).add(chunk.note_id)
             for sentence in split_sentences(chunk.text):
                 sentences.append(frozenset(index_keys(sentence)))
+                likened_groups.extend(alike(sentence, names))
                 for draft in definitional(sentence):
                     text = display(draft.key, names.proper, keep=is_acronym(draft.key))
                     if normalise(text) not in seen and not key_problems(sentence, draft.key):
@@ -125,7 +132,7 @@ class PhrasePool:
             if chunk.chunk == 0 and (title := note_title(chunk.text)):
                 topics[chunk.note_id] = (_keys(title), names.cards_named(title))
         return cls(names, phrases, rank_cards or (lambda text: []), sentences, texts, siblings,
-                   _card_siblings(names, siblings), topics, card_kinds or {})
+                   _card_siblings(names, siblings), topics, card_kinds or {}, families or {}, likened_groups)
 
     def distractors(self, key: str, *, head: str, sentence: str, note_id: str, rng: random.Random,
                     k: int = 3, stem: str = "", same_kind: int = 0) -> list[str]:
@@ -151,8 +158,10 @@ class PhrasePool:
                     or _keys(phrase.text) in broader or normalise(phrase.text) in in_sentence
                     or is_acronym(phrase.text) != acronym or abs(len(phrase.text.split()) - size) > MAX_WORD_GAP
                     or is_broad(phrase.text) or not is_name(phrase.text) or self._is_topic(phrase, note_id)
-                    or stem and also_stated(phrase.text, stem, key, self.sentences)):
-                continue
+                    or stem and also_stated(phrase.text, stem, key, self.sentences)
+                    or family_related(own, phrase.card_ids, self.families) or head_related(key, phrase.text)
+                    or likened(_keys(key), own, _keys(phrase.text), phrase.card_ids, self.alike)):
+                continue  # the last two: a kind of the key or its kind ("GRU" for "RNN"), true as well
             closeness = max((near.get(c, 0.0) for c in phrase.card_ids), default=0.0)
             same_note = bool(note_id) and note_id in phrase.note_ids
             sibling = (_keys(phrase.text) in siblings or bool(phrase.card_ids & card_siblings)

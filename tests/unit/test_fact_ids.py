@@ -140,13 +140,13 @@ def test_cloze_facts_from_notes_get_the_chunk_sentence_id(cards):
 
     chunk = NoteChunk(note_id="abc", path="/n.md", chunk=2, text=(
         "Overfitting shows up when the training loss keeps falling while the validation loss rises. "
-        "A common remedy is dropout, which zeroes random hidden units at every training step."))
+        "Dropout is a regularisation method that zeroes random hidden units at every training step."))
     items = cloze_items(chunk, ConceptNames.build(cards, [chunk.text]), max_items=3)
     assert items
     for item in items:
         fact = item.as_fact()
         assert fact.id == item.fact_id == chunk.fact_id(item.sentence_index)
-        assert (fact.kind, fact.difficulty) == ("recall", "easy")
+        assert (fact.kind, fact.difficulty) == ("recall", "easy" if item.form.startswith("cloze") else "medium")
 
 
 def test_note_facts_are_found_again_by_id_after_reindexing(cards):
@@ -154,7 +154,7 @@ def test_note_facts_are_found_again_by_id_after_reindexing(cards):
     from knowledge.cloze import cloze_items, names_for, note_fact_by_id
 
     text = ("Overfitting shows up when the training loss keeps falling while the validation loss rises. "
-            "A common remedy is dropout, which zeroes random hidden units at every training step.")
+            "Dropout is a regularisation method that zeroes random hidden units at every training step.")
     first = KnowledgeBase(list(cards), [NoteChunk(note_id="aaa", path="/a.md", chunk=0, text=text)])
     item = cloze_items(first.chunks["note:aaa#0"], names_for(first), max_items=1)[0]
     # The same text re-added from another path, at another chunk position: same id, same question.

@@ -33,7 +33,7 @@ from agent.graph.routing import understand_turn
 from agent.graph.state import (
     ActiveQuiz, LastQuiz, Provenance, TutorState, active_quiz, question_shown, waiting_question,
 )
-from agent.quiz.planning import QuizUnavailable, widening_note
+from agent.quiz.planning import QuizUnavailable, intro_note
 from schemas import Quiz, StudentAnswer
 
 log = logging.getLogger(__name__)
@@ -98,7 +98,7 @@ async def explain(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
 def _announce(runtime: Runtime[TutorContext], quiz: ActiveQuiz, replaced: ActiveQuiz | None) -> None:
     if replaced is not None:
         _say(runtime, f"Your quiz on \"{replaced.topic}\" was left unfinished; starting a new one.")
-    note = widening_note(quiz.plan) if quiz.plan is not None else None  # the quiz goes beyond the concept asked
+    note = intro_note(quiz.plan) if quiz.plan is not None else None  # shorter than asked, or beyond the concept
     runtime.stream_writer(QuizStarted(quiz_id=quiz.quiz_id, topic=quiz.topic, total=quiz.total,
                                       difficulty=quiz.meta.difficulty, retry=quiz.retry, note=note))
 

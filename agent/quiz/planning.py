@@ -228,10 +228,11 @@ def plan_quiz(
     while the concept has others (:mod:`agent.quiz.ordering`). A quiz on the notes only
     (``source="notes"``) is as long as the notes allow, up to ``count``.
     """
+    requested = count
     if source == "notes":
         subject, items = _notes_candidates(kb, topic, count, asked)
         topic = f"your notes on {subject}" if subject else "your notes"
-        count = min(count, len(items))
+        count = min(count, len(items))  # the intro says when the notes give fewer (:func:`intro_note`)
         found = Candidates(items)
     else:
         topic = require_material(kb, topic)
@@ -254,7 +255,7 @@ def plan_quiz(
         adapter=adapter,
         seed=seed,
         difficulty=difficulty,
-        requested=count,
+        requested=requested,
         strategy=strategy,
     )
     return QuizPlan(topic=topic, meta=meta, items=chosen, spares=spares, letters=balanced_positions(count, seed),
@@ -270,3 +271,14 @@ def widening_note(plan: QuizPlan) -> str | None:
     if plan.broad:
         return f"\"{plan.topic[:80]}\" is a broad topic: this quiz covers {plan.items[0].concept} and also {others}."
     return f"There are not enough questions on \"{plan.topic[:80]}\" alone, so this quiz also covers {others}."
+
+
+def intro_note(plan: QuizPlan) -> str | None:
+    """What the quiz intro tells the student about the plan: a quiz on their notes that is shorter than asked
+    (the notes checks keep few sentences: ~2 questions a textbook chapter, evaluation/reports/notes), or a
+    quiz that goes beyond the concept asked for (:func:`widening_note`); else None."""
+    if len(plan.items) < plan.meta.requested:
+        return (f"Your notes give {len(plan.items)} fair question{'s' if len(plan.items) != 1 else ''} on their "
+                f"own, so this quiz is shorter than the {plan.meta.requested} you asked for. Definitions "
+                "(\"X is a method that ...\") make the most questions; ask for a topic quiz to mix in the cards.")
+    return widening_note(plan)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import pytest
 
 from agent.quiz.planning import (
-    QuizUnavailable, candidate_items, notes_cover, notes_plan_items, notes_topic, plan_quiz, require_material,
+    QuizUnavailable, candidate_items, intro_note, notes_cover, notes_plan_items, notes_topic, plan_quiz,
+    require_material,
 )
 from knowledge.base import KnowledgeBase
 from knowledge.cards import load_cards
@@ -103,3 +104,13 @@ def test_the_planner_refuses_a_topic_word_for_word(knowledge_base):
         require_material(knowledge_base, "dropout zyzzyva")  # half of its words: not enough
     assert require_material(knowledge_base, "dropout " * 40) == ("dropout " * 40)[:200]
     assert plan_quiz(knowledge_base, "dropout", count=2, seed=0).meta.model == "no model"
+
+
+def test_a_notes_quiz_shorter_than_asked_says_so_in_its_intro(with_notes):
+    plan = plan_quiz(with_notes, "my notes", count=20, seed=0, source="notes")
+    n = len(plan.items)
+    assert 0 < n < 20 and plan.meta.requested == 20
+    assert intro_note(plan).startswith(f"Your notes give {n} fair question")
+    assert "shorter than the 20 you asked for" in intro_note(plan)
+    full = plan_quiz(with_notes, "my notes", count=n, seed=0, source="notes")
+    assert intro_note(full) is None and full.meta.requested == n

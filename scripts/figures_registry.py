@@ -73,11 +73,20 @@ SECTIONS = {
 
 # ------------------------------------------------------------------------------------ docstrings
 
+LLAMACPP_TEST = "tests/integration/test_llamacpp_runtime.py"
+
 DOC_FIGURES = (
     DocFigure("agent/app/main.py", "answer -> next question p95 {p95} s", "bench/results/load_sessions.json",
               lambda d: {"p95": f"{d['answer_to_next_question_s']['p95']:.2f}"}),
     DocFigure("llm/packed.py", "the lean fp32 step decodes {tok} tokens/s", "bench/results/decode_variants.json",
               lambda d: {"tok": variant(d["rows"], "fp32, lean")["decode_tok_s"]}),
+    DocFigure(LLAMACPP_TEST,
+              "mean KL {kl} nats a step, ARC-Easy picks {same} % the same as fp32's; no adapter: {none} nats",
+              "bench/results/llamacpp_emulation.json",
+              lambda d: {"kl": d["rows"][0]["mean_kl"], "same": f"{100 * d['rows'][0]['arc_same_pick_as_fp32']:.1f}",
+                         "none": variant(d["rows"], "no adapter")["mean_kl"]}),
+    DocFigure(LLAMACPP_TEST, "llama.cpp itself picks {same} % the same", "bench/results/decode_variants.json",
+              lambda d: {"same": f"{100 * variant(d['rows'], 'tutor runtime')['arc_same_pick_as_fp32']:.1f}"}),
 )
 
 __all__ = ["BENCHMARKS", "DOC_FIGURES", "MUTATION", "QUALITY", "SECTIONS"]

@@ -42,7 +42,7 @@ from transformers import DynamicCache
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
 from llm.fast_decode import decode_step, supported
-from llm.loading import LoadedModel, generating
+from llm.loading import LoadedModel, generating, per_model
 from llm.priority import lower_thread_priority
 
 EXACT_ROWS = 3  # rows per packed int4 call that keep each row bit-identical to a single-row call (see above)
@@ -112,13 +112,7 @@ class BatchScheduler:
     @classmethod
     def for_model(cls, lm: LoadedModel) -> "BatchScheduler | None":
         """The per-process scheduler of ``lm`` (kept in ``lm.extras``); ``None`` for a model it cannot step."""
-        if not batchable(lm):
-            return None
-        with _CREATE_LOCK:
-            scheduler = lm.extras.get("batching")
-            if scheduler is None:
-                scheduler = lm.extras["batching"] = cls(lm)
-            return scheduler
+        return per_model(lm, "batching", cls) if batchable(lm) else None
 
     def submit(self, prompt_ids: Sequence[int], *, max_new_tokens: int, stop_ids: set[int] | frozenset[int] = frozenset(),
                processors: Sequence[Processor] = (), temperature: float = 0.0, top_p: float = 1.0,
@@ -205,9 +199,6 @@ class BatchScheduler:
         self._active.remove(handle)
         handle._cache = None
         _finish(handle, reason)
-
-
-_CREATE_LOCK = threading.Lock()
 
 
 def scheduler_for(lm: LoadedModel) -> BatchScheduler | None:

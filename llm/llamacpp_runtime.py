@@ -37,7 +37,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from llm.llamacpp_vocab import end_tokens, token_bytes
-from llm.loading import GENERATE_LOCK
+from llm.loading import GENERATE_LOCK, per_model
 from llm.settings import BackendSettings, LLMSettings
 from llm.spec import ModelSpec, resolve_adapter, resolve_model
 from llm.structured import StructuredOutputError, type_key
@@ -151,10 +151,8 @@ class LlamaCppRuntime:
 
     @classmethod
     def for_model(cls, lm: LlamaCppModel) -> "LlamaCppRuntime":
-        runtime = lm.extras.get("structured")
-        if runtime is None:
-            runtime = lm.extras["structured"] = cls(lm)
-        return runtime
+        """The per-process runtime of ``lm`` (kept in ``lm.extras``)."""
+        return per_model(lm, "structured", cls)
 
     # ------------------------------------------------------------------ prompts
 

@@ -14,11 +14,11 @@ Every default comes from :class:`llm.settings.LLMSettings` (the environment is r
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from llm.settings import LLMSettings
 from llm.spec import ModelSpec, ModelSpecError, hub_error_message, resolve_adapter, resolve_model
@@ -48,6 +48,21 @@ class LoadedModel:
     @property
     def label(self) -> str:
         return self.spec.label
+
+
+_T = TypeVar("_T")
+_PER_MODEL_LOCK = threading.RLock()  # re-entrant: a build that asks for another per-model object won't hang
+
+
+def per_model(lm: Any, key: str, build: Callable[[Any], _T]) -> _T:
+    """``build(lm)`` made once per model handle and kept in ``lm.extras[key]`` (the runtimes and the batch
+    scheduler of every backend: LoadedModel, LlamaCppModel, ServedModel). Built under a lock, so two threads
+    asking first share one object instead of each building (and caching Outlines indices) on its own."""
+    with _PER_MODEL_LOCK:
+        made = lm.extras.get(key)
+        if made is None:
+            made = lm.extras[key] = build(lm)
+        return made
 
 
 def pick_device(device: str | None = None) -> str:

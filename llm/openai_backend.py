@@ -38,6 +38,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from llm.backend import BASE_URL_ENV, OPENAI_MODEL_ENV, BackendError
+from llm.loading import per_model
 from llm.spec import ModelSpec
 from llm.structured import StructuredOutputError, type_key
 
@@ -141,10 +142,8 @@ class OpenAIRuntime:
 
     @classmethod
     def for_model(cls, lm: ServedModel) -> "OpenAIRuntime":
-        runtime = lm.extras.get("structured")
-        if runtime is None:
-            runtime = lm.extras["structured"] = cls(lm)
-        return runtime
+        """The per-process runtime of ``lm`` (kept in ``lm.extras``)."""
+        return per_model(lm, "structured", cls)
 
     # ------------------------------------------------------------------ prompts
 

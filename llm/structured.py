@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from llm.loading import LoadedModel, generating
+from llm.loading import LoadedModel, generating, per_model
 
 T = TypeVar("T", bound=BaseModel)
 
@@ -59,10 +59,7 @@ class StructuredRuntime:
     @classmethod
     def for_model(cls, lm: LoadedModel) -> "StructuredRuntime":
         """The per-process runtime of ``lm`` (kept in ``lm.extras``)."""
-        runtime = lm.extras.get("structured")
-        if runtime is None:
-            runtime = lm.extras["structured"] = cls(lm)
-        return runtime
+        return per_model(lm, "structured", cls)
 
     # ------------------------------------------------------------------ prompts
 

@@ -2,7 +2,8 @@
 
 :class:`Results` reads a results file once; :class:`Row`/:class:`Table` and :class:`Prose` render README
 blocks from it; :class:`DocFigure` is a figure a source file quotes. The registry of what is rendered
-where is ``scripts/figures_registry.py``; the command is ``scripts/readme_figures.py``.
+where is ``scripts/figures_registry.py`` (its tables in ``figures_bench.py`` and ``figures_reports.py``); the
+command is ``scripts/readme_figures.py``.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def reading(source: str) -> Iterator[None]:
         raise FigureError(f"{source}: {exc}") from None
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise FigureError(f"{source}: no longer has the shape its renderer reads ({exc!r}); "
-                          f"update its entry in scripts/figures_registry.py") from None
+                          f"update its entry in scripts/figures_registry.py or the table module it imports") from None
 
 
 # ------------------------------------------------------------------------------------ formatting

@@ -23,7 +23,7 @@ import re
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # figures_lib / figures_registry beside this file
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # figures_* modules beside this file
 
 from figures_lib import FigureError, Results  # noqa: E402
 from figures_registry import DOC_FIGURES, SECTIONS  # noqa: E402

@@ -3,8 +3,10 @@
     HF_HUB_OFFLINE=1 PYTHONPATH=$PWD .venv/bin/python -m pytest -q -m model tests/integration/test_llamacpp_runtime.py
 
 Needs llama-cpp-python (``bash scripts/install.sh --llamacpp``); skipped without it. llama.cpp runs the GGUF's
-Q4_1 weights as stored, the torch path their dequantised fp32 copy (dense here, so packed kernels are no factor):
-the two agree on most greedy tokens, not on every one.
+Q4_1 weights as stored (activations rounded to 8 bits per block of 32), the torch path their dequantised fp32 copy
+(dense here, so packed kernels are no factor): their next-token distributions are close, not equal, so the two are
+compared step by step along one path of tokens, not by free-running greedy text (see the test's docstring). That
+the LoRA GGUF is the adapter exactly is tests/integration/test_lora_gguf_base.py's check (no llama.cpp needed).
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ import pytest
 pytest.importorskip("llama_cpp", reason="llama-cpp-python is not installed (bash scripts/install.sh --llamacpp)")
 
 from agent.turns.reader import Reader  # noqa: E402
+from bench.llamacpp_emulation import merge_metrics, step_logits, step_metrics  # noqa: E402
 from llm.llamacpp_runtime import LlamaCppRuntime, load_llamacpp  # noqa: E402
+from llm.loading import GENERATE_LOCK  # noqa: E402
 from prompts.turns import TurnReading, message_spans  # noqa: E402
 
 pytestmark = pytest.mark.model
@@ -23,6 +27,7 @@ QUESTIONS = ("Explain overfitting in machine learning.", "What is the role of th
 TURNS = ("quiz me on overfitting", "can you explain the kernel trick?", "show me my progress please",
          "give me 5 hard questions about gradient descent")
 N = 32
+MAX_MEAN_KL = 0.05  # nats a step: well above llama.cpp's rounding, well below no adapter (measured: see below)
 
 
 @pytest.fixture(scope="module")
@@ -52,11 +57,20 @@ def greedy_llamacpp(runtime, prompt: str, n: int = N) -> list[int]:
     return list(runtime.tokens(prompt, lambda logits, ids: int(np.argmax(logits)), n))
 
 
-def shared_prefix(a: list[int], b: list[int]) -> int:
-    n = 0
-    while n < min(len(a), len(b)) and a[n] == b[n]:
-        n += 1
-    return n
+def forced_llamacpp(runtime, prompt: str, reference: list[int]):
+    """llama.cpp's logits at each step while it is fed ``reference`` (the torch path's tokens: teacher forcing)."""
+    import numpy as np
+
+    seen = []
+
+    def follow(logits, ids):
+        seen.append(logits)
+        return reference[len(seen) - 1]
+
+    with GENERATE_LOCK:
+        for _ in runtime.tokens(prompt, follow, len(reference)):
+            pass
+    return np.stack(seen)
 
 
 def test_prompts_render_and_tokenize_as_the_torch_path(runtime, torch_lm):
@@ -67,17 +81,29 @@ def test_prompts_render_and_tokenize_as_the_torch_path(runtime, torch_lm):
         assert runtime.tokenize(prompt) == torch_lm.tokenizer(prompt, add_special_tokens=False).input_ids
 
 
-def test_greedy_tokens_follow_the_torch_path_with_the_adapter(runtime, torch_lm):
-    """Most of the first 32 greedy tokens are the torch path's on every prompt, and the adapter is applied: the
-    base model without it follows the tutor's torch outputs less closely."""
+def test_next_token_distributions_follow_the_torch_path_with_the_adapter(runtime, torch_lm):
+    """Fed the torch path's greedy tokens, llama.cpp's next-token distributions stay within ``MAX_MEAN_KL`` of
+    torch's, and it picks torch's token wherever torch's top two logits are a logit or more apart; the base model
+    without the adapter is far on both (the adapter is applied).
+
+    Free-running greedy text is no measure here: fp32's own top two logits nearly tie early on three of these
+    prompts (``fp32_top2_gap_first_8_steps`` in bench/results/llamacpp_emulation.json), and one flipped near-tie
+    ends a shared prefix however close the runtimes are (decode_variants.json's llama.cpp rows leave fp32's text at
+    such a step). Bounds: bench/llamacpp_emulation.py emulates llama.cpp's rounding in torch on the same weights:
+    mean KL 0.0034 nats a step, ARC-Easy picks 98.8 % the same as fp32's; no adapter: 0.666 nats a step.
+    llama.cpp itself picks 97.8 % the same (bench/results/decode_variants.json): its rounding is somewhat larger."""
     prompts = [runtime.chat([{"role": "user", "content": q}]) for q in QUESTIONS]
-    reference = [greedy_torch(torch_lm, p) for p in prompts]
-    tutor = [shared_prefix(greedy_llamacpp(runtime, p), r) for p, r in zip(prompts, reference)]
-    assert sum(tutor) >= 0.6 * N * len(prompts), tutor
-    assert sum(n >= N // 2 for n in tutor) >= 3, tutor
     base = LlamaCppRuntime(load_llamacpp(adapter="none", threads=2, cache=False))
-    untuned = [shared_prefix(greedy_llamacpp(base, p), r) for p, r in zip(prompts, reference)]
-    assert sum(untuned) < sum(tutor), (untuned, tutor)
+    tutor, untuned = [], []
+    for prompt in prompts:
+        reference = greedy_torch(torch_lm, prompt)
+        expected = step_logits(torch_lm.model, torch_lm.tokenizer, prompt, reference)
+        tutor.append(step_metrics(expected, forced_llamacpp(runtime, prompt, reference)))
+        untuned.append(step_metrics(expected, forced_llamacpp(base, prompt, reference)))
+    tutor, untuned = merge_metrics(tutor), merge_metrics(untuned)
+    assert tutor["confident_steps"] >= tutor["steps"] // 2, tutor  # enough steps to judge
+    assert tutor["mean_kl"] <= MAX_MEAN_KL and tutor["confident_agreement"] >= 0.9, tutor
+    assert untuned["mean_kl"] > max(10 * tutor["mean_kl"], MAX_MEAN_KL), (untuned, tutor)
 
 
 def test_stream_is_the_greedy_text_and_stops_early(runtime):

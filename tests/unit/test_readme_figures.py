@@ -140,7 +140,7 @@ def test_every_row_names_the_machine_its_results_record():
 def test_train_throughput_cell_reads_interleaved_medians_and_the_fp8_variant():
     """The row format of ``bench/train_throughput.py --stacks interleaved`` (medians of repeats, spread)."""
     sys.path.insert(0, str(ROOT / "scripts"))
-    from figures_registry import train_throughput
+    from figures_bench import train_throughput
 
     def row(stack, batch, speed, peak, repeats):
         return {"stack": stack, "batch": batch, "tokens_per_s": speed, "peak_gib": peak, "repeats": repeats,

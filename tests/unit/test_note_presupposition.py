@@ -51,6 +51,7 @@ def test_each_round3_sentence_rule_refuses_what_it_names(sentence, check):
     "Although word vectors improved many tasks, each task still needs a task-specific output layer.",
     "In high dimensions the chance that at least some eigenvalues of the Hessian are negative is high.",
     "An interaction plot for two features shows the joint effect of the two features on the prediction.",
+    "The two parameters of a batch normalization layer are the scale and the shift per channel.",
     "Gradient clipping rescales the gradient when its norm exceeds a chosen threshold.",
     "The output of a softmax layer is a probability distribution over the classes.",
 ])

@@ -21,10 +21,15 @@ is refused when it leans on its context or is not prose:
                   current ...", one of many ("a common method for ..."), a belief ("is thought to"), a metaphor
                   of rank ("the mainstay of");
 * ``discourse``   a marker anywhere that ties it to the text around it: "thus", "as expected", "as explained",
-                  "instead", "the new ...", "the resulting ...", "the actual ...", "also" (blind review round 2).
+                  "instead", "the new ...", "the resulting ...", "the actual ...", "also" (blind review round 2);
+* ``lead-in``, ``presupposes``, ``example``, ``trivia`` (blind review round 3, :mod:`knowledge.note_presupposition`):
+                  "After all, ...", "For illustration, ...", "on the other hand", "still", "the robot", "the two
+                  hidden units", "the denominator", chip vendors and memory sizes.
 
 A key (the answer) is refused unless it is a content phrase stated once, verbatim, in the sentence:
-1-5 words, not a number, not a stop word or a generic head ("method", "idea", "goal"), no code.
+1-5 words, not a number, not a stop word or a generic head ("method", "idea", "goal"), no code; and (round 3)
+not a description ("goal of Grad-CAM"), not said again in the stem in another form, asked by no weak predicate
+("What has ...?", "What can handle ...?") and no garbled "Which to ...?".
 
     sentence_problems("In practice, this design alleviates the problem.")   # ['deictic', 'dangling']
     key_problems("Dropout zeroes random units during training.", "Dropout")   # []
@@ -35,6 +40,8 @@ from __future__ import annotations
 import re
 
 from knowledge.note_context import context_problems
+from knowledge.note_presupposition import (SENTENCE_CHECKS, key_form_problems, presupposition_problems,
+                                           stem_problems)
 
 MIN_WORDS, MAX_WORDS = 7, 40
 MIN_CHARS, MAX_CHARS = 40, 230  # a stem is at most 240 characters (schemas.knowledge.Stem)
@@ -146,7 +153,7 @@ _NEGATION = re.compile(r"\b(?:not(?! (?:just|only)\b)|never|cannot|can't|doesn't
 _TWO_STATEMENTS = re.compile(r":\s+[A-Z]")
 
 CHECKS = ("form", "length", "deictic", "dangling", "narrative", "code", "reference", "hedged", "discourse",
-          "context")
+          "context", *SENTENCE_CHECKS)  # the last: blind review round 3 (knowledge.note_presupposition)
 
 
 def sentence_problems(sentence: str) -> list[str]:
@@ -166,7 +173,7 @@ def sentence_problems(sentence: str) -> list[str]:
         problems.append("hedged")
     if _DISCOURSE.search(text):
         problems.append("discourse")
-    return problems + context_problems(text)
+    return problems + context_problems(text) + presupposition_problems(text)
 
 
 def hedged(text: str) -> bool:
@@ -225,7 +232,9 @@ def key_problems(sentence: str, key: str, stem: str | None = None) -> list[str]:
         problems.append("not a noun")  # "labeled", "normalizing": a verb or an adverb, not a name
     if CODE.search(key) or not re.fullmatch(r"[\w' ()/.-]+", key) or words[:1] and words[0].lower() in STOP_WORDS:
         problems.append("not a phrase")
+    problems += key_form_problems(key, stem)  # round 3: "goal of Grad-CAM", "distances" for "distance", "CPU"
     if stem is not None:
+        problems += stem_problems(stem)  # round 3: "What has ...?", "Which to understand ...?"
         if find_key(stem, key):
             problems.append("key in stem")
         if len(content_words(stem)) < MIN_CONTEXT_WORDS:

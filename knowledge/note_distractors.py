@@ -37,6 +37,7 @@ from knowledge.note_forms import definitional
 from knowledge.note_terms import note_title
 from knowledge.note_kinds import also_stated, coordinated, head_noun, index_keys, is_broad, is_name, noun_phrases, sibling_sets
 from knowledge.note_precision import alike, family_related, head_related, likened
+from knowledge.note_presupposition import initials, variant
 from schemas.knowledge import NoteChunk
 from schemas.text import normalise
 
@@ -160,8 +161,9 @@ class PhrasePool:
                     or is_broad(phrase.text) or not is_name(phrase.text) or self._is_topic(phrase, note_id)
                     or stem and also_stated(phrase.text, stem, key, self.sentences)
                     or family_related(own, phrase.card_ids, self.families) or head_related(key, phrase.text)
-                    or likened(_keys(key), own, _keys(phrase.text), phrase.card_ids, self.alike)):
-                continue  # the last two: a kind of the key or its kind ("GRU" for "RNN"), true as well
+                    or likened(_keys(key), own, _keys(phrase.text), phrase.card_ids, self.alike)
+                    or variant(key, phrase.text) or self._spells_key(phrase.text, own)):
+                continue  # a kind of the key, its kind ("GRU" for "RNN") or a variant ("SBRL" for "BRL"): true too
             closeness = max((near.get(c, 0.0) for c in phrase.card_ids), default=0.0)
             same_note = bool(note_id) and note_id in phrase.note_ids
             sibling = (_keys(phrase.text) in siblings or bool(phrase.card_ids & card_siblings)
@@ -189,6 +191,11 @@ class PhrasePool:
         if sum(of_kind for _, of_kind in chosen[:3]) < same_kind:
             return []
         return [text for text, _ in chosen]
+
+    def _spells_key(self, text: str, own: frozenset[str]) -> bool:
+        """Whether ``text``'s initials are a name of the key's card (blind review round 3, itree-01: "classification
+        and regression trees" spells CART, a name of decision trees)."""
+        return len(text.split()) > 2 and bool(own & self.names.cards_named(initials(text)))
 
     def _is_topic(self, phrase: Phrase, note_id: str) -> bool:
         """Whether ``phrase`` names what the whole note is about (its title): nearly every sentence of a chapter

@@ -135,7 +135,7 @@ def named_questions(sentence: str, span: tuple[int, int]) -> list[Draft]:
 HEADS = frozenset("layer layers probability probabilities rate rates period periods sample samples size sizes matrix "
                   "vector weights step steps schedule basis mode coefficient coefficients score scores loss error "
                   "network networks unit units distribution estimate estimates implementation implementations "
-                  "stochastic".split())
+                  "stochastic".split()) | {"block", "blocks", "channel", "channels"}  # round 3 densenet-03: "____ block"
 _AUXILIARY = frozenset("is are was were can may will has have do does could would should must".split())
 
 

@@ -1,7 +1,8 @@
 """How the graph state is stored: SQLite or PostgreSQL checkpoints that rebuild the state's own classes only.
 
-:func:`open_saver` opens LangGraph's ``AsyncSqliteSaver`` on a file, or ``AsyncPostgresSaver`` on a
-``postgresql://`` URL (a psycopg 3 pool), where several app instances share the checkpoints.
+:func:`open_saver` opens LangGraph's SQLite saver on a file (:mod:`.sqlite_saver`: one thread hand-off a
+call), or ``AsyncPostgresSaver`` on a ``postgresql://`` URL (a psycopg 3 pool), where several app instances
+share the checkpoints.
 
 LangGraph's serializer stores a Pydantic value as its ``model_dump()`` plus its class name; on load
 :class:`StateSerializer` rebuilds only the classes in :data:`agent.graph.state.CHECKPOINTED` (a
@@ -18,6 +19,7 @@ last turn (the finished quiz under ``last``) is not validated again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections import OrderedDict
@@ -142,12 +144,9 @@ async def _postgres_saver(url: str) -> AsyncIterator[Any]:
 
 @asynccontextmanager
 async def _sqlite_saver(db_path: Path) -> AsyncIterator[Any]:
-    import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from agent.graph.sqlite_saver import ThreadedSqliteSaver, sqlite_connection
 
-    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    async with aiosqlite.connect(str(db_path)) as conn:
-        saver = AsyncSqliteSaver(conn, serde=StateSerializer())
-        await saver.setup()  # WAL
-        await conn.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+    with sqlite_connection(Path(db_path), SQLITE_SYNCHRONOUS) as conn:
+        saver = ThreadedSqliteSaver(conn, serde=StateSerializer())
+        await asyncio.to_thread(saver.setup)
         yield saver

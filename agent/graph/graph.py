@@ -7,7 +7,7 @@
     present_question ---> understand      (waits in interrupt() for the student's next turn)
     summarise ----------> END
 
-Build it with a checkpointer (``AsyncSqliteSaver``) and drive it with :class:`agent.graph.runner.Tutor`.
+Build it with a checkpointer (:func:`agent.graph.checkpoint.open_saver`) and drive it with :class:`agent.graph.runner.Tutor`.
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from agent.graph.context import Service, TurnReader, TutorContext
 from agent.graph.events import Output, QuestionShown, Turn
 from agent.graph.graph import build_graph
 from agent.graph.state import TutorState, waiting_question
+from agent.graph.study_nodes import settle
 from agent.quiz.writing import Written
 from common.database import Database, is_postgres
 
@@ -116,24 +117,27 @@ class Tutor:
         async with self._locks[thread_id], self._thread_lock(thread_id):
             config = self.config(thread_id)
             # A new run, not a resume (module docstring): no aget_state first. That read was a second checkpoint
-            # load and validation per answer turn; dropping it, with the other cuts of this change, took the
-            # graph's CPU per answer turn from 12.8 to 6.4 ms (20 threads, /tmp micro-benchmark, see
-            # bench/answer_cpu.py for the app end to end).
+            # load and validation per answer turn (~6 thread hand-offs on SQLite); with it gone and each record
+            # validated once (agent.graph.checkpoint), the graph's CPU per answer turn went from 11.5 to 7.8 ms
+            # (bench/answer_cpu.py --graph, 20 sessions, same loaded machine, back to back).
             payload: Any = {"event": event}
             # One checkpoint when the run stops (at the next question's interrupt, at the end or on an error), not one
             # per node: every session's checkpoint reads and writes share one SQLite connection, and with 20 students
             # answering at once they queued behind each other's ~10 writes a turn (bench/load_sessions.py).
+            context = self.context(thread_id, user)
             stream = self.graph.astream(
-                payload, config, context=self.context(thread_id, user), stream_mode=["custom", "updates"],
-                durability="exit",
+                payload, config, context=context, stream_mode=["custom", "updates"], durability="exit",
             )
-            async for mode, chunk in stream:
-                if mode == "custom":
-                    yield chunk
-                elif isinstance(chunk, dict) and "__interrupt__" in chunk:
-                    for pending in chunk["__interrupt__"]:
-                        waiting = shown_question(pending.value)
-                        yield waiting
+            try:
+                async for mode, chunk in stream:
+                    if mode == "custom":
+                        yield chunk
+                    elif isinstance(chunk, dict) and "__interrupt__" in chunk:
+                        for pending in chunk["__interrupt__"]:
+                            waiting = shown_question(pending.value)
+                            yield waiting
+            finally:  # the study writes of this turn, still under the thread's locks (agent.graph.study_nodes)
+                await settle(context)
         # After an answer the quiz's questions are already being written (or written): no state read for that.
         if waiting is None or not self.cache.wrote_ahead(thread_id, waiting.quiz_id):
             await self.start_write_ahead(thread_id, user)

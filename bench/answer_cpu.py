@@ -16,6 +16,9 @@ latencies per round are reported too (with the machine's load average: its 2 cor
 ``--graph``: the graph turn alone, in this process (``Tutor.turn`` on SQLite with the study companion, the
 cards, no model: answers need none): CPU per answer turn that leads to a next question, over ``--repeats``
 fresh runs (median and min; ``time.process_time``, every thread of this process).
+
+Committed runs: ``bench/results/answer_cpu/`` (``*_before_a0473c3.json``: this script on the code before the
+cuts, commit a0473c3, back to back with ``after.json``/``graph_after.json`` on the same loaded machine).
 """
 
 from __future__ import annotations

@@ -118,8 +118,8 @@ class Tutor:
             config = self.config(thread_id)
             # A new run, not a resume (module docstring): no aget_state first. That read was a second checkpoint
             # load and validation per answer turn (~6 thread hand-offs on SQLite); with it gone and each record
-            # validated once (agent.graph.checkpoint), the graph's CPU per answer turn went from 11.5 to 7.8 ms
-            # (bench/answer_cpu.py --graph, 20 sessions, same loaded machine, back to back).
+            # validated once (agent.graph.checkpoint), the graph's CPU per answer turn went from a median 13.3 to
+            # 9.6 ms (bench/results/answer_cpu/graph_*.json: --graph, 20 sessions, back to back, load average ~4).
             payload: Any = {"event": event}
             # One checkpoint when the run stops (at the next question's interrupt, at the end or on an error), not one
             # per node: every session's checkpoint reads and writes share one SQLite connection, and with 20 students

@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
-from common.database import SCHEMA_LOCK, SQLITE_SYNCHRONOUS, ddl_statements, is_postgres, lock_key, pg_sql
+from common.database import (
+    SCHEMA_LOCK, SQLITE_SYNCHRONOUS, ddl_statements, is_postgres, lock_key, pg_sql, sqlite_write_lock,
+)
 
 
 
@@ -97,7 +99,7 @@ class SyncSQLiteDatabase(SyncDatabase):
 
     @contextmanager
     def transaction(self) -> Iterator[SyncTx]:
-        with self._connect() as conn:
+        with sqlite_write_lock(self.path), self._connect() as conn:  # the process's writers queue there
             conn.execute("BEGIN IMMEDIATE")
             try:
                 yield _SyncSQLiteTx(conn)

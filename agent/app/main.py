@@ -30,6 +30,7 @@ from agent.app.auth import authenticate, graph_thread_id, require_accounts
 from agent.app.data_layer import ChatDataLayer
 from agent.app.guard import SameOriginGuard, allowed_hosts
 from agent.app.inputs import event_from_action, event_from_message, preferences
+from agent.app.pad import PadElement
 from agent.app.resources import Resources
 from agent.app.uploads import Upload
 from agent.app.uploads import receive as receive_notes
@@ -51,7 +52,7 @@ RESUME_DELAY_S = 0.5
 EXECUTOR_THREADS = 64  # mostly idle threads waiting on the model (llm.batching) or SQLite; see _startup
 # Per browser session: the answer pads on screen, by "quiz_id:index" (kept out of cl.user_session,
 # which Chainlit persists into the thread: after a restart every question must be shown again).
-_PADS: dict[str, dict[str, list[cl.CustomElement]]] = {}
+_PADS: dict[str, dict[str, list[PadElement]]] = {}
 _BACKGROUND: set[asyncio.Task] = set()  # strong references: the event loop keeps only weak ones
 
 
@@ -304,7 +305,7 @@ async def _show_question(question: QuestionShown, resumed: bool = False, force: 
     message = await _send(shown)
     # agent/app/elements/AnswerPad.jsx says why not Chainlit's action buttons. Not persisted (no chat-history
     # write per question): a resumed thread shows its waiting question again with a new pad (_resume_quiz).
-    pad = cl.CustomElement(name="AnswerPad", props=shown.pad.props(), display="inline")
+    pad = PadElement(name="AnswerPad", props=shown.pad.props(), display="inline")
     await pad.send(for_id=message.id, persist=False)
     pads[key] = [pad]
 

@@ -11,5 +11,7 @@
     graph.py    nodes + edges
     quizzes.py  quiz records: start, retry, finish (pure)
     cache.py    questions written ahead while the student answers
-    runner.py   Tutor: one turn at a time per thread over an AsyncSqliteSaver
+    runner.py   Tutor: one turn at a time per thread over a SQLite (or PostgreSQL) saver
+    checkpoint.py  the savers and the serializer (state classes only, each stored record rebuilt once)
+    sqlite_saver.py  LangGraph's SQLite saver, one worker-thread hand-off per async call
 """

@@ -1,7 +1,8 @@
 """How the graph state is stored: SQLite or PostgreSQL checkpoints that rebuild the state's own classes only.
 
-:func:`open_saver` opens LangGraph's ``AsyncSqliteSaver`` on a file, or ``AsyncPostgresSaver`` on a
-``postgresql://`` URL (a psycopg 3 pool), where several app instances share the checkpoints.
+:func:`open_saver` opens LangGraph's SQLite saver on a file (:mod:`.sqlite_saver`: one thread hand-off a
+call), or ``AsyncPostgresSaver`` on a ``postgresql://`` URL (a psycopg 3 pool), where several app instances
+share the checkpoints.
 
 LangGraph's serializer stores a Pydantic value as its ``model_dump()`` plus its class name; on load
 :class:`StateSerializer` rebuilds only the classes in :data:`agent.graph.state.CHECKPOINTED` (a
@@ -9,17 +10,25 @@ checkpoint cannot make it import anything else). Checkpoints written before the 
 (plain dicts under ``quiz``/``last``, an untyped ``event``) are upgraded as they are read, so a
 quiz in progress survives the upgrade; one that does not validate is dropped with a log line
 rather than breaking the thread.
+
+A state record is validated once per distinct stored form: :class:`StateSerializer` keeps the last
+records it rebuilt (frozen models, keyed by their stored bytes), so a turn that reads the thread's
+checkpoint twice (``aget_state``, then the run itself) or a record that did not change since the
+last turn (the finished quiz under ``last``) is not validated again.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import threading
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from langgraph.checkpoint.serde.jsonplus import JsonPlusSerializer
+from langgraph.checkpoint.serde.jsonplus import EXT_PYDANTIC_V2, JsonPlusSerializer
 from pydantic import BaseModel, ValidationError
 
 from agent.graph.events import QuestionShown
@@ -27,6 +36,8 @@ from common.database import SQLITE_SYNCHRONOUS, Database, is_postgres
 from agent.graph.state import CHECKPOINTED, ActiveQuiz, LastQuiz
 
 log = logging.getLogger(__name__)
+# Rebuilt records kept (a few KB each): several per thread, for a class of 50 students and more.
+MEMO_RECORDS = 1024
 _RECORDS: dict[str, type[BaseModel]] = {"quiz": ActiveQuiz, "last": LastQuiz}
 
 
@@ -49,11 +60,52 @@ def shown_question(value: Any) -> QuestionShown:
     return value if isinstance(value, QuestionShown) else QuestionShown.model_validate(value)
 
 
+class RecordMemo:
+    """A msgpack ext hook that rebuilds each stored state record once: the last ``size`` rebuilt ones, by their bytes.
+
+    Only instances of the (frozen) :data:`CHECKPOINTED` classes are kept, so every reader gets the same
+    immutable value; anything else (a blocked class's plain dict) is rebuilt on every read.
+    """
+
+    def __init__(self, hook: Callable[[int, bytes], Any], size: int = MEMO_RECORDS):
+        self.hook, self.size = hook, size
+        self._kept: OrderedDict[bytes, Any] = OrderedDict()
+        self._lock = threading.Lock()  # a sync saver may read from worker threads
+
+    def __call__(self, code: int, data: bytes) -> Any:
+        if code != EXT_PYDANTIC_V2:
+            return self.hook(code, data)
+        key = bytes(data)
+        with self._lock:
+            value = self._kept.get(key)
+            if value is not None:
+                self._kept.move_to_end(key)
+                return value
+        value = self.hook(code, data)
+        if type(value) in CHECKPOINTED:
+            with self._lock:
+                self._kept[key] = value
+                while len(self._kept) > self.size:
+                    self._kept.popitem(last=False)
+        return value
+
+
 class StateSerializer(JsonPlusSerializer):
-    """JSON-plus serializer that rebuilds only the state's classes and upgrades older checkpoints."""
+    """JSON-plus serializer that rebuilds only the state's classes (each stored form once, :class:`RecordMemo`)
+    and upgrades older checkpoints."""
 
     def __init__(self) -> None:
         super().__init__(allowed_msgpack_modules=CHECKPOINTED)
+        # Why: validating the quiz record (its questions' validators) twice per answer turn was ~15 % of the
+        # app's event loop under load (py-spy); see RecordMemo and bench/answer_cpu.py for the measured cut.
+        self._unpack_ext_hook = RecordMemo(self._unpack_ext_hook)
+
+    def with_msgpack_allowlist(self, extra_allowlist) -> "StateSerializer":
+        """LangGraph's strict mode widens the allowlist with a fresh hook: keep it memoised."""
+        clone = super().with_msgpack_allowlist(extra_allowlist)
+        if clone is not self and not isinstance(clone._unpack_ext_hook, RecordMemo):
+            clone._unpack_ext_hook = RecordMemo(clone._unpack_ext_hook)
+        return clone
 
     def loads_typed(self, data: tuple[str, bytes]) -> Any:
         value = super().loads_typed(data)
@@ -92,12 +144,9 @@ async def _postgres_saver(url: str) -> AsyncIterator[Any]:
 
 @asynccontextmanager
 async def _sqlite_saver(db_path: Path) -> AsyncIterator[Any]:
-    import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
+    from agent.graph.sqlite_saver import ThreadedSqliteSaver, sqlite_connection
 
-    Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-    async with aiosqlite.connect(str(db_path)) as conn:
-        saver = AsyncSqliteSaver(conn, serde=StateSerializer())
-        await saver.setup()  # WAL
-        await conn.execute(f"PRAGMA synchronous={SQLITE_SYNCHRONOUS}")
+    with sqlite_connection(Path(db_path), SQLITE_SYNCHRONOUS) as conn:
+        saver = ThreadedSqliteSaver(conn, serde=StateSerializer())
+        await asyncio.to_thread(saver.setup)
         yield saver

@@ -8,7 +8,7 @@ depends on the two protocols below only, not on the classes that implement them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
@@ -49,6 +49,9 @@ class TutorContext:
         default=None, metadata={"help": "per-student memory of facts (agent.study); None: nothing is recorded"}
     )
     user: str = field(default="", metadata={"help": "the student (Chainlit user identifier); '': anonymous"})
+    recording: list[Awaitable[None]] = field(
+        default_factory=list, metadata={"help": "study writes of this run still running (agent.graph.study_nodes)"}
+    )
 
     @property
     def studying(self) -> bool:

@@ -5,8 +5,9 @@ as typed events (:mod:`agent.graph.events`); the question itself is the value of
 ``interrupt()`` in :func:`present_question`. Model calls block, so they run in a worker thread
 (``asyncio.to_thread``) and the server stays responsive.
 
-Only ``present_question`` waits, and it generates nothing: on resume LangGraph re-runs a node
-from its top, so all writing happens in ``write_question`` before it.
+Only ``present_question`` waits, and it generates nothing: the run stops in its interrupt and the
+next turn starts a new run (:mod:`agent.graph.runner`), so all writing happens in ``write_question`` before it.
+Nodes and routers are coroutines: LangGraph runs a plain function in the thread pool.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from agent.graph.events import (
     QuizStarted, Summary,
 )
 from agent.graph.quizzes import finished_quiz, new_seed, retry_quiz, start_quiz
-from agent.graph.routing import understand_turn
+from agent.graph.routing import understand_directly, understand_turn
 from agent.graph.state import (
     ActiveQuiz, LastQuiz, Provenance, TutorState, active_quiz, question_shown, waiting_question,
 )
@@ -60,9 +61,11 @@ def _source_title(service, key: str | None) -> str:
 
 async def understand(state: TutorState, runtime: Runtime[TutorContext]) -> Update:
     """Read the turn into a TurnRequest (buttons and commands directly, free text via the reader)."""
-    waiting = waiting_question(state)
-    options = list(waiting.question.options) if waiting is not None else None
-    understood = await asyncio.to_thread(understand_turn, state["event"], runtime.context.read_turn, options)
+    understood = understand_directly(state["event"])
+    if understood is None:  # free text: the reader may call the model, so it runs in a worker thread
+        waiting = waiting_question(state)
+        options = list(waiting.question.options) if waiting is not None else None
+        understood = await asyncio.to_thread(understand_turn, state["event"], runtime.context.read_turn, options)
     return {"turn": understood.turn, "message": understood.message, "note": understood.note}
 
 
@@ -229,8 +232,10 @@ async def write_question(state: TutorState, runtime: Runtime[TutorContext]) -> U
                                             "provenance": [*quiz.provenance, made]})}
 
 
-def present_question(state: TutorState) -> Update:
-    """Show the pending question and wait for the student's next turn (no generation here)."""
+async def present_question(state: TutorState) -> Update:
+    """Show the pending question and wait for the student's next turn (no generation here).
+
+    Async so that LangGraph runs it on the event loop: a plain function goes through the thread pool."""
     return {"event": interrupt(question_shown(state["quiz"]))}
 
 

@@ -91,8 +91,8 @@ def from_click(event: AnswerClick | ActionClick) -> Understood:
     return Understood(TurnRequest(intent="quiz", topic=topic, same_topic=event.action == "new_quiz" and not topic))
 
 
-def understand_turn(event: Turn, read_turn: TurnReader, options: Sequence[str] | None) -> Understood:
-    """What one turn asks for; only free text reaches ``read_turn`` (a model call, so it blocks)."""
+def understand_directly(event: Turn) -> Understood | None:
+    """What a turn asks for when no reader is needed (buttons, commands, a lone letter, empty text), else None."""
     if not isinstance(event, TextTurn):
         return from_click(event)
     text = " ".join(event.text.split())
@@ -104,6 +104,15 @@ def understand_turn(event: Turn, read_turn: TurnReader, options: Sequence[str] |
     letter = single_letter(text)
     if letter:  # a lone A-D is an answer, no reader needed (``grade`` says so if no question waits)
         return Understood(TurnRequest(intent="answer", letter=letter), text)
+    return None
+
+
+def understand_turn(event: Turn, read_turn: TurnReader, options: Sequence[str] | None) -> Understood:
+    """What one turn asks for; only free text reaches ``read_turn`` (a model call, so it blocks)."""
+    direct = understand_directly(event)
+    if direct is not None:
+        return direct
+    text = " ".join(event.text.split())
     try:
         turn = read_turn(text, options)
     except Exception:  # the reader promises not to raise; a bug there must not lose the turn

@@ -5,8 +5,12 @@
             print(shown.kind)             # quiz_started, question, ... (agent.graph.events)
         pending = await tutor.pending_question("thread-1")   # after a restart too
 
-A turn resumes the graph (``Command(resume=...)``) when it waits in ``present_question``, and
-starts a new run otherwise. Turns of one thread run one at a time (a double click waits for the
+Every turn starts a new run with its event: a run that asks a question stops in ``present_question``'s
+interrupt (which is how the question reaches the app, and how :meth:`Tutor.pending_question` finds it after a
+restart), and the next turn's run starts from ``understand``, which LangGraph begins by discarding the
+interrupted task. The state, not the interrupt, says which question waits (``grade`` reads the quiz), so a
+resume (``Command(resume=...)``) would do the same work after one more checkpoint read to find the interrupt.
+Turns of one thread run one at a time (a double click waits for the
 first click, then finds its question answered), across processes too on PostgreSQL: a turn holds an
 advisory lock on its thread id, so two app instances sharing the database never grade one question twice. After a turn that leaves a question waiting, the
 remaining questions of the quiz are written in the background (:mod:`agent.graph.cache`).
@@ -25,14 +29,13 @@ from contextlib import asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from langgraph.types import Command
-
 from agent.graph.cache import QuestionCache
 from agent.graph.checkpoint import open_saver, shown_question
 from agent.graph.context import Service, TurnReader, TutorContext
 from agent.graph.events import Output, QuestionShown, Turn
 from agent.graph.graph import build_graph
 from agent.graph.state import TutorState, waiting_question
+from agent.graph.study_nodes import settle
 from agent.quiz.writing import Written
 from common.database import Database, is_postgres
 
@@ -113,22 +116,28 @@ class Tutor:
         waiting: QuestionShown | None = None
         async with self._locks[thread_id], self._thread_lock(thread_id):
             config = self.config(thread_id)
-            snapshot = await self.graph.aget_state(config)
-            payload: Any = Command(resume=event) if snapshot.interrupts else {"event": event}
+            # A new run, not a resume (module docstring): no aget_state first. That read was a second checkpoint
+            # load and validation per answer turn (~6 thread hand-offs on SQLite); with it gone and each record
+            # validated once (agent.graph.checkpoint), the graph's CPU per answer turn went from a median 13.3 to
+            # 9.6 ms (bench/results/answer_cpu/graph_*.json: --graph, 20 sessions, back to back, load average ~4).
+            payload: Any = {"event": event}
             # One checkpoint when the run stops (at the next question's interrupt, at the end or on an error), not one
             # per node: every session's checkpoint reads and writes share one SQLite connection, and with 20 students
             # answering at once they queued behind each other's ~10 writes a turn (bench/load_sessions.py).
+            context = self.context(thread_id, user)
             stream = self.graph.astream(
-                payload, config, context=self.context(thread_id, user), stream_mode=["custom", "updates"],
-                durability="exit",
+                payload, config, context=context, stream_mode=["custom", "updates"], durability="exit",
             )
-            async for mode, chunk in stream:
-                if mode == "custom":
-                    yield chunk
-                elif isinstance(chunk, dict) and "__interrupt__" in chunk:
-                    for pending in chunk["__interrupt__"]:
-                        waiting = shown_question(pending.value)
-                        yield waiting
+            try:
+                async for mode, chunk in stream:
+                    if mode == "custom":
+                        yield chunk
+                    elif isinstance(chunk, dict) and "__interrupt__" in chunk:
+                        for pending in chunk["__interrupt__"]:
+                            waiting = shown_question(pending.value)
+                            yield waiting
+            finally:  # the study writes of this turn, still under the thread's locks (agent.graph.study_nodes)
+                await settle(context)
         # After an answer the quiz's questions are already being written (or written): no state read for that.
         if waiting is None or not self.cache.wrote_ahead(thread_id, waiting.quiz_id):
             await self.start_write_ahead(thread_id, user)

@@ -2,11 +2,17 @@
 
 The study companion (``TutorContext.study``) keeps each student's memory of facts in the chat database; its
 calls are short synchronous transactions, so they run in a worker thread (``asyncio.to_thread``).
-Recording never costs the student a turn: a failure is logged and the quiz goes on.
+Recording never costs the student a turn: a failure is logged and the quiz goes on. Nor does it hold up the
+next question: :func:`record` and :func:`record_asked` start their write and return; every read of the history
+first waits for the writes of its run (:func:`settle`), and :class:`agent.graph.runner.Tutor` waits for them
+before the turn ends, so the thread's next turn sees them. Why: with 50 students answering at once
+(bench/load_sessions.py) these two writes took a median 50 and 23 ms and up to 0.5 s under the load, before
+the next question could be shown.
 
     await asked(runtime)                         # plan_quiz: the facts this student was asked (a new quiz avoids them)
-    await record_asked(runtime, quiz, question)  # write_question: the question goes to the student
-    record(runtime, quiz, question, graded)      # grade: after every graded answer
+    await record_asked(runtime, quiz, question)  # write_question: the question goes to the student (in background)
+    await record(runtime, quiz, question, graded)  # grade: after every graded answer (in background)
+    await settle(runtime.context)                # the writes of this run are done (logged if they failed)
     await finish(runtime, final, result)         # summarise: the review note and the quiz's Anki deck
     await review_plan(state, runtime, count, seed)   # plan_review: a QuizPlan of the facts due now, or a line
     show_progress, export_history                # nodes: ProgressReport, FileOffer
@@ -39,11 +45,33 @@ def is_review(topic: str) -> bool:
     return topic == REVIEW_TOPIC
 
 
+def _start(ctx: TutorContext, what: str, write, *args, **kwargs) -> None:
+    """Run ``write`` in a worker thread from now on; :func:`settle` waits for it (a failure is logged there)."""
+    task = asyncio.ensure_future(asyncio.to_thread(write, *args, **kwargs))
+    ctx.recording.append(_logged(task, what))
+
+
+async def _logged(task: asyncio.Future, what: str) -> None:
+    try:
+        await task
+    except Exception:  # the answer is graded and shown; the memory misses one review, the student nothing
+        log.exception("recording %s failed", what)
+
+
+async def settle(ctx: TutorContext) -> None:
+    """Wait for the study writes started in this run (reads of the history come after them)."""
+    while ctx.recording:  # in place: a run's tasks may hold copies of the context that share this list
+        pending = list(ctx.recording)
+        ctx.recording.clear()
+        await asyncio.gather(*pending)
+
+
 async def asked(runtime: Runtime[TutorContext]) -> dict[str, float]:
     """When the student was last asked each fact (fact id -> unix time); {} when nothing is kept or on failure."""
     ctx = runtime.context
     if not ctx.studying:
         return {}
+    await settle(ctx)
     try:
         return await asyncio.to_thread(ctx.study.asked, ctx.user)
     except Exception:  # a quiz that may repeat a fact beats no quiz
@@ -56,10 +84,7 @@ async def record_asked(runtime: Runtime[TutorContext], quiz: ActiveQuiz, questio
     ctx = runtime.context
     if not ctx.studying:
         return
-    try:
-        await asyncio.to_thread(ctx.study.record_asked, ctx.user, quiz.quiz_id, question)
-    except Exception:
-        log.exception("recording a question asked in quiz %s failed", quiz.quiz_id)
+    _start(ctx, f"a question asked in quiz {quiz.quiz_id}", ctx.study.record_asked, ctx.user, quiz.quiz_id, question)
 
 
 async def record(runtime: Runtime[TutorContext], quiz: ActiveQuiz, question: MultipleChoiceQuestion,
@@ -68,10 +93,8 @@ async def record(runtime: Runtime[TutorContext], quiz: ActiveQuiz, question: Mul
     ctx = runtime.context
     if not ctx.studying:
         return
-    try:
-        await asyncio.to_thread(ctx.study.record_answer, ctx.user, quiz.quiz_id, question, graded, retry=quiz.retry)
-    except Exception:  # the answer is graded and shown; the memory misses one review, the student nothing
-        log.exception("recording answer %d of quiz %s failed", graded.index + 1, quiz.quiz_id)
+    _start(ctx, f"answer {graded.index + 1} of quiz {quiz.quiz_id}", ctx.study.record_answer, ctx.user, quiz.quiz_id,
+           question, graded, retry=quiz.retry)
 
 
 async def finish(runtime: Runtime[TutorContext], final: Quiz, result: QuizResult) -> tuple[str, FileOffer | None]:
@@ -79,6 +102,7 @@ async def finish(runtime: Runtime[TutorContext], final: Quiz, result: QuizResult
     ctx = runtime.context
     if not ctx.studying:
         return "", None
+    await settle(ctx)  # the quiz's last answer, recorded by grade in this run
 
     def work() -> tuple[str, FileOffer]:
         ctx.study.record_quiz(ctx.user, final, result)
@@ -99,6 +123,7 @@ async def review_plan(runtime: Runtime[TutorContext], count: int, seed: int) -> 
     ctx = runtime.context
     if not ctx.studying:
         return NOT_STUDYING.format(what="review")
+    await settle(ctx)
     lm = getattr(ctx.service, "lm", None)
     label = getattr(lm, "label", "") if lm is not None else ""
     plan = await asyncio.to_thread(ctx.study.review_plan, ctx.user, count, seed, label)
@@ -111,6 +136,7 @@ async def show_progress(state: TutorState, runtime: Runtime[TutorContext]) -> Up
     if not ctx.studying:
         runtime.stream_writer(Help(text=NOT_STUDYING.format(what="report")))
         return {}
+    await settle(ctx)
 
     def work() -> ProgressReport | Help:
         from agent.study.chart import progress_png
@@ -131,6 +157,7 @@ async def export_history(state: TutorState, runtime: Runtime[TutorContext]) -> U
     if not ctx.studying:
         runtime.stream_writer(Help(text=NOT_STUDYING.format(what="export")))
         return {}
+    await settle(ctx)
     what, fmt = export_request(state.get("message", ""))
 
     def work() -> FileOffer | None:

@@ -1,18 +1,24 @@
 """The lean decode step for packed models (:mod:`llm.packed`): the same kernel calls, with less around them.
 
-Why: with packed weights the kernels of one decode step of the embedded model take ~6 ms (30 layers' int4
-products ~3.5 ms, the int8 head ~2 ms, measured one by one on 2 threads), yet a step of
-:func:`llm.fast_decode.decode_step` took 17.5 ms (torch.profiler, 2 threads): the rest was hundreds of small
-operations around them (module calls, slicing q/k/v into copies, rotary embedding applied to q and k apart,
-the ``DynamicCache``'s ``torch.cat`` of the whole cache, each layer, each token). This step calls the same
-kernels on the same values, so its logits equal :func:`~llm.fast_decode.decode_step`'s bit for bit
-(checked in ``tests/integration/test_packed.py`` and, on the embedded model, ``test_llm_runtime.py``), and:
+Why: with packed weights the kernels of one decode step of the embedded model take ~7 ms on 2 threads (30
+layers' int4 products ~3.5 ms, the head ~1.6 ms, LoRA products ~1 ms, attention and norms the rest; timed one
+by one), yet a step of :func:`llm.fast_decode.decode_step` took 17.5 ms (torch.profiler, 2 threads): the rest was
+hundreds of small operations around them (module calls, slicing q/k/v into copies, the rotary embedding
+applied to q and k apart, the ``DynamicCache``'s ``torch.cat`` of the whole cache, each layer, each token).
+This step calls the same kernels on the same values, so its logits equal
+:func:`~llm.fast_decode.decode_step`'s bit for bit (``tests/integration/test_packed.py`` and, on the embedded
+model, ``test_llm_runtime.py``), and:
 
 * reads each layer's packed codes, scales and LoRA factors from one tuple built once (no module calls);
-* applies the rotary embedding to q and k heads in one go (the same elementwise formula as transformers);
+* applies the rotary embedding to q and k heads in one go, with a roll for transformers' ``rotate_half``;
 * keeps the keys and values in preallocated buffers (:class:`StaticKV`) and hands the ``DynamicCache``
   views of them, so a step writes one position instead of copying the cache, and every other user of the
   cache (transformers' own forward, :mod:`llm.batching`) still sees an ordinary ``DynamicCache``.
+
+Measured by hand on the shared 2-core machine, both steps interleaved in one process on the same packed weights:
+2 threads (load average 3.4), best step 13.6 ms against 17.9 ms, lower quartile 14.7 against 19.3 ms; one thread
+(load 4.5), best step 18.4 against 21.6 ms. Other machines' loads make these upper bounds of a quiet step.
+``bench/decode_variants.py`` lists both (``packed + lean decode step (default)``, ``packed + generic lean step``).
 
 It applies only to models whose every layer :func:`llm.packed.pack_model` packed the usual way (q/k/v in one
 call, gate/up in one call, no biases); :func:`plan` returns ``None`` otherwise and the generic step runs.
@@ -87,9 +93,15 @@ def _matmul(x: torch.Tensor, call: tuple) -> torch.Tensor:
     return y if lora_a is None else torch.addmm(y, x @ lora_a, lora_b)
 
 
-def _rotate_half(x: torch.Tensor) -> torch.Tensor:  # transformers.models.llama.modeling_llama.rotate_half
-    half = x.shape[-1] // 2
-    return torch.cat((-x[..., half:], x[..., :half]), dim=-1)
+def _rotary(cos: torch.Tensor, sin: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``cos`` and ``sin`` with the first half of ``sin`` negated, both ``[1, 1, 1, head_dim]``.
+
+    transformers computes ``x * cos + rotate_half(x) * sin`` with ``rotate_half(x) = cat(-x2, x1)``;
+    ``x.roll(half) * signed_sin`` multiplies the same numbers up to sign, so the result is the same bit for bit
+    (checked in the tests), in one operation instead of three (half the time, 9 against 17 us a layer measured).
+    """
+    half = sin.shape[-1] // 2
+    return cos.unsqueeze(1), torch.cat((-sin[..., :half], sin[..., half:]), dim=-1).unsqueeze(1)
 
 
 class StaticKV:
@@ -149,8 +161,7 @@ def step(plan_: Plan, model, input_ids: torch.Tensor, cache, kv: StaticKV,
     hidden = body.embed_tokens(input_ids)  # [1, 1, hidden]
     if position_ids is None:
         position_ids = torch.tensor([[length]], device=hidden.device)
-    cos, sin = body.rotary_emb(hidden, position_ids=position_ids)
-    cos, sin = cos.unsqueeze(1), sin.unsqueeze(1)  # [1, 1, 1, head_dim]: broadcast over heads
+    cos, signed_sin = _rotary(*body.rotary_emb(hidden, position_ids=position_ids))
     width = hidden.shape[-1:]
     h = hidden.view(1, -1)
     heads, kv_heads, dim = plan_.heads, plan_.kv_heads, plan_.head_dim
@@ -159,7 +170,7 @@ def step(plan_: Plan, model, input_ids: torch.Tensor, cache, kv: StaticKV,
         x = F.rms_norm(h, width, norm1, eps1)
         qkv = _matmul(x, qkv_call)
         qk = qkv[:, : qk_heads * dim].view(1, qk_heads, 1, dim)
-        qk = qk * cos + _rotate_half(qk) * sin
+        qk = qk * cos + qk.roll(dim // 2, -1) * signed_sin
         value = qkv[:, qk_heads * dim:].view(1, kv_heads, dim)
         keys, values = kv.append(cache, index, length, qk[:, heads:, 0], value)
         out = F.scaled_dot_product_attention(qk[:, :heads], keys, values, scale=plan_.scaling, enable_gqa=True)

@@ -21,10 +21,12 @@ with fp32 token by token. Variants:
   ``torch._weight_int8pack_mm`` for single-token steps, dequantised for prefill;
 * ``fp32, lean decode step``: dense weights, single-token steps through :mod:`llm.fast_decode`;
 * ``packed``: the runtime's default on CPU (:mod:`llm.packed`): the GGUF's own Q4_1 codes for every
-  linear layer (int4 kernel, bf16 inputs) and its Q8_0 codes for the LM head (int8 kernel), the
+  linear layer (int4 kernel, bf16 inputs) and its Q8_0 codes for the LM head (the int4 kernel on two 4-bit halves), the
   adapter's LoRA factors in fp32 beside them. Decoding and greedy outputs use it as the tutor does
   (prefill dense); for the ARC columns *every* call goes through the packed kernels, so they measure
-  the format, not the dense prefill;
+  the format, not the dense prefill; its decode steps run through :mod:`llm.packed_step`;
+* ``packed + generic lean step``: the same packed weights through :mod:`llm.fast_decode`'s generic step
+  (module calls, ``DynamicCache`` concatenation), as the default decoded before :mod:`llm.packed_step`;
 * ``llama.cpp``: the same Q4_1 GGUF and adapter (as a LoRA GGUF) run by llama.cpp (``bench/llamacpp_rows.py``:
   its own sampler, and the tutor's ``TUTOR_BACKEND=llamacpp`` loop), when llama-cpp-python is installed
   (``bash scripts/install.sh --llamacpp``); same prompt token ids, same token count, same ARC requests.
@@ -94,9 +96,15 @@ def variants(fp32):
         install(model)
         return model
 
+    def generic_packed():
+        model = load_model(cache=False, weights="auto").model
+        model._tutor_packed_plan = None  # llm.fast_decode's generic step instead of llm.packed_step
+        return model
+
     yield "fp32", lambda: fp32
     yield "fp32, lean decode step", lean
     yield "packed + lean decode step (default)", lambda: load_model(cache=False, weights="auto").model
+    yield "packed + generic lean step", generic_packed
     yield "bf16", lambda: copy.deepcopy(fp32).to(torch.bfloat16)
     yield "int8 dynamic (torch.ao, per channel)", lambda: quantize_dynamic(
         copy.deepcopy(fp32), {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)

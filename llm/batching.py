@@ -15,8 +15,8 @@ Why no padded batch: each sequence keeps the ``DynamicCache`` of its own prefill
 matrix products (projections, MLP, LM head) take all rows at once, and those read the weights once for every
 row. The packed int4 kernel (``llm.packed``) gives each row bit-identical results only in calls of at most 3
 rows (measured on torch 2.13: rows of a 1-, 2- or 3-row call equal the single-row results, rows of 4+-row
-calls differ by ~6e-6), and the int8 head at any row count, so packed layers take the rows in chunks of 3
-and the head in chunks of its ``max_rows``: every token then equals the unbatched path's bit for bit.
+calls differ by ~6e-6), so packed layers take the rows in chunks of 3 and the head in chunks of its ``max_rows``
+(``llm.packed.PackedHead`` splits those into 3-row int4 calls): every token equals the unbatched path's bit for bit.
 Dense ``nn.Linear`` layers take all rows in one call (float-order differences in the last bits are possible).
 The price of exactness: torch's CPU int4 kernel is compute-bound here, so each 3-row chunk costs about what one
 row does (measured by hand, one thread: the 30 layers' projections took 31 ms for 1 row, 223 ms for 20 rows in

@@ -27,6 +27,8 @@ from transformers import DynamicCache
 from transformers.modeling_outputs import CausalLMOutputWithPast
 from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
 
+from llm import packed_step
+
 _SUPPORTED = ("llama",)
 
 
@@ -61,6 +63,7 @@ def install(model) -> bool:
 
     model.forward = types.MethodType(forward, model)
     model._tutor_fast_decode = True
+    model._tutor_packed_plan = packed_step.plan(model)  # None unless every layer is packed (llm.packed)
     return True
 
 
@@ -78,6 +81,11 @@ def _applies(input_ids, attention_mask, past, inputs_embeds, labels, use_cache, 
 
 def decode_step(model, input_ids: torch.Tensor, cache, position_ids: torch.Tensor | None = None):
     """Logits for one new token (batch 1) and ``cache`` extended by it: transformers' Llama math, leaner."""
+    plan = getattr(model, "_tutor_packed_plan", None)
+    kv = None if plan is None else packed_step.StaticKV.of(cache)
+    if kv is not None:  # packed weights: the same kernels, far fewer operations around them
+        logits = packed_step.step(plan, model, input_ids, cache, kv, position_ids)
+        return CausalLMOutputWithPast(logits=logits, cache=cache)
     body = model.model
     hidden = body.embed_tokens(input_ids)
     if position_ids is None:

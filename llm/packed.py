@@ -6,7 +6,7 @@ The embedded GGUF is *already* quantised: every linear layer is Q4_1 (a 4-bit co
 an fp16 minimum per block of 32 inputs) and the tied embedding/LM head is Q8_0 (an 8-bit code and an
 fp16 scale per block of 32). transformers dequantises those to fp32 on load; this module recovers the
 exact codes from the fp32 values and runs decode steps through torch's CPU weight-only kernels
-(``_weight_int4pack_mm_for_cpu``, ``_weight_int8pack_mm``), reading ~5.5x fewer bytes a token.
+(``_weight_int4pack_mm_for_cpu``; the 8-bit head as two 4-bit halves), reading ~5.5x fewer bytes a token.
 
 What changes numerically, and what does not:
 
@@ -34,6 +34,7 @@ from torch import nn
 GROUP = 32  # Q4_1 and Q8_0 block length (inputs per scale)
 MAX_ROWS = 4  # calls with more rows than this use the dense weights
 TOLERANCE = 1e-3  # of one quantisation step
+EXACT_ROWS = 3  # rows per int4 call that keep each row's result bit-identical to a one-row call (llm.batching)
 
 
 def q4_1_blocks(weight: torch.Tensor, group: int = GROUP) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
@@ -140,15 +141,38 @@ class PackedLinear(nn.Module):
 
 
 class PackedHead(nn.Module):
-    """The LM head as Q8_0 blocks: one int8 weight-only call per block of 32 inputs, summed in fp32."""
+    """The Q8_0 LM head through the int4 kernel: each 8-bit code split into two 4-bit halves, one call.
+
+    A code ``c`` (-127..127) is ``16 * hi + lo`` with ``lo = c mod 16`` (0..15) and ``hi`` in -8..7, so the
+    weight ``c * s`` is ``hi * 16s + lo * s``: the input, repeated once, meets the ``hi`` codes (scale ``16s``)
+    in its first half and the ``lo`` codes (scale ``s``, zero ``8s``, since the kernel computes
+    ``(code - 8) * scale + zero``) in its second, and the kernel sums both in fp32. Same bytes as int8 codes,
+    every weight the Q8_0 value (with its scale in bf16, as before), but one call and one bf16 rounding of the
+    logits, where one ``_weight_int8pack_mm`` call per block of 32 inputs (its scales are per row only) took
+    18 calls and summed 18 rounded partials. Measured on the embedded model's head over 147 real hidden
+    states (2 threads): 1.60 ms against 2.04 ms a row, max logit error against the dequantised head 0.17
+    against 0.23 (mean 0.085 against 0.117), the same argmax every time. Rows go through in chunks of
+    :data:`EXACT_ROWS`, where the int4 kernel gives each row its single-row result bit for bit.
+    """
 
     def __init__(self, dense: nn.Linear, blocks, max_rows: int = MAX_ROWS):
         super().__init__()
         codes, scale = blocks
         self.dense = dense
         self.max_rows = max_rows
-        self.codes = [codes[:, i, :].contiguous() for i in range(codes.shape[1])]
-        self.scales = [scale[:, i].to(torch.bfloat16).contiguous() for i in range(codes.shape[1])]
+        rows = codes.shape[0]
+        code = codes.to(torch.int32)
+        low = code & 15  # two's complement: c mod 16
+        high = (code - low) // 16
+        planes = torch.cat([(high + 8).reshape(rows, -1), low.reshape(rows, -1)], 1)
+        scale = scale.to(torch.bfloat16).float()  # as the int8 path had it: the fp16 scale rounded to bf16
+        self.rows, padded = rows, -(-rows // 16) * 16  # the kernel packs rows in 16s: zero rows pad the rest
+        planes = torch.cat([planes, planes.new_zeros(padded - rows, planes.shape[1])])
+        scale = torch.cat([scale, scale.new_zeros(padded - rows, scale.shape[1])])
+        self.packed = torch.ops.aten._convert_weight_to_int4pack_for_cpu(planes.contiguous(), 1)
+        scales = torch.cat([16 * scale, scale], 1)
+        zeros = torch.cat([torch.zeros_like(scale), 8 * scale], 1)
+        self.scales_zeros = torch.stack([scales.t(), zeros.t()], -1).to(torch.bfloat16).contiguous()
 
     @property
     def weight(self) -> torch.Tensor:
@@ -159,10 +183,12 @@ class PackedHead(nn.Module):
         if flat.shape[0] > self.max_rows or x.dtype != torch.float32:
             return self.dense(x)
         xb = flat.to(torch.bfloat16)
-        y = torch._weight_int8pack_mm(xb[:, :GROUP].contiguous(), self.codes[0], self.scales[0]).float()
-        for i in range(1, len(self.codes)):
-            y += torch._weight_int8pack_mm(xb[:, i * GROUP:(i + 1) * GROUP].contiguous(), self.codes[i],
-                                           self.scales[i])
+        xb = torch.cat([xb, xb], 1)
+        parts = [torch.ops.aten._weight_int4pack_mm_for_cpu(xb[i:i + EXACT_ROWS], self.packed, GROUP,
+                                                            self.scales_zeros) for i in range(0, len(xb), EXACT_ROWS)]
+        y = (parts[0] if len(parts) == 1 else torch.cat(parts)).float()
+        if y.shape[-1] != self.rows:
+            y = y[:, : self.rows]
         return y.reshape(*x.shape[:-1], y.shape[-1])
 
 
@@ -180,8 +206,8 @@ class PackReport:
 
 
 def kernels_work() -> bool:
-    """The CPU int4/int8 kernels exist in this torch and agree with a dense matmul on a random layer."""
-    if not (hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu") and hasattr(torch, "_weight_int8pack_mm")):
+    """The CPU int4 kernel exists in this torch and agrees with a dense matmul on a random layer and head."""
+    if not hasattr(torch.ops.aten, "_weight_int4pack_mm_for_cpu"):
         return False
     generator = torch.Generator().manual_seed(0)
     codes = torch.randint(0, 16, (64, 64), generator=generator)
@@ -195,8 +221,9 @@ def kernels_work() -> bool:
     try:
         with torch.no_grad():
             layer = PackedLinear(dense, PackedMatmul([q4_1_blocks(dense.weight)], [None]))
-            head = PackedHead(dense, (codes.sub(8).to(torch.int8).reshape(64, 2, GROUP), scale))
-            expected_head = x @ (codes.sub(8).float() * scale.repeat_interleave(GROUP, 1)).t()
+            head_codes = torch.randint(-127, 128, (64, 2, GROUP), generator=generator, dtype=torch.int8)
+            head = PackedHead(dense, (head_codes, scale))
+            expected_head = x @ (head_codes.reshape(64, 64).float() * scale.repeat_interleave(GROUP, 1)).t()
             ok = torch.allclose(layer(x), dense(x), rtol=2e-2, atol=2e-2)
             return ok and torch.allclose(head(x), expected_head, rtol=2e-2, atol=2e-2)
     except (RuntimeError, TypeError):

@@ -105,20 +105,31 @@ def test_lean_decode_step_gives_transformers_logits_and_tokens(embedded_lm):
     from transformers import DynamicCache
 
     model, tok = embedded_lm.model, embedded_lm.tokenizer
+    plan = model._tutor_packed_plan
+    assert plan is not None  # every layer packed: steps run through llm.packed_step
     original = type(model).forward.__get__(model)
     ids = tok.apply_chat_template([{"role": "user", "content": "What is a learning rate?"}],
                                   add_generation_prompt=True, return_tensors="pt", return_dict=True)["input_ids"]
     with torch.inference_mode():
-        cache_fast, cache_ref = DynamicCache(config=model.config), DynamicCache(config=model.config)
+        caches = [DynamicCache(config=model.config) for _ in range(3)]
+        cache_fast, cache_generic, cache_ref = caches
         model(ids, cache=cache_fast, use_cache=True)
+        model(ids, cache=cache_generic, use_cache=True)
         original(ids, cache=cache_ref, use_cache=True)
         token = torch.tensor([[tok.convert_tokens_to_ids("The")]])
         for _ in range(12):
             fast = model(token, cache=cache_fast, use_cache=True).logits[0, -1]
+            model._tutor_packed_plan = None  # llm.fast_decode's generic lean step
+            try:
+                generic = model(token, cache=cache_generic, use_cache=True).logits[0, -1]
+            finally:
+                model._tutor_packed_plan = plan
             ref = original(token, cache=cache_ref, use_cache=True).logits[0, -1]
             torch.testing.assert_close(fast, ref, rtol=1e-4, atol=1e-4)
+            assert torch.equal(fast, generic)  # the same kernels on the same values
             token = ref.argmax().view(1, 1)
-        assert cache_fast.get_seq_length() == cache_ref.get_seq_length() == ids.shape[1] + 12
+        assert all(cache.get_seq_length() == ids.shape[1] + 12 for cache in caches)
+        assert cache_fast._tutor_static_kv.keys[0].data_ptr() == cache_fast.layers[0].keys.data_ptr()
         batch = torch.cat([ids, ids])  # two rows: not the lean step's case, the model's own forward runs
         torch.testing.assert_close(model(batch).logits, original(batch).logits)
 

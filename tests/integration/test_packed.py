@@ -198,3 +198,113 @@ def test_lora_factors_of_a_peft_model_rebuild_its_merged_outputs():
         packed.pack_model(merged, blocks, factors)
         got = merged.model.layers[1].mlp.down_proj(x)
     torch.testing.assert_close(got, expected, rtol=2e-2, atol=2e-2)
+
+
+def packed_tiny_with_adapter():
+    """``tiny_llama`` + a random LoRA adapter on every projection, merged, packed and given the lean step."""
+    from peft import LoraConfig, get_peft_model
+
+    from llm import fast_decode
+
+    base = tiny_llama(seed=3)
+    blocks = packed.encode_linears(base)
+    targets = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]
+    peft_model = get_peft_model(base, LoraConfig(r=4, lora_alpha=8, target_modules=targets))
+    with torch.no_grad():
+        for name, param in peft_model.named_parameters():
+            if "lora_B" in name:
+                param.normal_(std=0.05)
+    factors = packed.lora_factors(peft_model)
+    model = peft_model.merge_and_unload().eval()
+    packed.pack_model(model, blocks, factors)
+    assert fast_decode.install(model)
+    return model
+
+
+def decode(model, plan, steps: int, between=None) -> list[torch.Tensor]:
+    """Logits of ``steps`` greedy single-token steps after a prefill, through ``plan`` (None: the generic step)."""
+    from transformers import DynamicCache
+
+    model._tutor_packed_plan = plan
+    cache = DynamicCache(config=model.config)
+    logits = [model(torch.tensor([[5, 17, 42, 8, 3]]), cache=cache, use_cache=True).logits[0, -1]]
+    for i in range(steps):
+        if between is not None:
+            between(i, cache)
+        logits.append(model(logits[-1].argmax().view(1, 1), cache=cache, use_cache=True).logits[0, -1])
+    return logits
+
+
+def test_packed_step_gives_the_generic_lean_steps_logits_bit_for_bit():
+    """llm.packed_step calls the same kernels on the same values as llm.fast_decode's generic step."""
+    from llm import packed_step
+
+    model = packed_tiny_with_adapter()
+    plan = model._tutor_packed_plan
+    assert plan is not None and len(plan.layers) == 2 and plan.layers[0][2][2] is not None  # with LoRA
+    calls = []
+    original = packed_step.step
+    with torch.inference_mode():
+        generic = decode(model, None, 12)
+        packed_step.step = lambda *a, **k: calls.append(1) or original(*a, **k)
+        try:
+            fast = decode(model, plan, 12)
+        finally:
+            packed_step.step = original
+        reference = type(model).forward.__get__(model)  # transformers' own forward, the same packed modules
+        token, cache = torch.tensor([[5, 17, 42, 8, 3]]), None
+        for expected in generic:
+            out = reference(token, past_key_values=cache, use_cache=True)
+            torch.testing.assert_close(out.logits[0, -1], expected, rtol=1e-5, atol=1e-5)
+            token, cache = expected.argmax().view(1, 1), out.past_key_values
+    assert len(calls) == 12
+    for got, expected in zip(fast, generic):
+        assert torch.equal(got, expected)
+
+
+def test_static_kv_grows_and_takes_back_a_cache_changed_elsewhere(monkeypatch):
+    """Buffers double when full; a cache extended by another path (torch.cat) or cropped is adopted again."""
+    from llm import packed_step
+
+    monkeypatch.setattr(packed_step, "_SPARE", 2)
+    model = packed_tiny_with_adapter()
+    plan = model._tutor_packed_plan
+    seen = []
+
+    def meddle(i, cache):
+        state = getattr(cache, "_tutor_static_kv", None)
+        if state is not None:
+            seen.append(state.keys[0].shape[2])
+            assert cache.layers[0].keys.data_ptr() == state.keys[0].data_ptr()  # the cache holds views
+        if i == 4:  # one step through the generic path: DynamicCache concatenates new tensors
+            model._tutor_packed_plan = None
+            model(torch.tensor([[7]]), cache=cache, use_cache=True)
+            model._tutor_packed_plan = plan
+        if i == 8:
+            cache.crop(-3)
+
+    def meddle_generic(i, cache):
+        if i == 4:
+            model(torch.tensor([[7]]), cache=cache, use_cache=True)
+        if i == 8:
+            cache.crop(-3)
+
+    with torch.inference_mode():
+        expected = decode(model, None, 14, meddle_generic)
+        got = decode(model, plan, 14, meddle)
+    for a, b in zip(got, expected):
+        assert torch.equal(a, b)
+    assert max(seen) > min(seen)  # the buffers grew
+
+
+def test_models_with_a_dense_layer_keep_the_generic_step():
+    from llm import fast_decode
+
+    model = tiny_llama()
+    with torch.no_grad():
+        model.model.layers[1].mlp.down_proj.weight.add_(torch.randn(64, 128) / 100)  # off the grid: stays dense
+    packed.pack_model(model)
+    assert fast_decode.install(model) and model._tutor_packed_plan is None
+    with torch.inference_mode():
+        tokens = model.generate(torch.tensor([[5, 17, 42]]), max_new_tokens=5, do_sample=False, pad_token_id=0)
+    assert tokens.shape == (1, 8)

@@ -2,7 +2,7 @@
 inside a ctypes callback, as llama-cpp-python calls it, is an error and not free text. The real llama.cpp sampler and
 Outlines' real processor are in tests/integration/test_llamacpp_constraint.py.
 
-    PYTHONPATH=$PWD python -m pytest -q tests/unit/test_llamacpp_constraint.py
+    PYTHONPATH=$PWD python -m pytest -q tests/unit/test_llamacpp_constraint_errors.py
 """
 
 from __future__ import annotations

@@ -72,6 +72,14 @@ def blind_review(d: dict) -> str:
             f"distractors {o['plausible_distractors']:.2f} of 3")
 
 
+def reviewer_calibration(d: dict) -> str:
+    tutor, exam = d["by_source"]["tutor"], d["by_source"]["exam"]
+    return (f"one shuffled packet, the same blind reviewer: plausible distractors {tutor['plausible_distractors']:.2f} "
+            f"of 3 for {tutor['questions']} tutor questions (from round 3), {exam['plausible_distractors']:.2f} for "
+            f"{exam['questions']} human-written ARC-Easy exam questions; keyed correctly {pct(tutor['keyed_correct'])} "
+            f"vs {pct(exam['keyed_correct'])}")
+
+
 def phrasing(d: dict) -> str:
     base, adapter = d["base"]["rates"], d["adapter"]["rates"]
     return (f"usable drafts: base {pct(base['usable'], 0)}, tutor adapter {pct(adapter['usable'], 0)} of "
@@ -111,6 +119,18 @@ QUALITY = Table(
             ("`python -m evaluation.notes_report --src DIR --set heldout --packet FILE`, then `evaluation.blind_review`",
              "blind review of questions from notes, round 2 (15 held-out d2l-en chapters, after stricter checks)"),
             blind_review, lambda d: "a person (a session with no access to the cards or notes), 2026-12-07"),
+        Row("evaluation/reports/calibration/results.json",
+            ("`python -m evaluation.reviewer_calibration make ...`, then `summarise`",
+             "how strict is the blind reviewer: tutor questions beside human-written exam questions"),
+            reviewer_calibration, lambda d: "a reviewer session with no access to the cards or code, 2026-12-08"),
+        Row("evaluation/reports/notes/blind-round3/results.json",
+            ("`python -m evaluation.notes_report --files CHAPTERS --packet FILE`, then `evaluation.blind_review`",
+             "blind review of questions from notes, round 3 (59 chapters of two books new to development)"),
+            blind_review, lambda d: "a reviewer session with no access to the code or notes, 2026-12-08"),
+        Row("evaluation/reports/notes/blind-round4/results.json",
+            ("`python -m evaluation.notes_report --files CHAPTERS --packet FILE`, then `evaluation.blind_review`",
+             "blind review of questions from notes, round 4 (56 more new chapters, after checks drawn from round 3)"),
+            blind_review, lambda d: "a reviewer session with no access to the code or notes, 2026-12-08"),
         Row("evaluation/reports/phrasing/phrasing.json",
             ("`python -m evaluation.phrasing --adapter llm/adapters/tutor-smollm2 --compare-base --out DIR`",
              "can the model phrase a question itself (`QuestionDraft`, first try)"),

@@ -202,5 +202,10 @@ def test_backend_setting_and_missing_install(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_llama_cpp)
+    # A model loaded earlier in the session (the llama.cpp integration tests, where it is installed) is not
+    # loaded again: start from an empty cache so the import is what is tested.
+    import llm.llamacpp_runtime as runtime
+
+    monkeypatch.setattr(runtime, "_CACHE", {})
     with pytest.raises(BackendError, match="install.sh --llamacpp"):
         load_backend(settings=settings)

@@ -141,7 +141,9 @@ def cloze_for_sentence(chunk: NoteChunk, index: int, names: ConceptNames, seed: 
         if problems(sentence, draft) or precision_problems(sentence, draft.key, draft.stem, names):
             continue
         answer = display(draft.key, names.proper, keep=draft.key.isupper() or draft.form == "called")
-        rng = random.Random(f"cloze:{seed}:{chunk.source}:{index}")
+        # Seeded by the sentence's stable fact id, not chunk.source: the source holds the note id, a hash of the
+        # file's path, so the same notes uploaded to another folder got other options (notes report, two runs).
+        rng = random.Random(f"cloze:{seed}:{chunk.fact_id(index)}")
         distractors = pool.distractors(answer, head=draft.head, sentence=sentence, note_id=chunk.note_id, rng=rng,
                                        k=5, stem=draft.stem.replace(BLANK, " "), same_kind=SAME_KIND)
         if len(distractors) < 3:

@@ -224,10 +224,13 @@ class PhrasePool:
         """How close each card is to the sentence's subject or the key (a name of no card, "Shapley value"):
         3 for the best retrieval match, down to 1."""
         near: dict[str, float] = {}
-        for card_id in own:
+        for card_id in sorted(own):
             card = self.names.cards[card_id]
-            near |= {c.id: 1.0 for c in self.names.cards.values() if c.area == card.area}
-            near |= {r: 2.0 for r in card.related}
+            # max, not overwrite: with two own cards, the second card's area (1) overwrote the first's related
+            # cards (2) in set order, so options changed with PYTHONHASHSEED (notes report, "warmup").
+            for other, closeness in [*((c.id, 1.0) for c in self.names.cards.values() if c.area == card.area),
+                                     *((r, 2.0) for r in card.related)]:
+                near[other] = max(near.get(other, 0.0), closeness)
         for query in (sentence, key) if key else (sentence,):
             for rank, card_id in enumerate(self.rank_cards(query)[:8]):
                 near[card_id] = max(near.get(card_id, 0.0), 3.0 - rank / 4)

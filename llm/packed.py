@@ -1,7 +1,7 @@
 """Packed 4-/8-bit weights for fast single-token decoding on CPU, without changing the model's weights.
 
 Why: one decode step reads every weight once, and the embedded model dequantised to fp32 is 540 MB, so fp32
-decoding is bound by memory traffic (``bench/results/decode_variants.json``: the lean fp32 step decodes 18.2 tokens/s).
+decoding is bound by memory traffic (``bench/results/decode_variants.json``: the lean fp32 step decodes 15.8 tokens/s).
 The embedded GGUF is *already* quantised: every linear layer is Q4_1 (a 4-bit code, an fp16 scale and
 an fp16 minimum per block of 32 inputs) and the tied embedding/LM head is Q8_0 (an 8-bit code and an
 fp16 scale per block of 32). transformers dequantises those to fp32 on load; this module recovers the

@@ -180,6 +180,12 @@ BENCHMARKS = Table(
         Row("bench/results/socket50/load_sessions.json",
             ("`bench/load_sessions.py --sessions 50 --clients socket`", "50 students typing a quiz request at once"),
             socket_load, socket_machine),
+        Row("bench/results/socket50-run2/load_sessions.json",
+            ("`... --out bench/results/socket50-run2`", "the same, run 2 of 3 back to back"),
+            socket_load, socket_machine),
+        Row("bench/results/socket50-run3/load_sessions.json",
+            ("`... --out bench/results/socket50-run3`", "the same, run 3 of 3"),
+            socket_load, socket_machine),
         Row("bench/results/unit_tier.json",
             ("`bench/unit_tier.py --runs 3`", "the unit tier's wall time, collection included"),
             lambda d: (f"{d['runs'][0]['passed']} tests: median {secs(d['median_wall_s'], 1)}, max "

@@ -67,7 +67,7 @@ def quiz_review(d: dict) -> str:
 def blind_review(d: dict) -> str:
     o = d["overall"]
     on = f"on the requested topic {pct(o['on_topic'])}, " if o.get("on_topic") is not None else ""
-    return (f"{o['questions']} questions read by a reviewer with no access to the cards or code: {on}keyed correctly "
+    return (f"{o['questions']} questions read blind (no access to the cards or code): {on}keyed correctly "
             f"{pct(o['keyed_correct'])}, self-contained and keyed {pct(o['self_contained_and_keyed'])}, plausible "
             f"distractors {o['plausible_distractors']:.2f} of 3")
 
@@ -78,6 +78,12 @@ def reviewer_calibration(d: dict) -> str:
             f"of 3 for {tutor['questions']} tutor questions (from round 3), {exam['plausible_distractors']:.2f} for "
             f"{exam['questions']} human-written ARC-Easy exam questions; keyed correctly {pct(tutor['keyed_correct'])} "
             f"vs {pct(exam['keyed_correct'])}")
+
+
+def _blind(path: str, command: str, what: str, date: str, describe=blind_review) -> Row:
+    """A blind review's row: the reviewer is a separate agent session that sees only the packet (no cards, code
+    or notes), not a person."""
+    return Row(path, (command, what), describe, lambda d: f"a reviewer session shown only the packet, {date}")
 
 
 def phrasing(d: dict) -> str:
@@ -102,35 +108,33 @@ QUALITY = Table(
             (quiz_review_command, "quiz focus and depth on topics not used in development (no model needed)"),
             quiz_review, lambda d: cpu_machine({k: v for k, v in d["environment"].items() if v is not None},
                                                threads="torch_threads")),
-        Row("evaluation/reports/quiz-review2/blind/results.json",
-            ("`python -m evaluation.blind_review --packet ... --judgments ... --out DIR`",
-             "blind review of quizzes on 18 held-out topics (round 2)"),
-            blind_review, lambda d: "a person (a session with no access to the cards), 2026-12-07"),
-        Row("evaluation/reports/quiz-review3/blind/results.json",
-            ("`python -m evaluation.blind_review --from-quiz evaluation/reports/quiz-review3/results.json --packet ...`, "
-             "then `--judgments ... --out DIR`",
-             "blind review of quizzes on 18 new held-out topics after the distractor rewrite of every card (round 3)"),
-            blind_review, lambda d: "a person (a session with no access to the cards), 2026-12-07"),
-        Row("evaluation/reports/notes/blind-round1/results.json",
-            ("`python -m evaluation.notes_report --src DIR --packet FILE`, then `evaluation.blind_review`",
-             "blind review of questions from notes (9 textbook chapters, two books)"),
-            blind_review, lambda d: "a person (a session with no access to the cards), 2026-12-07"),
-        Row("evaluation/reports/notes/blind-round2/results.json",
-            ("`python -m evaluation.notes_report --src DIR --set heldout --packet FILE`, then `evaluation.blind_review`",
-             "blind review of questions from notes, round 2 (15 held-out d2l-en chapters, after stricter checks)"),
-            blind_review, lambda d: "a person (a session with no access to the cards or notes), 2026-12-07"),
-        Row("evaluation/reports/calibration/results.json",
-            ("`python -m evaluation.reviewer_calibration make ...`, then `summarise`",
-             "how strict is the blind reviewer: tutor questions beside human-written exam questions"),
-            reviewer_calibration, lambda d: "a reviewer session with no access to the cards or code, 2026-12-08"),
-        Row("evaluation/reports/notes/blind-round3/results.json",
-            ("`python -m evaluation.notes_report --files CHAPTERS --packet FILE`, then `evaluation.blind_review`",
-             "blind review of questions from notes, round 3 (59 chapters of two books new to development)"),
-            blind_review, lambda d: "a reviewer session with no access to the code or notes, 2026-12-08"),
-        Row("evaluation/reports/notes/blind-round4/results.json",
-            ("`python -m evaluation.notes_report --files CHAPTERS --packet FILE`, then `evaluation.blind_review`",
-             "blind review of questions from notes, round 4 (56 more new chapters, after checks drawn from round 3)"),
-            blind_review, lambda d: "a reviewer session with no access to the code or notes, 2026-12-08"),
+        _blind("evaluation/reports/quiz-review2/blind/results.json",
+               "`python -m evaluation.blind_review --packet ... --judgments ... --out DIR`",
+               "blind review of quizzes on 18 held-out topics (round 2)", "2026-12-07"),
+        _blind("evaluation/reports/quiz-review3/blind/results.json",
+               "`python -m evaluation.blind_review --from-quiz evaluation/reports/quiz-review3/results.json "
+               "--packet ...`, then `--judgments ... --out DIR`",
+               "blind review of quizzes on 18 new held-out topics after the distractor rewrite of every card (round 3)",
+               "2026-12-07"),
+        _blind("evaluation/reports/notes/blind-round1/results.json",
+               "`python -m evaluation.notes_report --src DIR --packet FILE`, then `evaluation.blind_review`",
+               "blind review of questions from notes (9 textbook chapters, two books)", "2026-12-07"),
+        _blind("evaluation/reports/notes/blind-round2/results.json",
+               "`python -m evaluation.notes_report --src DIR --set heldout --packet FILE`, then `evaluation.blind_review`",
+               "blind review of questions from notes, round 2 (15 held-out d2l-en chapters, after stricter checks)",
+               "2026-12-07"),
+        _blind("evaluation/reports/calibration/results.json",
+               "`python -m evaluation.reviewer_calibration make ...`, then `summarise`",
+               "how strict is the blind reviewer: tutor questions beside human-written exam questions", "2026-12-08",
+               describe=reviewer_calibration),
+        _blind("evaluation/reports/notes/blind-round3/results.json",
+               "`python -m evaluation.notes_report --files CHAPTERS --packet FILE`, then `evaluation.blind_review`",
+               "blind review of questions from notes, round 3 (59 chapters of two books new to development)",
+               "2026-12-08"),
+        _blind("evaluation/reports/notes/blind-round4/results.json",
+               "`python -m evaluation.notes_report --files CHAPTERS --packet FILE`, then `evaluation.blind_review`",
+               "blind review of questions from notes, round 4 (56 more new chapters, after checks drawn from round 3)",
+               "2026-12-08"),
         Row("evaluation/reports/phrasing/phrasing.json",
             ("`python -m evaluation.phrasing --adapter llm/adapters/tutor-smollm2 --compare-base --out DIR`",
              "can the model phrase a question itself (`QuestionDraft`, first try)"),

@@ -183,11 +183,16 @@ def run_chapter(chapter: Chapter, src: Path, cards, questions: int, seed: int) -
     from knowledge.base import KnowledgeBase
     from knowledge.library import NoteLibrary
     from knowledge.note_forms import BLANK
+    from knowledge.notes import NoteError
 
     result = ChapterResult(chapter)
     with tempfile.TemporaryDirectory() as folder:
         library = NoteLibrary(Path(folder))
-        library.add_upload("reader", Path(chapter.local).name, (src / chapter.local).read_bytes(), max_bytes=10**7)
+        try:
+            library.add_upload("reader", Path(chapter.local).name, (src / chapter.local).read_bytes(), max_bytes=10**7)
+        except NoteError as exc:  # e.g. a book's include stub with no text: reported, the other chapters still run
+            result.error = str(exc)
+            return result
         service = TutorService(KnowledgeBase(cards), notes=library).for_user("reader")
         result.sentences, result.self_contained, result.refused_by = sentence_census(service.kb.chunks.values())
         try:

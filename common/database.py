@@ -19,7 +19,6 @@ student accounts (:mod:`agent.app.accounts`); the graph's checkpoints use LangGr
 from __future__ import annotations
 
 import asyncio
-import threading
 import zlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,20 +31,6 @@ POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 # default), every commit waited for an fsync (7 ms here) under one write lock: 20 students answering at once
 # queued behind each other's checkpoint and chat-history commits (bench/load_sessions.py).
 SQLITE_SYNCHRONOUS = "NORMAL"
-
-
-_SQLITE_WRITERS: dict[str, threading.Lock] = {}
-_SQLITE_WRITERS_GUARD = threading.Lock()
-
-
-def sqlite_write_lock(path: Path) -> threading.Lock:
-    """The lock this process's synchronous writers of the SQLite file ``path`` (the study store,
-    :mod:`common.sync_database`) take before ``BEGIN IMMEDIATE``: they queue here, not in SQLite's busy handler,
-    which retries after sleeps of up to 100 ms in no order. With 50 students answering at once
-    (bench/load_sessions.py) that handler made recording one asked question take a median 56 ms and up to 3.7 s."""
-    key = str(Path(path).resolve())
-    with _SQLITE_WRITERS_GUARD:
-        return _SQLITE_WRITERS.setdefault(key, threading.Lock())
 
 
 def is_postgres(target: str | Path) -> bool:

@@ -12,9 +12,9 @@ quiz in progress survives the upgrade; one that does not validate is dropped wit
 rather than breaking the thread.
 
 A state record is validated once per distinct stored form: :class:`StateSerializer` keeps the last
-records it rebuilt (frozen models, keyed by their stored bytes), so a turn that reads the thread's
-checkpoint twice (``aget_state``, then the run itself) or a record that did not change since the
-last turn (the finished quiz under ``last``) is not validated again.
+records it rebuilt (frozen models, keyed by their stored bytes), so a record that did not change
+since the last read (the running quiz between answers, the finished quiz under ``last``; a state
+read such as :meth:`agent.graph.runner.Tutor.pending_question` beside a run) is not validated again.
 """
 
 from __future__ import annotations

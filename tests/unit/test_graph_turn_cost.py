@@ -189,7 +189,7 @@ async def test_study_writes_do_not_hold_up_the_next_question_and_end_with_the_tu
 
 
 def test_the_writers_of_one_sqlite_file_share_one_lock(tmp_path):
-    from common.database import sqlite_write_lock
+    from common.sync_database import sqlite_write_lock
     from common.sync_database import SyncDatabase
 
     assert sqlite_write_lock(tmp_path / "a.sqlite") is sqlite_write_lock(tmp_path / "." / "a.sqlite")
